@@ -1,0 +1,75 @@
+#pragma once
+// Per-frame metadata: what the kernel keeps in struct sk_buff besides the bytes.
+
+#include <cstdint>
+
+#include "stack/wire/addr.h"
+
+namespace xnet::stack {
+
+class Packet;
+
+// skb->pkt_type
+enum class PacketType : uint8_t { kHost, kBroadcast, kMulticast, kOtherHost, kOutgoing };
+
+// skb->ip_summed
+enum class ChecksumState : uint8_t {
+  kNone,         // nothing verified / to be computed in software
+  kUnnecessary,  // verified (by the device or by us)
+  kPartial,      // to be completed: sum from csum_start, result stored at csum_start + csum_offset
+  kComplete,     // (rx) device supplied the full sum in `csum`
+};
+
+// What the route lookup decided for this packet (the dst_entry's input/output choice).
+enum class RouteType : uint8_t {
+  kNone,
+  kLocal,       // ip_local_deliver
+  kBroadcast,   // local delivery of a broadcast
+  kMulticast,   // local delivery of a joined group
+  kUnicast,     // ip_output / ip_forward towards next_hop
+  kUnreachable,
+  kBlackhole,
+};
+
+// skb->destructor analog: called when the frame is freed (e.g. after tx
+// completion), used for send-buffer accounting (sock_wfree). `ctx` is opaque.
+using FrameDestructor = void (*)(void* ctx, uint32_t truesize);
+
+inline constexpr uint16_t kNoOffset = 0xffff;
+
+struct PacketMeta {
+  // Bytes: [head, head + len) of the frame hold the packet.
+  uint16_t head = 0;
+  uint16_t len = 0;
+  // Header offsets from the frame start (kNoOffset when unset).
+  uint16_t mac_off = kNoOffset;
+  uint16_t network_off = kNoOffset;
+  uint16_t transport_off = kNoOffset;
+
+  uint16_t ifindex = 0;  // ingress interface (rx) or egress interface (tx)
+  PacketType pkt_type = PacketType::kHost;
+
+  ChecksumState csum_state = ChecksumState::kNone;
+  uint16_t csum_start = 0;   // frame offset where the sum starts (kPartial)
+  uint16_t csum_offset = 0;  // where the result goes, relative to csum_start
+  uint32_t csum = 0;         // kComplete: the device's sum
+
+  uint16_t gso_size = 0;  // payload bytes per segment, 0 = not GSO
+  uint16_t gso_segs = 0;
+
+  RouteType route_type = RouteType::kNone;
+  uint16_t out_ifindex = 0;
+  wire::Ipv4Addr next_hop;  // gateway or the destination itself
+
+  uint64_t timestamp_ns = 0;
+
+  FrameDestructor destructor = nullptr;
+  void* destructor_ctx = nullptr;
+  uint32_t truesize = 0;
+
+  // Intrusive link: queues (socket receive queue, ARP pending queue, cork
+  // queue, GSO segment list) chain frames here without allocating.
+  uint32_t next = 0xffffffffu;
+};
+
+}  // namespace xnet::stack
