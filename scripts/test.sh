@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The README's test command: installs what it needs, then runs every test
+# plain (privileged end-to-end tests included: they must not skip) and the
+# unit tests again under ASan + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install_deps.sh
+
+bazel build //...
+bazel test //... --test_env=XNET_REQUIRE_PRIVILEGED=1
+bazel test //... --config=asan --test_tag_filters=-no-sandbox,-benchmark
