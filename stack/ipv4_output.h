@@ -48,6 +48,39 @@ struct IpHeaderParams {
 // Requires kIpv4HeaderLen + options.size() bytes of headroom.
 void ip_build_header(Stack& stack, Packet& pkt, const IpHeaderParams& params, uint16_t segs = 1);
 
+// The stages below work on packets alone (no Stack), so they can be tested and
+// benchmarked directly; ip_local_out and ip_forward call them.
+
+// Writes the IPv4 header in front of data() with the given ID (ip_build_header
+// without the generator). Total length and checksum are left 0.
+void push_ipv4_header(Packet& pkt, const IpHeaderParams& params, uint16_t id);
+
+// ip_send_check: sets total length and the header checksum of the header at
+// the packet's network header.
+void ip_send_check(Packet& pkt, uint16_t tot_len);
+
+// Software UDP GSO (__udp_gso_segment): a GSO datagram laid out one segment per
+// frame (head frame: IPv4 + UDP header + first segment; meta().gso_size set)
+// becomes one complete packet per segment in `segments`, each with its own
+// total length, IP ID (the head's + index), header checksum, UDP length and
+// checksum. With `device_checksum` the UDP checksums are left kPartial for the
+// Link; otherwise they are computed from the per-frame sums taken during the
+// copy. Consumes `datagram`.
+void udp_gso_segment(PacketQueue& datagram, bool device_checksum, PacketQueue& segments);
+
+// ip_fragment: splits a datagram (one frame, or a frame chain laid out by the
+// cork) into fragments of at most `mtu` bytes: payload offsets multiples of 8,
+// MF on all but the last (the last keeps the original MF when a fragment is
+// refragmented), options with the copied bit only in fragments after the first
+// (others become NOPs), each with its own total length and header checksum; all
+// share the datagram's ID. A chain whose frames already have the fragment
+// geometry is fragmented in place (headers pushed, no payload copy); otherwise
+// payload is copied into new frames from `pool` with `headroom`. Returns the
+// number of fragments appended to `fragments`; EMSGSIZE when DF is set, ENOBUFS
+// when the pool runs dry (both: nothing appended). Consumes `datagram`.
+Result<uint32_t> ip_fragment(PacketQueue& datagram, uint32_t mtu, FramePool& pool,
+                             uint16_t headroom, PacketQueue& fragments);
+
 // Sends a locally generated IPv4 datagram whose header is at data(). The route
 // comes from meta(): when meta().out_ifindex is 0 it is looked up here by the
 // destination (no route: OutNoRoutes, ENETUNREACH). Sets total length and header

@@ -1,0 +1,24 @@
+// skb_checksum_help at the link boundary: a packet whose transport checksum was
+// left to the device (kPartial) but whose Link cannot complete it.
+
+#include "stack/checksum_offload.h"
+
+#include "stack/hdr_bytes.h"
+#include "stack/wire/checksum.h"
+
+namespace xnet::stack {
+
+void checksum_help(Packet& pkt) {
+  PacketMeta& m = pkt.meta();
+  if (m.csum_state != ChecksumState::kPartial) return;
+  const size_t end = size_t{m.head} + m.len;
+  const std::byte* start = pkt.frame_start() + m.csum_start;
+  // The field holds the pseudo-header sum, so summing across it includes it.
+  const uint32_t sum = wire::checksum_partial({start, end - m.csum_start});
+  uint16_t check = static_cast<uint16_t>(~csum_fold16(sum));
+  if (check == 0) check = 0xffff;  // CSUM_MANGLED_0
+  store_be16(pkt.frame_start() + m.csum_start + m.csum_offset, check);
+  m.csum_state = ChecksumState::kNone;
+}
+
+}  // namespace xnet::stack
