@@ -90,6 +90,10 @@ Result<uint32_t> ip_fragment(PacketQueue& datagram, uint32_t mtu, FramePool& poo
 // failures later (neighbour resolution) go to the owning socket's error queue.
 Result<void> ip_local_out(Stack& stack, Packet pkt, TimePoint now);
 
+// ip_output: POST_ROUTING, then ip_finish_output at the path MTU `mtu` (0:
+// the egress link's MTU). The route is in meta(). ip_forward_finish enters here.
+Result<void> ip_output(Stack& stack, Packet pkt, uint32_t mtu, TimePoint now);
+
 // The same for a datagram laid out over several frames (see the top comment).
 // The queue is consumed.
 Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now);

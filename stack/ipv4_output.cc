@@ -1,0 +1,181 @@
+// ip_local_out → LOCAL_OUT → ip_output → POST_ROUTING → ip_finish_output →
+// ip_finish_output2 → neigh_output.
+
+#include "stack/ipv4_output.h"
+
+#include <cassert>
+#include <cstring>
+
+#include "stack/checksum_offload.h"
+#include "stack/hdr_bytes.h"
+#include "stack/hooks.h"
+#include "stack/neighbour.h"
+#include "stack/route.h"
+#include "stack/stack.h"
+#include "stack/stats.h"
+#include "stack/wire/checksum.h"
+
+namespace xnet::stack {
+
+void ip_build_header(Stack& stack, Packet& pkt, const IpHeaderParams& params, uint16_t segs) {
+  push_ipv4_header(pkt, params,
+                   stack.ip_idents().next(params.saddr, params.daddr, params.protocol, segs));
+}
+
+namespace {
+
+uint32_t datagram_bytes(const Packet& head, const PacketQueue& rest) {
+  return head.size() + static_cast<uint32_t>(rest.bytes());
+}
+
+// ip_finish_output2: checksum completion the device cannot do, a frame from the
+// egress link's pool, then the neighbour layer.
+void ip_finish_output2(Stack& stack, Link& link, Packet pkt, TimePoint now) {
+  if (pkt.meta().csum_state == ChecksumState::kPartial && !link.features().tx_checksum) {
+    checksum_help(pkt);
+  }
+  if (pkt.pool() != &link.pool()) {
+    // A frame of another pool (forwarded from another link) cannot go to this
+    // device's ring: copy it (skb_cow onto the egress device's memory).
+    Packet copy = pkt.clone(link.pool());
+    if (!copy) {
+      stack.stats().ip.OutDiscards++;
+      return;
+    }
+    pkt = std::move(copy);
+  }
+  const PacketMeta& m = pkt.meta();
+  const uint16_t ifindex = m.out_ifindex;
+  const wire::Ipv4Addr nh = m.next_hop;
+  neigh_output(stack, std::move(pkt), ifindex, nh, now);
+}
+
+Result<void> ip_finish_output(Stack& stack, Packet head, PacketQueue rest, uint32_t mtu,
+                              TimePoint now) {
+  Link* link = stack.link(head.meta().out_ifindex);
+  if (link == nullptr) {
+    stack.stats().ip.OutDiscards++;
+    return std::errc::network_unreachable;
+  }
+  const PacketMeta& m = head.meta();
+  if (m.gso_size != 0) {
+    // Software GSO (validate_xmit_skb → skb_gso_segment): no Link segments UDP.
+    PacketQueue dg;
+    dg.push_back(std::move(head));
+    dg.splice_back(rest);
+    PacketQueue segs;
+    udp_gso_segment(dg, link->features().tx_checksum, segs);
+    Result<void> res;
+    while (!segs.empty()) {
+      Packet s = segs.pop_front();
+      if (s.size() > mtu) {
+        // A segment over the path MTU (the route changed under the datagram):
+        // fragment it like any other packet.
+        PacketQueue one, frags;
+        one.push_back(std::move(s));
+        auto n = ip_fragment(one, mtu, link->pool(), kDefaultHeadroom, frags);
+        if (!n) {
+          stack.stats().ip.FragFails++;
+          res = n.error();
+          continue;
+        }
+        stack.stats().ip.FragOKs++;
+        stack.stats().ip.FragCreates += *n;
+        while (!frags.empty()) ip_finish_output2(stack, *link, frags.pop_front(), now);
+        continue;
+      }
+      ip_finish_output2(stack, *link, std::move(s), now);
+    }
+    return res;
+  }
+  if (datagram_bytes(head, rest) > mtu) {
+    PacketQueue dg, frags;
+    dg.push_back(std::move(head));
+    dg.splice_back(rest);
+    auto n = ip_fragment(dg, mtu, link->pool(), kDefaultHeadroom, frags);
+    if (!n) {
+      stack.stats().ip.FragFails++;
+      return n.error();
+    }
+    stack.stats().ip.FragOKs++;
+    stack.stats().ip.FragCreates += *n;
+    while (!frags.empty()) ip_finish_output2(stack, *link, frags.pop_front(), now);
+    return {};
+  }
+  assert(rest.empty());
+  ip_finish_output2(stack, *link, std::move(head), now);
+  return {};
+}
+
+// Runs one hook point; false when the packet is gone (dropped or stolen), with
+// `err` telling the caller what to report (NF_DROP is EPERM, as in the kernel).
+bool run_hook(Stack& stack, HookPoint point, Packet& head, TimePoint now, Result<void>& err) {
+  if (stack.hooks().empty(point)) return true;
+  switch (stack.hooks().run(point, head, now)) {
+    case HookVerdict::kAccept:
+      return true;
+    case HookVerdict::kStolen:
+      head.release();
+      return false;
+    case HookVerdict::kDrop:
+      err = std::errc::operation_not_permitted;
+      return false;
+  }
+  return true;
+}
+
+Result<void> ip_output_queue(Stack& stack, Packet head, PacketQueue rest, uint32_t mtu,
+                             TimePoint now) {
+  Link* link = stack.link(head.meta().out_ifindex);
+  if (link == nullptr) {
+    stack.stats().ip.OutNoRoutes++;
+    return std::errc::network_unreachable;
+  }
+  if (mtu == 0 || mtu > link->mtu()) mtu = link->mtu();
+  Result<void> err;
+  if (!run_hook(stack, HookPoint::kPostRouting, head, now, err)) return err;
+  return ip_finish_output(stack, std::move(head), std::move(rest), mtu, now);
+}
+
+}  // namespace
+
+Result<void> ip_output(Stack& stack, Packet pkt, uint32_t mtu, TimePoint now) {
+  return ip_output_queue(stack, std::move(pkt), PacketQueue(), mtu, now);
+}
+
+Result<void> ip_local_out(Stack& stack, Packet pkt, TimePoint now) {
+  PacketQueue dg;
+  dg.push_back(std::move(pkt));
+  return ip_local_out(stack, std::move(dg), now);
+}
+
+Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now) {
+  Packet head = datagram.pop_front();
+  if (!head) return {};
+  PacketMeta& m = head.meta();
+  uint32_t mtu = 0;
+  if (m.out_ifindex == 0) {
+    const wire::Ipv4Addr daddr(load_be32(head.network_header() + kIpDst));
+    const auto rt = stack.routes().lookup(daddr);
+    if (!rt || rt->type == RouteType::kUnreachable || rt->type == RouteType::kBlackhole) {
+      stack.stats().ip.OutNoRoutes++;
+      return std::errc::network_unreachable;
+    }
+    m.out_ifindex = rt->ifindex;
+    m.route_type = rt->type;
+    m.next_hop = rt->gateway.is_unspecified() ? daddr : rt->gateway;
+    mtu = rt->mtu;
+  }
+  m.pkt_type = PacketType::kOutgoing;
+
+  // __ip_local_out: length and header checksum, then LOCAL_OUT. OutRequests
+  // counts here, for local traffic only (Linux 6.4+ moved it out of ip_output,
+  // so forwarded packets no longer count).
+  ip_send_check(head, static_cast<uint16_t>(datagram_bytes(head, datagram)));
+  stack.stats().ip.OutRequests++;
+  Result<void> err;
+  if (!run_hook(stack, HookPoint::kLocalOut, head, now, err)) return err;
+  return ip_output_queue(stack, std::move(head), std::move(datagram), mtu, now);
+}
+
+}  // namespace xnet::stack

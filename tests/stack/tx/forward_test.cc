@@ -1,0 +1,145 @@
+// ip_forward over three stacks A–R–B (R forwards between its two links):
+// off by default, TTL expiry, DF too big with the next-hop MTU, fragmentation
+// by R, TTL decrement with a valid header checksum.
+
+#include <gtest/gtest.h>
+
+#include "stack/stack.h"
+#include "stack/stats.h"
+#include "stack/udp_output.h"
+#include "stack/udp_socket.h"
+#include "tests/stack/tx/ref_checksum.h"
+#include "tests/stack/tx/tx_net.h"
+
+namespace xnet::stack {
+namespace {
+
+using txtest::Captured;
+using txtest::LinkSpec;
+using txtest::pattern;
+using txtest::TxNet;
+
+constexpr int kA = 0, kR = 1, kB = 2;
+constexpr uint16_t kPortB = 6000;
+
+SockAddrIn to(wire::Ipv4Addr a, uint16_t port) { return SockAddrIn{kAfInet, a, port}; }
+
+// Frames of 8 KiB on A–R so that A can send a 4000-byte datagram whole.
+std::vector<LinkSpec> links(uint32_t mtu_ar, uint32_t mtu_rb) {
+  return {LinkSpec{mtu_ar, false, 8192, 1024}, LinkSpec{mtu_rb, false, 2048, 4096}};
+}
+
+class ForwardTest : public ::testing::Test {
+ protected:
+  void SetUp() override { net.stack(kR).config().ip_forward = true; }
+  void TearDown() override {
+    net.run(std::chrono::milliseconds(10));
+    EXPECT_EQ(net.frames_in_flight(), 0u);
+  }
+  TxNet net{3, links(4500, 1500)};
+};
+
+TEST(ForwardOff, ByDefaultNothingIsForwarded) {
+  TxNet net(3, links(1500, 1500));
+  {
+    EXPECT_FALSE(net.stack(kR).config().ip_forward);
+    UdpSock& a = net.socket(kA);
+    UdpSock& b = net.socket(kB);
+    net.bind(kB, b, kPortB);
+    ASSERT_TRUE(net.send(kA, a, pattern(100), to(net.addr(kB), kPortB)).ok());
+    net.run();
+    EXPECT_TRUE(net.recv_all(kB, b).empty());
+    EXPECT_EQ(net.stats(kR).ip.ForwDatagrams, 0u);
+    EXPECT_EQ(net.stats(kR).ip.InAddrErrors, 1u);
+  }
+  net.run(std::chrono::milliseconds(10));
+  EXPECT_EQ(net.frames_in_flight(), 0u);
+}
+
+TEST_F(ForwardTest, ForwardsWithTtlDecrementedAndChecksumValid) {
+  UdpSock& a = net.socket(kA);
+  UdpSock& b = net.socket(kB);
+  net.bind(kB, b, kPortB);
+  const auto data = pattern(500);
+  ASSERT_TRUE(net.send(kA, a, data, to(net.addr(kB), kPortB)).ok());
+  net.run();
+  auto caps = net.captured(kB);
+  ASSERT_EQ(caps.size(), 1u);
+  EXPECT_EQ(caps[0].ttl(), 63);
+  EXPECT_TRUE(txtest::ip_header_ok(caps[0].ip.data()));
+  EXPECT_TRUE(txtest::udp_checksum_ok(caps[0].ip.data()));
+  auto got = net.recv_all(kB, b);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].data, data);
+  EXPECT_EQ(got[0].from, net.addr(kA));
+  EXPECT_EQ(net.stats(kR).ip.ForwDatagrams, 1u);
+  EXPECT_EQ(net.stats(kR).ip.OutRequests, 0u);  // forwarded traffic is not OutRequests
+}
+
+TEST_F(ForwardTest, TtlOneIsTimeExceeded) {
+  UdpSock& a = net.socket(kA);
+  UdpSock& b = net.socket(kB);
+  net.bind(kB, b, kPortB);
+  SendOptions o;
+  o.ttl = 1;
+  ASSERT_TRUE(net.send(kA, a, pattern(100), to(net.addr(kB), kPortB), o).ok());
+  net.run();
+  EXPECT_TRUE(net.recv_all(kB, b).empty());
+  EXPECT_EQ(net.stats(kR).ip.InHdrErrors, 1u);
+  EXPECT_EQ(net.stats(kR).ip.ForwDatagrams, 0u);
+  auto back = net.captured(kA);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].protocol(), 1);
+  EXPECT_EQ(std::to_integer<int>(back[0].payload()[0]), 11);  // time exceeded
+  EXPECT_EQ(std::to_integer<int>(back[0].payload()[1]), 0);   // TTL expired in transit
+  EXPECT_EQ(back[0].src(), net.addr(kR));
+}
+
+TEST_F(ForwardTest, DfTooBigIsFragNeededWithNextHopMtu) {
+  UdpSock& a = net.socket(kA);
+  UdpSock& b = net.socket(kB);
+  net.bind(kB, b, kPortB);
+  udp_set_pmtudisc(a, PmtuDisc::kDo);
+  ASSERT_TRUE(net.send(kA, a, pattern(3000), to(net.addr(kB), kPortB)).ok());
+  net.run();
+  EXPECT_TRUE(net.recv_all(kB, b).empty());
+  EXPECT_EQ(net.stats(kR).ip.FragFails, 1u);
+  auto back = net.captured(kA);
+  ASSERT_EQ(back.size(), 1u);
+  auto icmp = back[0].payload();
+  EXPECT_EQ(std::to_integer<int>(icmp[0]), 3);
+  EXPECT_EQ(std::to_integer<int>(icmp[1]), 4);
+  EXPECT_EQ(txtest::be16(icmp.data() + 6), 1500);  // next-hop MTU
+}
+
+TEST_F(ForwardTest, RouterFragmentsA4000ByteDatagram) {
+  UdpSock& a = net.socket(kA);
+  UdpSock& b = net.socket(kB);
+  net.bind(kB, b, kPortB);
+  const auto data = pattern(4000);
+  ASSERT_TRUE(net.send(kA, a, data, to(net.addr(kB), kPortB)).ok());
+  net.run();
+  auto caps = net.captured(kB);
+  ASSERT_EQ(caps.size(), 3u);  // 4008 bytes: 1480 + 1480 + 1048
+  uint32_t off = 0;
+  for (size_t i = 0; i < caps.size(); ++i) {
+    EXPECT_TRUE(txtest::ip_header_ok(caps[i].ip.data()));
+    EXPECT_EQ(caps[i].frag_off(), off);
+    EXPECT_EQ(caps[i].mf(), i + 1 != caps.size());
+    EXPECT_EQ(caps[i].ttl(), 63);
+    EXPECT_EQ(caps[i].id(), caps[0].id());
+    EXPECT_LE(caps[i].tot_len(), 1500);
+    off += static_cast<uint32_t>(caps[i].payload().size());
+  }
+  EXPECT_EQ(off, 4008u);
+  auto got = net.recv_all(kB, b);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].data, data);
+  EXPECT_EQ(net.stats(kR).ip.ForwDatagrams, 1u);
+  EXPECT_EQ(net.stats(kR).ip.FragOKs, 1u);
+  EXPECT_EQ(net.stats(kR).ip.FragCreates, 3u);
+  EXPECT_EQ(net.stats(kA).ip.FragOKs, 0u);
+}
+
+}  // namespace
+}  // namespace xnet::stack
