@@ -39,6 +39,9 @@ struct SendBuffer {
   uint32_t limit = 212992;  // sk_sndbuf, net.core.wmem_default
   uint32_t allocated = 0;   // truesize of this socket's frames not yet freed
   bool orphaned = false;
+  // The socket that owns the buffer (a UdpSock), for reporting transmit errors
+  // of its frames (ip_report_tx_error); null once orphaned.
+  void* owner = nullptr;
   // Called when space frees (sk_write_space): at most once per release that
   // brings `allocated` to half the limit or below. Null when nobody waits.
   void (*on_space)(void* ctx) = nullptr;

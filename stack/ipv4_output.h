@@ -98,4 +98,10 @@ Result<void> ip_output(Stack& stack, Packet pkt, uint32_t mtu, TimePoint now);
 // The queue is consumed.
 Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now);
 
+// Reports that a locally sent packet could not be transmitted (neighbour
+// resolution failed: EHOSTUNREACH) to the socket whose send buffer it is
+// charged to; neigh_output calls this before it drops such a packet. No-op for
+// packets no socket owns (forwarded, ICMP).
+void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoint now);
+
 }  // namespace xnet::stack

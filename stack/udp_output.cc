@@ -288,7 +288,6 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
       return r.error();
     }
     rt = *r;
-    if (rt.type == RouteType::kBroadcast && !tx.broadcast) return std::errc::permission_denied;
     if (connected) {
       tx.dst_cache = CachedRoute{true, gen, rt.type, rt.ifindex, rt.next_hop, rt.prefsrc, rt.mtu};
     }

@@ -28,6 +28,7 @@ class SendBufferRef {
   ~SendBufferRef() {
     if (sb_ == nullptr) return;
     sb_->on_space = nullptr;
+    sb_->owner = nullptr;
     if (sb_->allocated == 0) {
       delete sb_;
     } else {
