@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The steering program: frames that belong to xnet go to the AF_XDP socket of
+ * the receiving queue, everything else goes to the kernel untouched (XDP_PASS).
+ *
+ * Belongs to xnet:
+ *   - ARP whose target protocol address is owned (requests and replies), and ARP
+ *     replies whose target hardware address is xnet's MAC;
+ *   - IPv4 whose destination is owned, whatever the protocol and including every
+ *     fragment (the destination is in each fragment's header, so no state needed).
+ * Owned addresses are the keys of XNET_MAP_OWNED (network byte order); userspace
+ * also adds the subnet broadcast of each owned prefix there.
+ *
+ * A frame we cannot parse is passed, never dropped: the kernel is the authority
+ * on garbage that is not addressed to us, and counting it is enough. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "steer_abi.h"
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, XNET_MAX_OWNED);
+  __type(key, __u32);
+  __type(value, __u8);
+} xnet_owned SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_XSKMAP);
+  __uint(max_entries, XNET_MAX_QUEUES);
+  __type(key, __u32);
+  __type(value, __u32);
+} xnet_xsks SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, XNET_STAT_COUNT);
+  __type(key, __u32);
+  __type(value, __u64);
+} xnet_stats SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct xnet_steer_config);
+} xnet_config SEC(".maps");
+
+/* Our own view of the ARP header: linux/if_arp.h leaves the IPv4 part out. */
+struct arp_ipv4 {
+  __be16 htype;
+  __be16 ptype;
+  __u8 hlen;
+  __u8 plen;
+  __be16 op;
+  __u8 sha[6];
+  __u8 spa[4];
+  __u8 tha[6];
+  __u8 tpa[4];
+};
+
+struct vlan_tag {
+  __be16 tci;
+  __be16 encapsulated_proto;
+};
+
+#define XNET_ETH_P_8021Q 0x8100
+#define XNET_ETH_P_8021AD 0x88A8
+#define XNET_ETH_P_ARP 0x0806
+#define XNET_ETH_P_IP 0x0800
+#define XNET_ARP_REPLY 2
+/* QinQ at most: deeper stacks are not ours. */
+#define XNET_MAX_VLAN_DEPTH 2
+
+static __always_inline void count(__u32 stat) {
+  __u64* v = bpf_map_lookup_elem(&xnet_stats, &stat);
+  if (v) *v += 1;
+}
+
+static __always_inline int pass(__u32 stat) {
+  count(stat);
+  return XDP_PASS;
+}
+
+static __always_inline int is_owned(const __u8 addr[4]) {
+  __u32 key;
+  __builtin_memcpy(&key, addr, sizeof(key));
+  return bpf_map_lookup_elem(&xnet_owned, &key) != NULL;
+}
+
+static __always_inline int steer(struct xdp_md* ctx) {
+  __u32 queue = ctx->rx_queue_index;
+  /* Looking up first tells "no socket on this queue" apart from a redirect;
+   * the XDP_PASS fallback below still covers a socket that goes away between
+   * the two calls. */
+  if (!bpf_map_lookup_elem(&xnet_xsks, &queue)) return pass(XNET_STAT_NO_SOCKET);
+  count(XNET_STAT_STEERED);
+  return bpf_redirect_map(&xnet_xsks, queue, XDP_PASS);
+}
+
+static __always_inline int arp_is_ours(const struct arp_ipv4* arp) {
+  if (arp->htype != bpf_htons(1) || arp->ptype != bpf_htons(XNET_ETH_P_IP) || arp->hlen != 6 ||
+      arp->plen != 4)
+    return 0;
+  if (is_owned(arp->tpa)) return 1;
+  if (arp->op != bpf_htons(XNET_ARP_REPLY)) return 0;
+  __u32 zero = 0;
+  const struct xnet_steer_config* cfg = bpf_map_lookup_elem(&xnet_config, &zero);
+  if (!cfg || !cfg->mac_valid) return 0;
+  /* clang 14 emits a call for __builtin_memcmp on the BPF target: compare by hand. */
+  __u8 diff = 0;
+#pragma unroll
+  for (int i = 0; i < 6; i++) diff |= arp->tha[i] ^ cfg->mac[i];
+  return diff == 0;
+}
+
+SEC("xdp")
+int xnet_steer(struct xdp_md* ctx) {
+  void* data = (void*)(long)ctx->data;
+  void* data_end = (void*)(long)ctx->data_end;
+
+  struct ethhdr* eth = data;
+  if ((void*)(eth + 1) > data_end) return pass(XNET_STAT_MALFORMED);
+  __be16 proto = eth->h_proto;
+  void* cursor = eth + 1;
+
+#pragma unroll
+  for (int i = 0; i < XNET_MAX_VLAN_DEPTH; i++) {
+    if (proto != bpf_htons(XNET_ETH_P_8021Q) && proto != bpf_htons(XNET_ETH_P_8021AD)) break;
+    struct vlan_tag* tag = cursor;
+    if ((void*)(tag + 1) > data_end) return pass(XNET_STAT_MALFORMED);
+    proto = tag->encapsulated_proto;
+    cursor = tag + 1;
+  }
+
+  if (proto == bpf_htons(XNET_ETH_P_ARP)) {
+    struct arp_ipv4* arp = cursor;
+    if ((void*)(arp + 1) > data_end) return pass(XNET_STAT_MALFORMED);
+    return arp_is_ours(arp) ? steer(ctx) : pass(XNET_STAT_PASSED);
+  }
+
+  if (proto == bpf_htons(XNET_ETH_P_IP)) {
+    struct iphdr* ip = cursor;
+    if ((void*)(ip + 1) > data_end) return pass(XNET_STAT_MALFORMED);
+    /* Options do not matter for steering, but a header that claims to be
+     * longer than the frame, or is not IPv4, is not something to hand over. */
+    if (ip->version != 4 || ip->ihl < 5) return pass(XNET_STAT_MALFORMED);
+    if ((void*)ip + ip->ihl * 4 > data_end) return pass(XNET_STAT_MALFORMED);
+    return is_owned((const __u8*)&ip->daddr) ? steer(ctx) : pass(XNET_STAT_PASSED);
+  }
+
+  return pass(XNET_STAT_PASSED);
+}
+
+char _license[] SEC("license") = "GPL";
