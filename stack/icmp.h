@@ -1,0 +1,30 @@
+#pragma once
+// ICMP (RFC 792, RFC 1122 §3.2.2): icmp_rcv (echo, errors to the transport
+// that sent the quoted datagram), icmp_send (error generation with the RFC's
+// suppression rules and the kernel's rate limits).
+
+#include <chrono>
+#include <cstdint>
+
+#include "stack/packet.h"
+
+namespace xnet::stack {
+
+class Stack;
+using TimePoint = std::chrono::steady_clock::time_point;
+
+class IcmpState;  // defined in icmp_state.h: IcmpState(Stack&) — rate limiter buckets
+
+// data() at the ICMP header (network header set); `rest` for a reassembled message.
+void icmp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now);
+
+// icmp_send / __icmp_send: an error of `type`/`code` about `offending`, whose
+// network header is set (the quote runs from it to the end of the packet's
+// data). `info`: the next-hop MTU for fragmentation needed, the pointer for
+// parameter problem. Suppressed (no counter but a DropReason) for errors about
+// ICMP errors, non-first fragments, broadcast/multicast destinations or
+// link-layer broadcasts, invalid sources; rate limited per destination and globally.
+void icmp_send(Stack& stack, const Packet& offending, uint8_t type, uint8_t code, uint32_t info,
+               TimePoint now);
+
+}  // namespace xnet::stack

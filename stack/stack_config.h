@@ -1,0 +1,45 @@
+#pragma once
+// The sysctls of one stack, with the Linux defaults (Documentation/networking/
+// ip-sysctl.rst; shared/ROBUSTNESS.md "Default limits").
+
+#include <chrono>
+#include <cstdint>
+
+namespace xnet::stack {
+
+struct StackConfig {
+  // net.ipv4
+  bool ip_forward = false;
+  uint8_t ip_default_ttl = 64;
+  bool accept_source_route = false;
+  bool icmp_echo_ignore_broadcasts = true;
+  bool icmp_ignore_bogus_error_responses = true;
+  std::chrono::milliseconds icmp_ratelimit{1000};  // per destination, for types in the mask
+  uint32_t icmp_ratemask = 6168;                    // dest unreach, source quench, time exceeded, param problem
+  uint32_t icmp_msgs_per_sec = 1000;               // global token bucket
+  uint32_t icmp_msgs_burst = 50;
+  uint32_t ipfrag_high_thresh = 4 * 1024 * 1024;
+  uint32_t ipfrag_low_thresh = 3 * 1024 * 1024;
+  std::chrono::seconds ipfrag_time{30};
+  uint32_t ipfrag_max_dist = 64;
+  uint32_t min_pmtu = 552;
+
+  // net.ipv4.neigh.default
+  std::chrono::milliseconds neigh_retrans_time{1000};
+  uint32_t neigh_probes = 3;  // mcast_solicit: broadcast requests before failing
+  std::chrono::milliseconds neigh_reachable_time{30000};
+  std::chrono::milliseconds neigh_gc_stale_time{60000};
+  std::chrono::milliseconds neigh_locktime{1000};
+  uint32_t neigh_unres_qlen = 101;  // packets queued per unresolved entry
+  uint32_t neigh_gc_thresh3 = 1024;  // hard cap on entries
+
+  // net.core
+  uint32_t rmem_default = 212992;
+  uint32_t wmem_default = 212992;
+  uint32_t txqueuelen = 1000;  // per-interface transmit queue
+
+  // Random seed for IP IDs, ephemeral ports, ICMP jitter. 0: from std::random_device.
+  uint64_t seed = 0;
+};
+
+}  // namespace xnet::stack
