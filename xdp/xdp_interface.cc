@@ -1,0 +1,127 @@
+#include "xdp/xdp_interface.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "bpf/steer_abi.h"
+
+namespace xnet::xdp {
+
+XdpResult<std::unique_ptr<XdpInterface>> XdpInterface::open(const XdpInterfaceConfig& config) {
+  if (auto r = check_privileges(); !r) return r.take_error();
+  auto netdev = query_netdev(config.ifname);
+  if (!netdev) return netdev.take_error();
+
+  std::unique_ptr<XdpInterface> iface(new XdpInterface());
+  iface->netdev_ = std::move(netdev.value());
+  auto program = XdpProgram::attach(iface->netdev_.ifindex, iface->netdev_.name, config.program);
+  if (!program) return program.take_error();
+  iface->program_ = std::move(program.value());
+
+  iface->owned_fd_ = iface->program_->map_fd(XNET_MAP_OWNED);
+  iface->xsks_fd_ = iface->program_->map_fd(XNET_MAP_XSKS);
+  iface->stats_fd_ = iface->program_->map_fd(XNET_MAP_STATS);
+  const int config_fd = iface->program_->map_fd(XNET_MAP_CONFIG);
+  if (iface->owned_fd_ < 0 || iface->xsks_fd_ < 0 || iface->stats_fd_ < 0 || config_fd < 0) {
+    return make_error(std::errc::invalid_argument,
+                      "the BPF object lacks one of the xnet maps (stale object file?)");
+  }
+  xnet_steer_config cfg{};
+  std::memcpy(cfg.mac, iface->netdev_.mac.bytes().data(), 6);
+  cfg.mac_valid = 1;
+  const uint32_t zero = 0;
+  if (bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY) != 0) {
+    return errno_error(errno, "could not write the steering config map");
+  }
+  return iface;
+}
+
+XdpInterface::~XdpInterface() = default;  // XdpProgram detaches
+
+XdpResult<void> XdpInterface::ref_key(uint32_t addr) {
+  int& refs = owned_refs_[addr];
+  if (refs++ > 0) return {};
+  const uint32_t key = htonl(addr);
+  const uint8_t one = 1;
+  if (bpf_map_update_elem(owned_fd_, &key, &one, BPF_ANY) != 0) {
+    const int err = errno;
+    owned_refs_.erase(addr);
+    return errno_error(err, std::string("could not add an owned address: ") + std::strerror(err) +
+                                (err == E2BIG ? " (map full)" : ""));
+  }
+  return {};
+}
+
+XdpResult<void> XdpInterface::unref_key(uint32_t addr) {
+  auto it = owned_refs_.find(addr);
+  if (it == owned_refs_.end()) {
+    return make_error(std::errc::no_such_device_or_address, "address is not owned");
+  }
+  if (--it->second > 0) return {};
+  owned_refs_.erase(it);
+  const uint32_t key = htonl(addr);
+  bpf_map_delete_elem(owned_fd_, &key);
+  return {};
+}
+
+XdpResult<void> XdpInterface::add_address(wire::Ipv4Addr addr) { return ref_key(addr.value()); }
+
+XdpResult<void> XdpInterface::add_address(const wire::Ipv4Prefix& prefix) {
+  if (auto r = ref_key(prefix.addr.value()); !r) return r;
+  if (prefix.len < 31) {
+    if (auto r = ref_key(prefix.broadcast().value()); !r) {
+      (void)unref_key(prefix.addr.value());
+      return r;
+    }
+  }
+  return {};
+}
+
+XdpResult<void> XdpInterface::remove_address(wire::Ipv4Addr addr) {
+  return unref_key(addr.value());
+}
+
+XdpResult<void> XdpInterface::remove_address(const wire::Ipv4Prefix& prefix) {
+  auto r = unref_key(prefix.addr.value());
+  if (prefix.len < 31) (void)unref_key(prefix.broadcast().value());
+  return r;
+}
+
+XdpResult<void> XdpInterface::register_xsk(uint32_t queue, int xsk_fd) {
+  if (queue >= XNET_MAX_QUEUES) {
+    return make_error(std::errc::invalid_argument,
+                      "queue " + std::to_string(queue) + " exceeds the XSKMAP size");
+  }
+  if (bpf_map_update_elem(xsks_fd_, &queue, &xsk_fd, BPF_ANY) != 0) {
+    return errno_error(errno, std::string("could not register the AF_XDP socket: ") +
+                                  std::strerror(errno));
+  }
+  return {};
+}
+
+void XdpInterface::unregister_xsk(uint32_t queue) { bpf_map_delete_elem(xsks_fd_, &queue); }
+
+SteerCounters XdpInterface::counters() const {
+  const int cpus = libbpf_num_possible_cpus();
+  std::vector<uint64_t> values(cpus > 0 ? static_cast<size_t>(cpus) : 1);
+  auto sum = [&](uint32_t key) {
+    uint64_t total = 0;
+    if (bpf_map_lookup_elem(stats_fd_, &key, values.data()) == 0) {
+      for (uint64_t v : values) total += v;
+    }
+    return total;
+  };
+  SteerCounters c;
+  c.steered = sum(XNET_STAT_STEERED);
+  c.passed = sum(XNET_STAT_PASSED);
+  c.malformed = sum(XNET_STAT_MALFORMED);
+  c.no_socket = sum(XNET_STAT_NO_SOCKET);
+  return c;
+}
+
+}  // namespace xnet::xdp

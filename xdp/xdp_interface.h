@@ -1,0 +1,86 @@
+#pragma once
+// XdpInterface: one interface under xnet. Attaches the steering program and
+// owns what its maps mean: the addresses xnet owns, which AF_XDP socket serves
+// which receive queue, and the steering counters. One per interface; one
+// XdpLink per (interface, queue) registers itself here.
+//
+// Privileged setup lives here (and in XdpLink::create); nothing on the data
+// path needs privileges. Create, use and destroy it in the interface's network
+// namespace.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "stack/wire/addr.h"
+#include "xdp/error.h"
+#include "xdp/netdev.h"
+#include "xdp/xdp_program.h"
+
+namespace xnet::xdp {
+
+struct XdpInterfaceConfig {
+  std::string ifname;
+  XdpProgramConfig program;
+};
+
+// Sum over CPUs of the program's counters (bpf/steer_abi.h).
+struct SteerCounters {
+  uint64_t steered = 0;    // into an AF_XDP socket
+  uint64_t passed = 0;     // not xnet's: to the kernel
+  uint64_t malformed = 0;  // unparseable: to the kernel
+  uint64_t no_socket = 0;  // xnet's, but no socket on that queue: to the kernel
+};
+
+class XdpInterface {
+ public:
+  // Errors: EPERM (privileges), ENODEV (no such interface), EOPNOTSUPP (driver
+  // without XDP), EBUSY (another program attached), each with a message.
+  static XdpResult<std::unique_ptr<XdpInterface>> open(const XdpInterfaceConfig& config);
+  ~XdpInterface();
+  XdpInterface(const XdpInterface&) = delete;
+  XdpInterface& operator=(const XdpInterface&) = delete;
+
+  const NetdevInfo& netdev() const { return netdev_; }
+  const std::string& name() const { return netdev_.name; }
+  uint32_t ifindex() const { return netdev_.ifindex; }
+  uint32_t queue_count() const { return netdev_.rx_queues; }
+  AttachMode attach_mode() const { return program_->mode(); }
+  bool uses_dispatcher() const { return program_->uses_dispatcher(); }
+  uint32_t program_id() const { return program_->program_id(); }
+  bool is_attached() const { return program_->is_attached(); }
+
+  // Steer frames for `addr` to xnet. With a prefix shorter than /31 the subnet
+  // broadcast is steered too (reference-counted across prefixes). The limited
+  // broadcast 255.255.255.255 is steered only if added explicitly: the kernel
+  // on the same interface may want it (DHCP).
+  XdpResult<void> add_address(wire::Ipv4Addr addr);
+  XdpResult<void> add_address(const wire::Ipv4Prefix& prefix);
+  XdpResult<void> remove_address(wire::Ipv4Addr addr);
+  XdpResult<void> remove_address(const wire::Ipv4Prefix& prefix);
+
+  // XSKMAP[queue] = xsk_fd. Used by XdpLink.
+  XdpResult<void> register_xsk(uint32_t queue, int xsk_fd);
+  void unregister_xsk(uint32_t queue);
+
+  SteerCounters counters() const;
+
+  // Removes the program (idempotent); the destructor calls it. Steering stops:
+  // every frame goes to the kernel again.
+  XdpResult<void> detach() { return program_->detach(); }
+
+ private:
+  XdpInterface() = default;
+  XdpResult<void> ref_key(uint32_t addr_host_order);
+  XdpResult<void> unref_key(uint32_t addr_host_order);
+
+  NetdevInfo netdev_;
+  std::unique_ptr<XdpProgram> program_;
+  int owned_fd_ = -1;
+  int xsks_fd_ = -1;
+  int stats_fd_ = -1;
+  std::map<uint32_t, int> owned_refs_;  // host order -> references
+};
+
+}  // namespace xnet::xdp

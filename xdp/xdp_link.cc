@@ -1,0 +1,285 @@
+#include "xdp/xdp_link.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "xdp/tx_checksum.h"
+#include "xdp/xdp_uapi_compat.h"
+
+namespace xnet::xdp {
+namespace {
+
+// XDP_PACKET_HEADROOM: the kernel writes received data this far into a frame
+// (plus the UMEM headroom), so it bounds the largest frame we can receive.
+constexpr uint32_t kXdpPacketHeadroom = 256;
+constexpr uint32_t kEthHeaderLen = 14;
+constexpr uint32_t kMaxBatch = 256;
+
+}  // namespace
+
+XdpResult<std::unique_ptr<XdpLink>> XdpLink::create(XdpInterface& iface, uint32_t queue,
+                                                    const XdpLinkConfig& config) {
+  if (queue >= iface.queue_count()) {
+    return make_error(std::errc::invalid_argument,
+                      "queue " + std::to_string(queue) + " is out of range: " + iface.name() +
+                          " has " + std::to_string(iface.queue_count()) + " receive queue(s)");
+  }
+  const uint32_t mtu = iface.netdev().mtu;
+  const uint32_t frame = config.umem.frame_size;
+  const uint32_t rx_space = frame > kXdpPacketHeadroom + config.xsk.umem_headroom
+                                ? frame - kXdpPacketHeadroom - config.xsk.umem_headroom
+                                : 0;
+  const uint32_t tx_space = frame - stack::kDefaultHeadroom;
+  const uint32_t room = std::min(rx_space, tx_space);
+  if (mtu + kEthHeaderLen > room) {
+    return make_error(std::errc::message_size,
+                      "MTU " + std::to_string(mtu) + " of " + iface.name() + " needs " +
+                          std::to_string(mtu + kEthHeaderLen) + "-byte frames but a " +
+                          std::to_string(frame) + "-byte UMEM frame holds at most " +
+                          std::to_string(room) + " after headroom; lower the MTU to " +
+                          std::to_string(room - kEthHeaderLen) +
+                          (frame < 4096 ? " or use 4096-byte frames" : "") +
+                          " (frames are never truncated)");
+  }
+
+  auto umem = Umem::create(config.umem);
+  if (!umem) return umem.take_error();
+  auto xsk = XskSocket::create(*umem.value(), iface.ifindex(), iface.name(), queue, config.xsk);
+  if (!xsk) return xsk.take_error();
+
+  std::unique_ptr<XdpLink> link(new XdpLink());
+  link->iface_ = &iface;
+  link->umem_ = std::move(umem.value());
+  link->xsk_ = std::move(xsk.value());
+  link->ifname_ = iface.name();
+  link->mtu_ = mtu;
+  link->mac_ = iface.netdev().mac;
+  link->max_frame_ = mtu + kEthHeaderLen;
+  link->batch_ = std::clamp<uint32_t>(config.batch, 1, kMaxBatch);
+  link->fill_target_ = config.fill_target != 0
+                           ? std::min(config.fill_target, config.xsk.fill_size)
+                           : std::min(config.xsk.fill_size, config.umem.frame_count / 2);
+  // Fill before the XSKMAP points here, so the first frames find buffers
+  // (and a TX-only link still has its fill ring populated: ROBUSTNESS case 49).
+  link->refill();
+  if (auto r = iface.register_xsk(queue, link->fd()); !r) return r.take_error();
+  return link;
+}
+
+XdpLink::~XdpLink() {
+  if (iface_ != nullptr && xsk_) iface_->unregister_xsk(xsk_->queue());
+}
+
+std::string XdpLink::name() const { return ifname_; }
+
+stack::LinkFeatures XdpLink::features() const {
+  stack::LinkFeatures f;
+  // Only when the bytes leave complete: kSoftware means the stack should do it
+  // during its copy, where it is nearly free.
+  f.tx_checksum = xsk_->tx_checksum_mode() != TxChecksumMode::kSoftware;
+  f.rx_checksum = false;
+  f.scatter_gather = false;
+  f.max_frame = max_frame_;
+  return f;
+}
+
+void XdpLink::refill() {
+  if (fill_outstanding_ >= fill_target_) return;
+  stack::FramePool& pool = umem_->pool();
+  // When the application holds every frame the fill ring runs dry and the
+  // kernel counts rx_fill_ring_empty_descs; we recover as frames come back.
+  const uint32_t want = std::min(fill_target_ - fill_outstanding_, pool.available());
+  if (want == 0) return;
+  uint32_t idx = 0;
+  const uint32_t got = xsk_ring_prod__reserve(&xsk_->fill(), want, &idx);
+  for (uint32_t i = 0; i < got; ++i) {
+    const uint32_t f = pool.alloc();
+    *xsk_ring_prod__fill_addr(&xsk_->fill(), idx + i) = pool.offset_of(f);
+  }
+  xsk_ring_prod__submit(&xsk_->fill(), got);
+  fill_outstanding_ += got;
+}
+
+size_t XdpLink::rx_burst(stack::PacketQueue& out, size_t max) {
+  stack::FramePool& pool = umem_->pool();
+  const uint32_t n = static_cast<uint32_t>(std::min<size_t>(max, batch_));
+  uint32_t idx = 0;
+  const uint32_t got = n == 0 ? 0 : xsk_ring_cons__peek(&xsk_->rx(), n, &idx);
+  size_t delivered = 0;
+  for (uint32_t i = 0; i < got; ++i) {
+    const xdp_desc* d = xsk_ring_cons__rx_desc(&xsk_->rx(), idx + i);
+    const uint32_t frame = pool.frame_of_offset(d->addr);
+    // Not bound with XDP_USE_SG, so chains should not appear; if one does, it
+    // is dropped whole, never delivered in pieces (ROBUSTNESS case 46).
+    if ((d->options & uapi::kPktContd) != 0 || in_chain_) {
+      in_chain_ = (d->options & uapi::kPktContd) != 0;
+      pool.free(frame);
+      ++stats_.rx_dropped;
+      continue;
+    }
+    stack::Packet p(&pool, frame);
+    stack::PacketMeta& m = p.meta();
+    m = stack::PacketMeta{};
+    m.head = static_cast<uint16_t>(d->addr - pool.offset_of(frame));
+    m.len = static_cast<uint16_t>(d->len);
+    m.mac_off = m.head;
+    ++stats_.rx_packets;
+    stats_.rx_bytes += d->len;
+    out.push_back(std::move(p));
+    ++delivered;
+  }
+  if (got > 0) {
+    xsk_ring_cons__release(&xsk_->rx(), got);
+    fill_outstanding_ -= got;
+  }
+  refill();
+  if (xsk_->fill_needs_wakeup()) xsk_->kick_rx();
+  return delivered;
+}
+
+bool XdpLink::prepare_tx(stack::Packet& p, xdp_desc& desc) {
+  stack::PacketMeta& m = p.meta();
+  if (m.len == 0 || m.len > max_frame_) return false;
+  const uint32_t md_len = xsk_->tx_metadata_len();
+  // With TX metadata registered, every descriptor needs md_len bytes in front
+  // of its data inside the frame (the kernel validates addr - tx_metadata_len).
+  if (m.head < md_len) {
+    const uint16_t shift = static_cast<uint16_t>(md_len - m.head);
+    if (p.tailroom() < shift) return false;
+    std::memmove(p.data() + shift, p.data(), m.len);
+    m.head = static_cast<uint16_t>(m.head + shift);
+    if (m.csum_state == stack::ChecksumState::kPartial) m.csum_start += shift;
+  }
+  desc.options = 0;
+  if (m.csum_state == stack::ChecksumState::kPartial) {
+    if (m.csum_start < m.head) return false;
+    const uint32_t start = m.csum_start - m.head;  // PacketMeta: frame offset; here: from data
+    if (start + m.csum_offset + 2u > m.len) return false;
+    if (xsk_->tx_checksum_mode() != TxChecksumMode::kSoftware) {
+      uapi::TxMetadata md{};
+      md.flags = uapi::kTxmdChecksum;
+      md.request.csum_start = static_cast<uint16_t>(start);
+      md.request.csum_offset = m.csum_offset;
+      std::memcpy(p.data() - md_len, &md, sizeof(md));
+      desc.options = uapi::kTxMetadata;
+    } else {
+      complete_partial_checksum(p.data(), m.len, start, m.csum_offset);
+    }
+  }
+  desc.addr = umem_->pool().offset_of(p.frame()) + m.head;
+  desc.len = m.len;
+  return true;
+}
+
+size_t XdpLink::tx_burst(stack::PacketQueue& q) {
+  reclaim_completions();
+  stack::FramePool& pool = umem_->pool();
+  std::array<xdp_desc, kMaxBatch> descs;
+  size_t taken = 0;
+  bool blocked = false;
+  while (!q.empty() && !blocked) {
+    const uint32_t room = std::min(xsk_prod_nb_free(&xsk_->tx(), batch_), batch_);
+    if (room == 0) break;  // ring full: backpressure, the rest stays in q
+    uint32_t n = 0;
+    while (n < room && !q.empty()) {
+      stack::Packet p = q.pop_front();
+      if (p.pool() != &pool) {
+        // Built in another pool (e.g. forwarded from another link's UMEM):
+        // one copy into a frame the kernel can see.
+        stack::Packet c = stack::Packet::allocate(pool, stack::kDefaultHeadroom);
+        if (!c || p.size() > c.tailroom()) {
+          if (!c) {
+            q.push_front(std::move(p));
+            blocked = true;
+            break;
+          }
+          ++stats_.tx_dropped;
+          ++taken;
+          continue;
+        }
+        std::memcpy(c.put(p.size()), p.data(), p.size());
+        c.meta().csum_state = p.meta().csum_state;
+        c.meta().csum_start =
+            static_cast<uint16_t>(p.meta().csum_start - p.meta().head + c.meta().head);
+        c.meta().csum_offset = p.meta().csum_offset;
+        p = std::move(c);
+      }
+      ++taken;
+      if (!prepare_tx(p, descs[n])) {
+        ++stats_.tx_dropped;  // p's frame goes back to the pool here
+        continue;
+      }
+      ++stats_.tx_packets;
+      stats_.tx_bytes += p.size();
+      (void)p.release();  // the frame now belongs to the tx ring
+      ++n;
+    }
+    if (n == 0) continue;
+    uint32_t idx = 0;
+    // Cannot fall short: nb_free above said there is room, and only we produce.
+    const uint32_t got = xsk_ring_prod__reserve(&xsk_->tx(), n, &idx);
+    for (uint32_t i = 0; i < got; ++i) *xsk_ring_prod__tx_desc(&xsk_->tx(), idx + i) = descs[i];
+    xsk_ring_prod__submit(&xsk_->tx(), got);
+    tx_outstanding_ += got;
+  }
+  kick_tx_until_drained();
+  return taken;
+}
+
+uint32_t XdpLink::reclaim_completions() {
+  stack::FramePool& pool = umem_->pool();
+  uint32_t total = 0;
+  for (;;) {
+    uint32_t idx = 0;
+    const uint32_t n = xsk_ring_cons__peek(&xsk_->comp(), batch_, &idx);
+    if (n == 0) break;
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint64_t addr = *xsk_ring_cons__comp_addr(&xsk_->comp(), idx + i);
+      pool.free(pool.frame_of_offset(addr));  // runs the frame's destructor (sock_wfree)
+    }
+    xsk_ring_cons__release(&xsk_->comp(), n);
+    tx_outstanding_ -= n;
+    total += n;
+  }
+  return total;
+}
+
+void XdpLink::kick_tx_until_drained() {
+  xsk_ring_prod& tx = xsk_->tx();
+  // Copy mode transmits inside sendto, at most 32 descriptors per call, and
+  // stalls while the completion ring is full: kick, reclaim, repeat, bounded.
+  const uint32_t limit = tx.size / 32 + 2;
+  for (uint32_t i = 0; i < limit; ++i) {
+    const uint32_t queued = tx.size - xsk_prod_nb_free(&tx, tx.size);
+    if (queued == 0 || !xsk_->tx_needs_wakeup()) break;
+    if (xsk_->kick_tx() != 0) break;
+    reclaim_completions();
+  }
+}
+
+bool XdpLink::needs_wakeup() const {
+  return xsk_->fill_needs_wakeup() || (tx_outstanding_ > 0 && xsk_->tx_needs_wakeup());
+}
+
+void XdpLink::kick() {
+  reclaim_completions();
+  kick_tx_until_drained();
+  refill();
+  if (xsk_->fill_needs_wakeup() || xsk_->busy_poll()) xsk_->kick_rx();
+}
+
+FrameCounts XdpLink::frame_counts() {
+  const stack::FramePool& pool = umem_->pool();
+  FrameCounts c;
+  c.total = pool.capacity();
+  c.free = pool.available();
+  c.rx = xsk_cons_nb_avail(&xsk_->rx(), xsk_->rx().size);
+  c.fill = fill_outstanding_ - c.rx;
+  c.completion = xsk_cons_nb_avail(&xsk_->comp(), xsk_->comp().size);
+  c.tx = tx_outstanding_ - c.completion;
+  c.stack = pool.in_use() - fill_outstanding_ - tx_outstanding_;
+  return c;
+}
+
+}  // namespace xnet::xdp

@@ -1,0 +1,110 @@
+#pragma once
+// XdpLink: stack::Link over one AF_XDP socket, for one (interface, queue).
+//
+// Owns its UMEM (one per link: each queue's shard has its own frames and its
+// own fill/completion rings, so nothing is shared between threads) and the
+// XSK; registers the XSK in the interface's XSKMAP at `queue`, and removes it
+// on destruction. The XdpInterface must outlive the link, and every Packet from
+// pool() must be gone before the link is destroyed.
+//
+// Frame ownership (ROBUSTNESS case 49): every UMEM frame is in exactly one of
+// free list, fill ring, rx ring, stack/application, tx ring, completion ring;
+// frame_counts() reports each, and they add up to the UMEM's frame count.
+//
+// Multi-queue veth: an XSK only sees its bound queue. Frames xnet transmits on
+// queue q arrive on the peer's rx queue q; the kernel spreads its own flows
+// over queues by hash (skb_get_rx_queue / flow hash), so with N queues a
+// service needs one XdpLink per queue to see everything.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "stack/link.h"
+#include "xdp/error.h"
+#include "xdp/umem.h"
+#include "xdp/xdp_interface.h"
+#include "xdp/xsk_socket.h"
+
+namespace xnet::xdp {
+
+struct XdpLinkConfig {
+  UmemConfig umem;
+  XskConfig xsk;
+  uint32_t batch = 64;  // descriptors per ring operation
+  // Frames kept in the fill ring; 0 = min(fill ring size, half the UMEM), so
+  // the other half is left for transmit and for frames the application holds.
+  uint32_t fill_target = 0;
+};
+
+struct FrameCounts {
+  uint32_t free = 0;        // in the pool's free list
+  uint32_t fill = 0;        // given to the kernel for receive, not yet back
+  uint32_t rx = 0;          // received, waiting in the rx ring
+  uint32_t stack = 0;       // held by the stack or the application (Packets)
+  uint32_t tx = 0;          // posted for transmit, not yet completed
+  uint32_t completion = 0;  // completed, waiting in the completion ring
+  uint32_t total = 0;       // the UMEM's frame count
+  bool adds_up() const { return free + fill + rx + stack + tx + completion == total; }
+};
+
+class XdpLink final : public stack::Link {
+ public:
+  // Errors: EINVAL "queue out of range", EMSGSIZE "MTU larger than a frame
+  // allows" (never truncates), plus XskSocket's.
+  static XdpResult<std::unique_ptr<XdpLink>> create(XdpInterface& iface, uint32_t queue,
+                                                    const XdpLinkConfig& config = {});
+  ~XdpLink() override;
+  XdpLink(const XdpLink&) = delete;
+  XdpLink& operator=(const XdpLink&) = delete;
+
+  // stack::Link
+  size_t rx_burst(stack::PacketQueue& out, size_t max) override;
+  size_t tx_burst(stack::PacketQueue& q) override;
+  stack::FramePool& pool() override { return umem_->pool(); }
+  uint32_t mtu() const override { return mtu_; }
+  wire::MacAddr mac() const override { return mac_; }
+  stack::LinkFeatures features() const override;
+  std::string name() const override;
+  stack::LinkStats stats() const override { return stats_; }
+  uint32_t frames_held() const override { return fill_outstanding_ + tx_outstanding_; }
+
+  // For the reactor: wait for POLLIN on fd() (rx). After waking, or before
+  // sleeping with transmits outstanding, call kick() if needs_wakeup().
+  int fd() const { return xsk_->fd(); }
+  bool needs_wakeup() const;
+  void kick();
+  // Descriptors posted for transmit and not yet completed.
+  uint32_t tx_in_flight() const { return tx_outstanding_; }
+  // Reclaims completed transmit frames into the pool; returns how many.
+  uint32_t reclaim_completions();
+
+  FrameCounts frame_counts();
+  uint32_t queue() const { return xsk_->queue(); }
+  BindMode bind_mode() const { return xsk_->bind_mode(); }
+  TxChecksumMode tx_checksum_mode() const { return xsk_->tx_checksum_mode(); }
+  XdpResult<xdp_statistics> xsk_statistics() const { return xsk_->statistics(); }
+
+ private:
+  XdpLink() = default;
+  void refill();
+  // Prepares one packet of our pool for the wire; false = drop it.
+  bool prepare_tx(stack::Packet& p, xdp_desc& desc);
+  void kick_tx_until_drained();
+
+  XdpInterface* iface_ = nullptr;
+  std::unique_ptr<Umem> umem_;
+  std::unique_ptr<XskSocket> xsk_;
+  std::string ifname_;
+  uint32_t mtu_ = 0;
+  wire::MacAddr mac_;
+  uint32_t batch_ = 64;
+  uint32_t fill_target_ = 0;
+  uint32_t max_frame_ = 0;
+  uint32_t fill_outstanding_ = 0;  // fill ring + rx ring
+  uint32_t tx_outstanding_ = 0;    // tx ring + completion ring
+  bool in_chain_ = false;          // dropping the rest of a multi-buffer chain
+  stack::LinkStats stats_;
+};
+
+}  // namespace xnet::xdp
