@@ -34,8 +34,11 @@ class [[nodiscard]] XdpResult {
   explicit operator bool() const { return ok(); }
   T& value() & { assert(ok()); return std::get<0>(v_); }
   T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  const T& value() const& { assert(ok()); return std::get<0>(v_); }
   T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
 
   std::error_code error() const { return ok() ? std::error_code{} : std::get<1>(v_).code; }
   const std::string& message() const {

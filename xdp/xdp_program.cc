@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -18,10 +19,14 @@ namespace {
 
 // libxdp's own chatter ("Can't use dispatcher without a working bpffs") is
 // useful once, prefixed so an operator knows where it came from; debug is noise.
+// The bpffs notice repeats on every attach; once per process says it all.
 int libxdp_log(enum libxdp_print_level level, const char* fmt, va_list ap) {
   if (level != LIBXDP_WARN) return 0;
-  std::fputs("xnet-xdp: libxdp: ", stderr);
-  return std::vfprintf(stderr, fmt, ap);
+  char line[512];
+  std::vsnprintf(line, sizeof(line), fmt, ap);
+  static std::atomic<bool> bpffs_told{false};
+  if (std::strstr(line, "bpffs") != nullptr && bpffs_told.exchange(true)) return 0;
+  return std::fprintf(stderr, "xnet-xdp: %s", line);
 }
 
 void install_logger() {

@@ -1,0 +1,498 @@
+// XdpInterface + XdpLink on a veth pair between two namespaces (root).
+// xnet owns 10.77.0.1 on the xnet side; the kernel side is 10.77.0.2; the
+// xnet side's own kernel stack has 10.77.0.3, which must keep working.
+
+#include <arpa/inet.h>
+#include <bpf/libbpf.h>
+#include <gtest/gtest.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <xdp/libxdp.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "stack/packet.h"
+#include "tests/netns/netns.h"
+#include "tests/xdp/frames.h"
+#include "xdp/xdp_interface.h"
+#include "xdp/xdp_link.h"
+
+namespace xnet::xdp {
+namespace {
+
+using testing::CommandResult;
+using testing::VethOptions;
+using testing::VethTopology;
+
+const wire::Ipv4Addr kOwned(10, 77, 0, 1);
+const testing::Ip4 kOwnedIp = testing::ip4(10, 77, 0, 1);
+const testing::Ip4 kKernelIp = testing::ip4(10, 77, 0, 2);
+
+std::unique_ptr<VethTopology> make_topology(VethOptions o = {}) {
+  o.xnet_side_kernel_addrs = {"10.77.0.3/24"};
+  std::string error;
+  auto t = VethTopology::create(o, &error);
+  EXPECT_TRUE(t) << error;
+  return t;
+}
+
+std::unique_ptr<XdpInterface> open_iface(const VethTopology& t) {
+  XdpInterfaceConfig c;
+  c.ifname = t.xnet_if();
+  auto r = XdpInterface::open(c);
+  EXPECT_TRUE(r) << r.message();
+  if (!r) return nullptr;
+  EXPECT_TRUE(r.value()->add_address(wire::Ipv4Prefix{kOwned, 24}));
+  return std::move(r.value());
+}
+
+std::unique_ptr<XdpLink> open_link(XdpInterface& iface, uint32_t queue, XdpLinkConfig c = {}) {
+  c.umem.frame_count = 1024;
+  c.xsk.fill_size = c.xsk.comp_size = c.xsk.rx_size = c.xsk.tx_size = 512;
+  auto r = XdpLink::create(iface, queue, c);
+  EXPECT_TRUE(r) << r.message();
+  return r ? std::move(r.value()) : nullptr;
+}
+
+std::vector<uint8_t> bytes_of(const stack::Packet& p) {
+  const auto* b = reinterpret_cast<const uint8_t*>(p.data());
+  return {b, b + p.size()};
+}
+
+// Receives until `want` frames or the deadline, bounded.
+size_t drain(XdpLink& link, stack::PacketQueue& out, size_t want,
+             std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  size_t total = 0;
+  while (total < want && std::chrono::steady_clock::now() < deadline) {
+    const size_t n = link.rx_burst(out, 64);
+    total += n;
+    if (n == 0) {
+      pollfd p{link.fd(), POLLIN, 0};
+      poll(&p, 1, 20);
+    }
+  }
+  return total;
+}
+
+void wait_tx_done(XdpLink& link) {
+  for (int i = 0; i < 200 && link.tx_in_flight() > 0; ++i) {
+    link.kick();
+    if (link.tx_in_flight() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(link.tx_in_flight(), 0u);
+}
+
+void expect_idle(XdpLink& link) {
+  const FrameCounts c = link.frame_counts();
+  EXPECT_TRUE(c.adds_up()) << "free " << c.free << " fill " << c.fill << " rx " << c.rx
+                           << " stack " << c.stack << " tx " << c.tx << " cq " << c.completion
+                           << " total " << c.total;
+  EXPECT_EQ(c.stack, 0u);
+  EXPECT_EQ(c.tx, 0u);
+  EXPECT_EQ(c.completion, 0u);
+  EXPECT_EQ(link.pool().in_use(), link.frames_held());
+}
+
+TEST(XdpLink, SteersOwnedArpAndIcmpAndPassesTheRest) {
+  XNET_REQUIRE_PRIVILEGED();
+  auto t = make_topology();
+  ASSERT_TRUE(t);
+  t->xnet_ns().run([&] {
+    auto iface = open_iface(*t);
+    ASSERT_TRUE(iface);
+    EXPECT_EQ(iface->attach_mode(), AttachMode::kNative);
+    auto link = open_link(*iface, 0);
+    ASSERT_TRUE(link);
+    EXPECT_EQ(link->bind_mode(), BindMode::kCopy);  // veth has no zero-copy
+
+    // Nobody answers ARP for the owned address yet: the requests reach the XSK.
+    t->kernel_ns().exec("ping -c1 -W1 10.77.0.1");
+    // With a static neighbour entry the echo requests themselves arrive.
+    const CommandResult neigh = t->kernel_ns().exec("ip neigh replace 10.77.0.1 lladdr " +
+                                                    link->mac().to_string() + " dev " +
+                                                    t->kernel_if() + " nud permanent");
+    ASSERT_TRUE(neigh.ok()) << neigh.output;
+    t->kernel_ns().exec("ping -c2 -i0.2 -W1 10.77.0.1");
+
+    // Traffic for the kernel's own address on the xnet side still works.
+    const CommandResult ping = t->kernel_ns().exec("ping -c2 -i0.2 -W2 10.77.0.3");
+    EXPECT_TRUE(ping.ok()) << ping.output;
+
+    stack::PacketQueue q;
+    drain(*link, q, 1000, std::chrono::milliseconds(300));
+    size_t arp = 0, echo = 0, total = q.size();
+    while (!q.empty()) {
+      stack::Packet p = q.pop_front();
+      const auto f = testing::parse_frame(bytes_of(p));
+      ASSERT_TRUE(f);
+      if (f->ethertype == 0x0806) {
+        EXPECT_EQ(f->arp_op, 1);
+        EXPECT_EQ(f->arp_target, kOwnedIp);
+        ++arp;
+      } else {
+        ASSERT_EQ(f->ethertype, 0x0800);
+        EXPECT_EQ(f->ip_dst, kOwnedIp);
+        EXPECT_EQ(f->ip_src, kKernelIp);
+        EXPECT_EQ(f->ip_proto, 1);
+        EXPECT_EQ(f->icmp_type, 8);
+        ++echo;
+      }
+    }
+    EXPECT_GE(arp, 1u);
+    // 2, or 3 when the echo request queued behind the failed ARP is released
+    // by the neighbour entry.
+    EXPECT_GE(echo, 2u);
+    EXPECT_LE(echo, 3u);
+    const SteerCounters c = iface->counters();
+    EXPECT_EQ(c.steered, total);
+    EXPECT_GE(c.passed, 4u);  // ARP + 2 echo requests for 10.77.0.3, at least
+    EXPECT_EQ(c.no_socket, 0u);
+    EXPECT_EQ(c.malformed, 0u);
+
+    expect_idle(*link);
+  });
+}
+
+// A kernel UDP socket on the peer plus a packet socket that sees the bytes as
+// they left the veth: a CHECKSUM_PARTIAL skb would be accepted by the kernel
+// socket even with an unfinished sum, so the bytes are checked separately.
+struct KernelReceiver {
+  int udp = -1;
+  int raw = -1;
+  ~KernelReceiver() {
+    if (udp >= 0) close(udp);
+    if (raw >= 0) close(raw);
+  }
+};
+
+std::unique_ptr<KernelReceiver> kernel_receiver(VethTopology& t, uint16_t port) {
+  auto r = std::make_unique<KernelReceiver>();
+  t.kernel_ns().run([&] {
+    r->udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    inet_pton(AF_INET, "10.77.0.2", &a.sin_addr);
+    EXPECT_EQ(bind(r->udp, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    const int big = 8 << 20;  // hundreds of small datagrams before the test reads them
+    setsockopt(r->udp, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+    r->raw = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_IP));
+    sockaddr_ll ll{};
+    ll.sll_family = AF_PACKET;
+    ll.sll_protocol = htons(ETH_P_IP);
+    ll.sll_ifindex = static_cast<int>(if_nametoindex(t.kernel_if().c_str()));
+    EXPECT_EQ(bind(r->raw, reinterpret_cast<sockaddr*>(&ll), sizeof(ll)), 0);
+  });
+  return r;
+}
+
+std::string recv_udp(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  if (poll(&p, 1, 2000) != 1) return "<timeout>";
+  char buf[2048];
+  const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+  return n < 0 ? "<error>" : std::string(buf, static_cast<size_t>(n));
+}
+
+// The first captured UDP frame to `port`, or empty.
+std::vector<uint8_t> capture_udp(int fd, uint16_t port) {
+  for (int i = 0; i < 50; ++i) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 2000) != 1) break;
+    uint8_t buf[2048];
+    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    std::vector<uint8_t> f(buf, buf + n);
+    const auto parsed = testing::parse_frame(f);
+    if (parsed && parsed->ip_proto == 17 && parsed->udp_dst_port == port) return f;
+  }
+  return {};
+}
+
+stack::Packet udp_packet(XdpLink& link, const VethTopology& t, const std::string& payload,
+                         testing::UdpChecksum csum) {
+  testing::UdpFrameSpec spec;
+  spec.dst_mac = *testing::parse_mac(t.kernel_mac());
+  spec.src_mac = link.mac().bytes();
+  spec.src_ip = kOwnedIp;
+  spec.dst_ip = kKernelIp;
+  spec.src_port = 40000;
+  spec.dst_port = 9000;
+  spec.payload = payload;
+  const std::vector<uint8_t> f = testing::build_udp_frame(spec, csum);
+  stack::Packet p = stack::Packet::allocate(link.pool(), stack::kDefaultHeadroom);
+  EXPECT_TRUE(p);
+  std::memcpy(p.put(static_cast<uint16_t>(f.size())), f.data(), f.size());
+  if (csum == testing::UdpChecksum::kPseudoHeader) {
+    p.meta().csum_state = stack::ChecksumState::kPartial;
+    p.meta().csum_start = static_cast<uint16_t>(p.headroom() + testing::kEthLen + testing::kIpLen);
+    p.meta().csum_offset = testing::kUdpCsumOffset;
+  }
+  return p;
+}
+
+void send_and_check(XdpLink& link, VethTopology& t, testing::UdpChecksum csum,
+                    const std::string& payload) {
+  auto rx = kernel_receiver(t, 9000);
+  stack::PacketQueue q;
+  q.push_back(udp_packet(link, t, payload, csum));
+  EXPECT_EQ(link.tx_burst(q), 1u);
+  EXPECT_TRUE(q.empty());
+  wait_tx_done(link);
+  EXPECT_EQ(recv_udp(rx->udp), payload);
+  const std::vector<uint8_t> wire = capture_udp(rx->raw, 9000);
+  ASSERT_FALSE(wire.empty());
+  EXPECT_TRUE(testing::udp_checksum_valid(wire)) << "checksum left unfinished";
+}
+
+TEST(XdpLink, TransmitsToKernelUdpSocket) {
+  XNET_REQUIRE_PRIVILEGED();
+  auto t = make_topology();
+  ASSERT_TRUE(t);
+  t->xnet_ns().run([&] {
+    auto iface = open_iface(*t);
+    ASSERT_TRUE(iface);
+    auto link = open_link(*iface, 0);
+    ASSERT_TRUE(link);
+    // On veth (copy mode) TX metadata is completed by the kernel in software.
+    EXPECT_EQ(link->tx_checksum_mode(), TxChecksumMode::kKernelSoftware);
+    EXPECT_TRUE(link->features().tx_checksum);
+    EXPECT_EQ(link->mtu(), 1500u);
+    EXPECT_EQ(link->mac().to_string(), t->xnet_mac());
+
+    send_and_check(*link, *t, testing::UdpChecksum::kComplete, "complete checksum");
+    send_and_check(*link, *t, testing::UdpChecksum::kPseudoHeader, "offloaded via tx metadata");
+    EXPECT_EQ(link->stats().tx_packets, 2u);
+    expect_idle(*link);
+  });
+}
+
+TEST(XdpLink, SoftwareChecksumWhenMetadataNotRequested) {
+  XNET_REQUIRE_PRIVILEGED();
+  auto t = make_topology();
+  ASSERT_TRUE(t);
+  t->xnet_ns().run([&] {
+    auto iface = open_iface(*t);
+    ASSERT_TRUE(iface);
+    XdpLinkConfig c;
+    c.xsk.tx_checksum = TxChecksumRequest::kSoftware;
+    auto link = open_link(*iface, 0, c);
+    ASSERT_TRUE(link);
+    EXPECT_EQ(link->tx_checksum_mode(), TxChecksumMode::kSoftware);
+    EXPECT_FALSE(link->features().tx_checksum);
+    send_and_check(*link, *t, testing::UdpChecksum::kPseudoHeader, "completed by the link");
+    expect_idle(*link);
+  });
+}
+
+TEST(XdpLink, FrameAccountingAfterTraffic) {
+  XNET_REQUIRE_PRIVILEGED();
+  VethOptions o;
+  o.kernel_tx_checksum_off = true;
+  auto t = make_topology(o);
+  ASSERT_TRUE(t);
+  t->xnet_ns().run([&] {
+    auto iface = open_iface(*t);
+    ASSERT_TRUE(iface);
+    auto link = open_link(*iface, 0);
+    ASSERT_TRUE(link);
+    auto rx = kernel_receiver(*t, 9000);
+
+    // More than a batch and more than copy mode's 32 per kick.
+    constexpr int kSends = 300;
+    stack::PacketQueue q;
+    for (int i = 0; i < kSends; ++i) {
+      q.push_back(udp_packet(*link, *t, "n" + std::to_string(i), testing::UdpChecksum::kComplete));
+    }
+    size_t taken = 0;
+    for (int i = 0; i < 100 && !q.empty(); ++i) {
+      taken += link->tx_burst(q);
+      link->kick();
+    }
+    EXPECT_EQ(taken, static_cast<size_t>(kSends));
+    wait_tx_done(*link);
+    int got = 0;
+    while (got < kSends && recv_udp(rx->udp) != "<timeout>") ++got;
+    EXPECT_EQ(got, kSends);
+
+    // The kernel side sends to the owned address: frames land in the stack.
+    ASSERT_TRUE(t->kernel_ns()
+                    .exec("ip neigh replace 10.77.0.1 lladdr " + link->mac().to_string() +
+                          " dev " + t->kernel_if() + " nud permanent")
+                    .ok());
+    const CommandResult send = t->kernel_ns().exec(
+        "python3 -c 'import socket\n"
+        "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+        "for i in range(200): s.sendto(b\"x%d\"%i,(\"10.77.0.1\",7000))'");
+    ASSERT_TRUE(send.ok()) << send.output;
+    stack::PacketQueue held;
+    EXPECT_EQ(drain(*link, held, 200), 200u);
+    FrameCounts c = link->frame_counts();
+    EXPECT_TRUE(c.adds_up());
+    EXPECT_EQ(c.stack, 200u);  // the application holds them
+    size_t valid = 0;
+    held.for_each([&](const stack::PacketMeta& m, const std::byte* frame) {
+      const auto* b = reinterpret_cast<const uint8_t*>(frame) + m.head;
+      valid += testing::udp_checksum_valid({b, m.len}) ? 1 : 0;
+    });
+    EXPECT_EQ(valid, 200u);  // tx off on the kernel side: complete sums
+    held.clear();
+    link->rx_burst(held, 0);  // refills the fill ring from the returned frames
+    c = link->frame_counts();
+    EXPECT_TRUE(c.adds_up());
+    EXPECT_EQ(c.stack, 0u);
+    expect_idle(*link);
+    const auto st = link->xsk_statistics();
+    ASSERT_TRUE(st);
+    EXPECT_EQ(st->tx_invalid_descs, 0u);
+    EXPECT_EQ(st->rx_dropped, 0u);
+  });
+}
+
+TEST(XdpLink, MultiQueueOneSocketPerQueue) {
+  XNET_REQUIRE_PRIVILEGED();
+  VethOptions o;
+  o.queues = 2;
+  auto t = make_topology(o);
+  ASSERT_TRUE(t);
+  t->xnet_ns().run([&] {
+    auto iface = open_iface(*t);
+    ASSERT_TRUE(iface);
+    ASSERT_EQ(iface->queue_count(), 2u);
+    auto q0 = open_link(*iface, 0);
+    auto q1 = open_link(*iface, 1);
+    ASSERT_TRUE(q0 && q1);
+    ASSERT_TRUE(t->kernel_ns()
+                    .exec("ip neigh replace 10.77.0.1 lladdr " + q0->mac().to_string() +
+                          " dev " + t->kernel_if() + " nud permanent")
+                    .ok());
+    // 64 sockets = 64 flows, spread over the two tx queues by hash.
+    const CommandResult send = t->kernel_ns().exec(
+        "python3 -c 'import socket\n"
+        "for i in range(64):\n"
+        "  s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+        "  s.sendto(b\"q\",(\"10.77.0.1\",7000+i))'");
+    ASSERT_TRUE(send.ok()) << send.output;
+    stack::PacketQueue a, b;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (a.size() + b.size() < 64 && std::chrono::steady_clock::now() < deadline) {
+      if (q0->rx_burst(a, 64) + q1->rx_burst(b, 64) == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
+    EXPECT_EQ(a.size() + b.size(), 64u);
+    EXPECT_GT(a.size(), 0u);
+    EXPECT_GT(b.size(), 0u);
+    EXPECT_EQ(iface->counters().steered, 64u);
+  });
+}
+
+uint32_t attached_prog_id(const std::string& ifname) {
+  uint32_t id = 0;
+  const int ifindex = static_cast<int>(if_nametoindex(ifname.c_str()));
+  if (ifindex == 0) return 0;
+  bpf_xdp_query_id(ifindex, 0, &id);
+  return id;
+}
+
+TEST(XdpInterface, DetachLeavesNothingAndTenCycles) {
+  XNET_REQUIRE_PRIVILEGED();
+  auto t = make_topology();
+  ASSERT_TRUE(t);
+  t->xnet_ns().run([&] {
+    for (int i = 0; i < 10; ++i) {
+      auto iface = open_iface(*t);
+      ASSERT_TRUE(iface) << "cycle " << i;
+      EXPECT_NE(attached_prog_id(t->xnet_if()), 0u);
+      EXPECT_TRUE(iface->is_attached());
+      auto link = open_link(*iface, 0);
+      ASSERT_TRUE(link) << "cycle " << i;
+      link.reset();
+      iface.reset();
+      EXPECT_EQ(attached_prog_id(t->xnet_if()), 0u) << "cycle " << i;
+    }
+  });
+  const CommandResult show = t->xnet_ns().exec("ip link show " + t->xnet_if());
+  EXPECT_EQ(show.output.find("xdp"), std::string::npos) << show.output;
+}
+
+TEST(XdpInterface, ReplacesStaleProgramButNotSomebodyElses) {
+  XNET_REQUIRE_PRIVILEGED();
+  auto t = make_topology();
+  ASSERT_TRUE(t);
+  t->xnet_ns().run([&] {
+    const int ifindex = static_cast<int>(if_nametoindex(t->xnet_if().c_str()));
+    // A crashed xnet: its program stays attached, nobody detaches it.
+    xdp_program* stale = xdp_program__open_file("bpf/xnet_steer.bpf.o", "xdp", nullptr);
+    ASSERT_EQ(libxdp_get_error(stale), 0);
+    ASSERT_EQ(xdp_program__attach(stale, ifindex, XDP_MODE_NATIVE, 0), 0);
+    const uint32_t stale_id = xdp_program__id(stale);
+    xdp_program__close(stale);
+    ASSERT_EQ(attached_prog_id(t->xnet_if()), stale_id);
+
+    auto iface = open_iface(*t);
+    ASSERT_TRUE(iface);
+    EXPECT_NE(iface->program_id(), stale_id);
+    EXPECT_EQ(attached_prog_id(t->xnet_if()), iface->program_id());
+    iface.reset();
+    EXPECT_EQ(attached_prog_id(t->xnet_if()), 0u);
+
+    // Someone else's program: refused with EBUSY and left alone.
+    xdp_program* other = xdp_program__open_file("tests/xdp/other_prog.bpf.o", "xdp", nullptr);
+    ASSERT_EQ(libxdp_get_error(other), 0);
+    ASSERT_EQ(xdp_program__attach(other, ifindex, XDP_MODE_NATIVE, 0), 0);
+    XdpInterfaceConfig c;
+    c.ifname = t->xnet_if();
+    auto r = XdpInterface::open(c);
+    EXPECT_FALSE(r);
+    EXPECT_EQ(r.error(), std::errc::device_or_resource_busy);
+    EXPECT_NE(r.message().find("not_xnet_pass"), std::string::npos) << r.message();
+    EXPECT_EQ(attached_prog_id(t->xnet_if()), xdp_program__id(other));
+    xdp_program__detach(other, ifindex, XDP_MODE_NATIVE, 0);
+    xdp_program__close(other);
+  });
+}
+
+TEST(XdpInterface, Errors) {
+  XNET_REQUIRE_PRIVILEGED();
+  VethOptions o;
+  o.mtu = 3000;
+  auto t = make_topology(o);
+  ASSERT_TRUE(t);
+  t->xnet_ns().run([&] {
+    XdpInterfaceConfig c;
+    c.ifname = "xnet-nonexist0";
+    auto none = XdpInterface::open(c);
+    EXPECT_EQ(none.error(), std::errc::no_such_device);
+    EXPECT_NE(none.message().find("no such interface"), std::string::npos) << none.message();
+
+    auto iface = open_iface(*t);
+    ASSERT_TRUE(iface);
+    auto q = XdpLink::create(*iface, 1);
+    EXPECT_EQ(q.error(), std::errc::invalid_argument);
+    EXPECT_NE(q.message().find("out of range"), std::string::npos) << q.message();
+
+    // MTU 3000 does not fit a 2048-byte frame: refused, never truncated.
+    auto big = XdpLink::create(*iface, 0);
+    EXPECT_EQ(big.error(), std::errc::message_size);
+    EXPECT_NE(big.message().find("4096"), std::string::npos) << big.message();
+    XdpLinkConfig lc;
+    lc.umem.frame_size = 4096;
+    lc.umem.frame_count = 256;
+    lc.xsk.fill_size = lc.xsk.comp_size = lc.xsk.rx_size = lc.xsk.tx_size = 128;
+    auto fits = XdpLink::create(*iface, 0, lc);
+    EXPECT_TRUE(fits) << fits.message();
+  });
+}
+
+}  // namespace
+}  // namespace xnet::xdp
