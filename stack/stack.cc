@@ -1,0 +1,308 @@
+// Stack: interfaces and addresses (inet_insert_ifa + fib_add_ifaddr), the
+// poll loop, the interface transmit queues (dev_queue_xmit + qdisc), and the
+// per-stack random source.
+
+#include "stack/stack.h"
+
+#include <algorithm>
+#include <random>
+
+#include "stack/eth_input.h"
+#include "stack/icmp_state.h"
+#include "stack/neighbour.h"
+#include "stack/neighbour_table.h"
+#include "stack/reassembly.h"
+#include "stack/udp_table.h"
+
+namespace xnet::stack {
+namespace {
+
+uint64_t seed_from(uint64_t configured) {
+  if (configured != 0) return configured;
+  std::random_device rd;
+  return (uint64_t{rd()} << 32) | rd();
+}
+
+// Addresses an interface cannot hold (inet_rtm_newaddr / fib_add_ifaddr would
+// make them nonsense): 0/8, multicast, class E, limited broadcast, loopback
+// (xnet has no loopback device).
+bool is_martian_address(wire::Ipv4Addr a) {
+  return a.is_zeronet() || a.is_multicast() || a.is_class_e() || a.is_broadcast() || a.is_loopback();
+}
+
+bool has_subnet_broadcast(const wire::Ipv4Prefix& p) { return p.len < 31; }
+
+Route make_route(wire::Ipv4Prefix prefix, RouteType type, uint16_t ifindex, wire::Ipv4Addr prefsrc,
+                 wire::Ipv4Addr gateway = {}) {
+  Route r;
+  r.prefix = prefix;
+  r.type = type;
+  r.ifindex = ifindex;
+  r.prefsrc = prefsrc;
+  r.gateway = gateway;
+  return r;
+}
+
+}  // namespace
+
+Stack::Stack(StackConfig config)
+    : config_(config),
+      idents_(config.seed),
+      neigh_(std::make_unique<NeighbourTable>(*this)),
+      reasm_(std::make_unique<Reassembly>(*this)),
+      icmp_(std::make_unique<IcmpState>(*this)),
+      udp_(std::make_unique<UdpTable>(*this)),
+      rng_(seed_from(config.seed)) {}
+
+// Frames belong to the links' pools, and the links outlive the stack: give
+// every frame back. Transmit queues first (their frames may be charged to a
+// socket's send buffer), then the components that hold packets, sockets last.
+Stack::~Stack() {
+  for (Interface& i : ifaces_) i.txq.clear();
+  neigh_.reset();
+  reasm_.reset();
+  icmp_.reset();
+  udp_.reset();
+}
+
+// --- interfaces and addresses ---
+
+uint16_t Stack::add_interface(Link& link) {
+  Interface i;
+  i.ifindex = static_cast<uint16_t>(ifaces_.size() + 1);
+  i.link = &link;
+  ifaces_.push_back(std::move(i));
+  return ifaces_.back().ifindex;
+}
+
+Link* Stack::link(uint16_t ifindex) {
+  Interface* i = interface(ifindex);
+  return i == nullptr ? nullptr : i->link;
+}
+const Link* Stack::link(uint16_t ifindex) const {
+  const Interface* i = interface(ifindex);
+  return i == nullptr ? nullptr : i->link;
+}
+Interface* Stack::interface(uint16_t ifindex) {
+  if (ifindex == 0 || ifindex > ifaces_.size()) return nullptr;
+  return &ifaces_[ifindex - 1];
+}
+const Interface* Stack::interface(uint16_t ifindex) const {
+  if (ifindex == 0 || ifindex > ifaces_.size()) return nullptr;
+  return &ifaces_[ifindex - 1];
+}
+
+Result<void> Stack::add_address(uint16_t ifindex, wire::Ipv4Prefix prefix, TimePoint now) {
+  Interface* iface = interface(ifindex);
+  if (iface == nullptr) return std::errc::no_such_device;
+  if (prefix.len < 0 || prefix.len > 32 || is_martian_address(prefix.addr)) {
+    return std::errc::invalid_argument;
+  }
+  for (const wire::Ipv4Prefix& p : iface->addrs) {
+    if (p.addr == prefix.addr) return std::errc::file_exists;
+  }
+  // A second address in a subnet the interface already has is a secondary:
+  // it gets its local route but shares the primary's prefix and broadcast.
+  const bool secondary = std::any_of(iface->addrs.begin(), iface->addrs.end(), [&](const auto& p) {
+    return p.len == prefix.len && p.network() == prefix.network();
+  });
+  iface->addrs.push_back(prefix);
+
+  routes_.add(make_route({prefix.addr, 32}, RouteType::kLocal, ifindex, prefix.addr));
+  if (!secondary) {
+    if (prefix.len < 32) {
+      routes_.add(make_route({prefix.network(), prefix.len}, RouteType::kUnicast, ifindex, prefix.addr));
+    }
+    if (has_subnet_broadcast(prefix)) {
+      routes_.add(make_route({prefix.broadcast(), 32}, RouteType::kBroadcast, ifindex, prefix.addr));
+    }
+  }
+  if (!routes_.exact({wire::kIpv4Broadcast, 32})) {
+    routes_.add(make_route({wire::kIpv4Broadcast, 32}, RouteType::kBroadcast, ifindex, prefix.addr));
+  }
+  arp_announce(*this, ifindex, prefix.addr, now);
+  return {};
+}
+
+Result<void> Stack::remove_address(uint16_t ifindex, wire::Ipv4Prefix prefix) {
+  Interface* iface = interface(ifindex);
+  if (iface == nullptr) return std::errc::no_such_device;
+  auto it = std::find_if(iface->addrs.begin(), iface->addrs.end(),
+                         [&](const auto& p) { return p.addr == prefix.addr && p.len == prefix.len; });
+  if (it == iface->addrs.end()) return std::errc::address_not_available;
+  iface->addrs.erase(it);
+
+  routes_.remove({prefix.addr, 32});
+  // The subnet's routes go with its last address (the kernel promotes a
+  // secondary; here the remaining one takes them over).
+  auto same_subnet = std::find_if(iface->addrs.begin(), iface->addrs.end(), [&](const auto& p) {
+    return p.len == prefix.len && p.network() == prefix.network();
+  });
+  if (same_subnet == iface->addrs.end()) {
+    if (prefix.len < 32) routes_.remove({prefix.network(), prefix.len});
+    if (has_subnet_broadcast(prefix)) routes_.remove({prefix.broadcast(), 32});
+  } else {
+    const wire::Ipv4Addr src = same_subnet->addr;
+    if (prefix.len < 32) {
+      routes_.add(make_route({prefix.network(), prefix.len}, RouteType::kUnicast, ifindex, src));
+    }
+    if (has_subnet_broadcast(prefix)) {
+      routes_.add(make_route({prefix.broadcast(), 32}, RouteType::kBroadcast, ifindex, src));
+    }
+  }
+  // The limited broadcast follows the first interface that still has an address.
+  if (auto lb = routes_.exact({wire::kIpv4Broadcast, 32}); lb && lb->ifindex == ifindex && iface->addrs.empty()) {
+    routes_.remove({wire::kIpv4Broadcast, 32});
+    for (const Interface& other : ifaces_) {
+      if (other.addrs.empty()) continue;
+      routes_.add(make_route({wire::kIpv4Broadcast, 32}, RouteType::kBroadcast, other.ifindex, other.addrs.front().addr));
+      break;
+    }
+  }
+  return {};
+}
+
+Result<void> Stack::add_gateway_route(wire::Ipv4Prefix prefix, wire::Ipv4Addr gateway, uint16_t ifindex) {
+  const Interface* iface = interface(ifindex);
+  if (iface == nullptr) return std::errc::no_such_device;
+  if (prefix.len < 0 || prefix.len > 32) return std::errc::invalid_argument;
+  // fib_check_nh: the gateway must be on a connected subnet of the interface.
+  const bool on_link = std::any_of(iface->addrs.begin(), iface->addrs.end(),
+                                   [&](const auto& p) { return p.contains(gateway); });
+  if (!on_link || gateway.is_unspecified() || is_local_address(gateway)) {
+    return std::errc::network_unreachable;
+  }
+  routes_.add(make_route({prefix.network(), prefix.len}, RouteType::kUnicast, ifindex, {}, gateway));
+  return {};
+}
+
+void Stack::join_group(uint16_t ifindex, wire::Ipv4Addr group) {
+  Interface* iface = interface(ifindex);
+  if (iface == nullptr || !group.is_multicast()) return;
+  if (std::find(iface->groups.begin(), iface->groups.end(), group) == iface->groups.end()) {
+    iface->groups.push_back(group);
+  }
+}
+
+void Stack::leave_group(uint16_t ifindex, wire::Ipv4Addr group) {
+  Interface* iface = interface(ifindex);
+  if (iface == nullptr) return;
+  std::erase(iface->groups, group);
+}
+
+bool Stack::is_local_address(wire::Ipv4Addr a) const { return interface_of_address(a) != 0; }
+
+uint16_t Stack::interface_of_address(wire::Ipv4Addr a) const {
+  for (const Interface& i : ifaces_) {
+    for (const wire::Ipv4Prefix& p : i.addrs) {
+      if (p.addr == a) return i.ifindex;
+    }
+  }
+  return 0;
+}
+
+bool Stack::is_broadcast_on(uint16_t ifindex, wire::Ipv4Addr a) const {
+  if (a.is_broadcast()) return true;
+  const Interface* iface = interface(ifindex);
+  if (iface == nullptr) return false;
+  return std::any_of(iface->addrs.begin(), iface->addrs.end(),
+                     [&](const auto& p) { return has_subnet_broadcast(p) && p.broadcast() == a; });
+}
+
+bool Stack::is_joined(uint16_t ifindex, wire::Ipv4Addr group) const {
+  const Interface* iface = interface(ifindex);
+  if (iface == nullptr) return false;
+  return std::find(iface->groups.begin(), iface->groups.end(), group) != iface->groups.end();
+}
+
+wire::Ipv4Addr Stack::select_source(uint16_t ifindex, wire::Ipv4Addr dst) const {
+  if (const Interface* iface = interface(ifindex); iface != nullptr && !iface->addrs.empty()) {
+    for (const wire::Ipv4Prefix& p : iface->addrs) {
+      if (p.contains(dst)) return p.addr;
+    }
+    return iface->addrs.front().addr;
+  }
+  for (const Interface& i : ifaces_) {
+    if (!i.addrs.empty()) return i.addrs.front().addr;
+  }
+  return wire::kIpv4Any;
+}
+
+// splitmix64: small, fast, and good enough for ports and jitter.
+uint64_t Stack::random() {
+  uint64_t z = (rng_ += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// --- driving ---
+
+size_t Stack::poll(TimePoint now, size_t budget) {
+  size_t moved = 0;
+  for (size_t idx = 0; idx < ifaces_.size(); ++idx) {
+    const uint16_t ifindex = ifaces_[idx].ifindex;
+    PacketQueue burst;
+    moved += ifaces_[idx].link->rx_burst(burst, budget);
+    while (!burst.empty()) {
+      Packet frame = burst.pop_front();
+      frame.meta().ifindex = ifindex;
+      eth_rcv(*this, ifindex, std::move(frame), now);
+    }
+  }
+  run_timers(now);
+  moved += flush_tx();
+  return moved;
+}
+
+void Stack::run_timers(TimePoint now) {
+  neigh_->run_timers(now);
+  reasm_->run_timers(now);
+}
+
+std::optional<TimePoint> Stack::next_deadline() const {
+  std::optional<TimePoint> a = neigh_->next_deadline();
+  std::optional<TimePoint> b = reasm_->next_deadline();
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
+
+void Stack::dev_queue_xmit(uint16_t ifindex, Packet frame) {
+  Interface* iface = interface(ifindex);
+  if (iface == nullptr) return;
+  // ip_finish_output2 counts every IPv4 packet it hands down (OutTransmits and
+  // OutOctets, 6.3+; IP_UPD_PO_STATS), before the qdisc may drop it.
+  const std::byte* eth = frame.data();
+  if (frame.size() >= kEthHeaderLen &&
+      ((std::to_integer<uint16_t>(eth[12]) << 8) | std::to_integer<uint16_t>(eth[13])) == kEtherTypeIpv4) {
+    const uint64_t ip_len = frame.size() - kEthHeaderLen;
+    stats_.ip.OutTransmits++;
+    stats_.ip_ext.OutOctets += ip_len;
+    const bool bcast = std::all_of(eth, eth + 6, [](std::byte b) { return b == std::byte{0xff}; });
+    if (bcast) {
+      stats_.ip_ext.OutBcastPkts++;
+      stats_.ip_ext.OutBcastOctets += ip_len;
+    } else if ((std::to_integer<uint8_t>(eth[0]) & 1) != 0) {
+      stats_.ip_ext.OutMcastPkts++;
+      stats_.ip_ext.OutMcastOctets += ip_len;
+    }
+  }
+  if (iface->txq.size() >= config_.txqueuelen) {
+    stats_.drop(DropReason::kTxQueueFull);  // the qdisc's drop: no Ip counter
+    return;
+  }
+  frame.meta().ifindex = ifindex;
+  iface->txq.push_back(std::move(frame));
+}
+
+size_t Stack::flush_tx() {
+  size_t sent = 0;
+  for (Interface& i : ifaces_) {
+    // What the link does not take stays queued for the next poll (backpressure).
+    if (!i.txq.empty()) sent += i.link->tx_burst(i.txq);
+  }
+  return sent;
+}
+
+}  // namespace xnet::stack
