@@ -1,9 +1,11 @@
 #pragma once
-// The IPv4 receive path: ip_rcv → (PRE_ROUTING) → ip_rcv_finish (options,
-// input route) → dst_input → ip_local_deliver (reassembly) → (LOCAL_IN) →
-// ip_local_deliver_finish (protocol demux), or ip_forward.
+// The IPv4 receive path: ip_rcv → (PRE_ROUTING) → ip_rcv_finish (input route,
+// options, broadcast rules) → dst_input → ip_local_deliver (reassembly) →
+// (LOCAL_IN) → ip_local_deliver_finish (protocol demux), or ip_forward /
+// ip_error.
 
 #include <chrono>
+#include <cstdint>
 
 #include "stack/packet.h"
 
@@ -13,12 +15,31 @@ class Stack;
 using TimePoint = std::chrono::steady_clock::time_point;
 
 // data() at the IPv4 header; meta().ifindex and pkt_type set by eth_rcv.
+// Header checks (ip_rcv_core) and their counters, trim of link padding.
 void ip_rcv(Stack& stack, Packet pkt, TimePoint now);
 
+// After PRE_ROUTING: input route, options, InMcast/InBcast, then dst_input.
+void ip_rcv_finish(Stack& stack, Packet pkt, TimePoint now);
+
+// Local delivery of a routed packet (network header at data()): reassembly,
+// LOCAL_IN hook, ip_local_deliver_finish.
+void ip_local_deliver(Stack& stack, Packet pkt, TimePoint now);
+
 // ip_local_deliver_finish for a whole datagram: `head` with data() at the
-// transport header (network header set), `rest` the other fragments' frames
-// (data() at their payload) when it was reassembled. Dispatches to udp_rcv /
-// icmp_rcv, or answers protocol unreachable (InUnknownProtos). Counts InDelivers.
+// transport header (or still at the network header: then the IPv4 header is
+// pulled here, as the kernel does), network header set; `rest` the other
+// fragments' frames (data() at their payload) when it was reassembled.
+// Dispatches through the protocol table (udp_rcv / icmp_rcv), or answers
+// protocol unreachable (InUnknownProtos). Counts InDelivers.
 void ip_local_deliver_finish(Stack& stack, Packet head, PacketQueue rest, TimePoint now);
+
+// inet_protos: the 256-entry table ip_local_deliver_finish dispatches
+// through. Defaults: ICMP → icmp_rcv, UDP → udp_rcv. The table is process
+// wide (as in the kernel) and is meant to be changed at setup only (tests
+// register handlers for experimental protocol numbers).
+using IpProtocolHandler = void (*)(Stack& stack, Packet head, PacketQueue rest, TimePoint now);
+// Returns the previous handler (nullptr: none).
+IpProtocolHandler inet_add_protocol(uint8_t protocol, IpProtocolHandler handler);
+IpProtocolHandler inet_protocol(uint8_t protocol);
 
 }  // namespace xnet::stack

@@ -1,0 +1,42 @@
+#pragma once
+// IPv4 options on receive (ip_options_compile, RFC 791 §3.1, RFC 1122
+// §3.2.1.8): validates every option the way the kernel does, records where the
+// interesting ones are, and reports the parameter-problem pointer of the first
+// malformed one. Unknown options are skipped by their length.
+//
+// Unlike the kernel, the receive path does not write our address / a timestamp
+// into Record Route and Timestamp options on local delivery: nothing in xnet
+// reads them back (no IP_OPTIONS / IP_RETOPTS echo on receive).
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace xnet::stack {
+
+inline constexpr uint8_t kIpOptEnd = 0, kIpOptNoop = 1, kIpOptSec = 130, kIpOptLsrr = 131,
+                         kIpOptTimestamp = 68, kIpOptRr = 7, kIpOptSsrr = 137, kIpOptRa = 148;
+
+// struct ip_options, reduced to what the receive path consults. Offsets are
+// from the start of the IPv4 header (0: absent).
+struct IpOptions {
+  uint8_t optlen = 0;
+  uint8_t srr = 0;  // LSRR or SSRR
+  bool is_strictroute = false;
+  uint8_t rr = 0;
+  uint8_t ts = 0;
+  uint8_t router_alert = 0;
+};
+
+struct IpOptionsResult {
+  bool ok = true;
+  // Parameter problem pointer (offset from the start of the IPv4 header of the
+  // offending octet) when !ok.
+  uint8_t pointer = 0;
+};
+
+// __ip_options_compile for a received header: `ip` is the whole IPv4 header
+// (IHL*4 bytes, options from byte 20).
+IpOptionsResult ip_options_compile(std::span<const std::byte> ip, IpOptions& opt);
+
+}  // namespace xnet::stack
