@@ -21,7 +21,8 @@ void icmp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now);
 // icmp_send / __icmp_send: an error of `type`/`code` about `offending`, whose
 // network header is set (the quote runs from it to the end of the packet's
 // data). `info`: the next-hop MTU for fragmentation needed, the pointer for
-// parameter problem. Suppressed (no counter but a DropReason) for errors about
+// parameter problem (the pointer value itself, e.g. 20: it goes to the first
+// byte after the checksum). Suppressed (no counter but a DropReason) for errors about
 // ICMP errors, non-first fragments, broadcast/multicast destinations or
 // link-layer broadcasts, invalid sources; rate limited per destination and globally.
 void icmp_send(Stack& stack, const Packet& offending, uint8_t type, uint8_t code, uint32_t info,

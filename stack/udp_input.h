@@ -55,6 +55,9 @@ void udp_report_local_error(UdpSock& sk, const SockError& err);
 // freed, RcvbufErrors + InErrors, sk.drops++) when the buffer is full.
 bool udp_queue_rcv(Stack& stack, UdpSock& sk, RxDatagram dgram);
 
+// rmem_alloc charged for one error-queue entry (released by udp_recv_error).
+uint32_t udp_error_entry_truesize();
+
 // icmp_err_convert: the errno an ICMP error maps to, and whether it is "fatal"
 // (reported on unconnected sockets too with IP_RECVERR; soft errors only
 // through the error queue).

@@ -1,0 +1,342 @@
+#include "stack/icmp.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "stack/hdr_bytes.h"
+#include "stack/icmp_state.h"
+#include "stack/ipv4_output.h"
+#include "stack/stack.h"
+#include "stack/udp_input.h"
+#include "stack/wire/checksum.h"
+
+namespace xnet::stack {
+
+namespace {
+
+constexpr uint8_t kIcmpEchoReply = 0, kIcmpDestUnreach = 3, kIcmpSourceQuench = 4,
+                  kIcmpRedirect = 5, kIcmpEcho = 8, kIcmpTimeExceeded = 11, kIcmpParamProb = 12,
+                  kIcmpTimestamp = 13;
+constexpr uint8_t kIcmpFragNeeded = 4;
+constexpr uint8_t kIpProtoIcmp = 1;
+constexpr uint8_t kNrIcmpTypes = 18;  // NR_ICMP_TYPES
+constexpr uint16_t kIcmpHeaderLen = 8;
+constexpr uint32_t kIcmpErrorMaxLen = 576;  // RFC 1812 4.3.2.3
+constexpr uint8_t kTosMask = 0x1e;          // IPTOS_TOS_MASK
+constexpr uint8_t kPrecInternetControl = 0xc0;
+constexpr wire::Ipv4Addr kInaddrDummy{192, 0, 0, 8};  // RFC 7600
+
+bool is_error_type(uint8_t type) {
+  return type == kIcmpDestUnreach || type == kIcmpSourceQuench || type == kIcmpRedirect ||
+         type == kIcmpTimeExceeded || type == kIcmpParamProb;
+}
+
+// icmpv4_mask_allow: types outside icmp_ratemask, and "fragmentation needed"
+// (PMTU discovery must not be starved), are never rate limited.
+bool mask_allow(const StackConfig& c, uint8_t type, uint8_t code) {
+  if (type > kNrIcmpTypes) return true;
+  if (type == kIcmpDestUnreach && code == kIcmpFragNeeded) return true;
+  return ((1u << type) & c.icmp_ratemask) == 0;
+}
+
+uint32_t sum_at(uint32_t total, uint32_t block, size_t offset) {
+  const uint64_t b = (offset & 1) ? ((uint64_t{block} & 0x00ff00ffu) << 8) | ((block >> 8) & 0x00ff00ffu)
+                                  : block;
+  const uint64_t s = uint64_t{total} + b;
+  return static_cast<uint32_t>((s & 0xffffffffu) + (s >> 32));
+}
+
+// Ones'-complement sum of the message: head from data(), then each fragment.
+uint32_t chain_sum(const Packet& head, const PacketQueue& rest) {
+  uint32_t sum = wire::checksum_partial(head.bytes());
+  size_t off = head.size();
+  rest.for_each([&](const PacketMeta& m, const std::byte* frame) {
+    sum = sum_at(sum, wire::checksum_partial({frame + m.head, m.len}), off);
+    off += m.len;
+  });
+  return sum;
+}
+
+// A received frame about to be sent again: forget what the input path knew.
+void reset_for_output(PacketMeta& m) {
+  m.csum_state = ChecksumState::kNone;
+  m.gso_size = 0;
+  m.gso_segs = 0;
+  m.route_type = RouteType::kNone;
+  m.out_ifindex = 0;
+  m.ifindex = 0;
+  m.next_hop = wire::Ipv4Addr();
+  m.pkt_type = PacketType::kOutgoing;
+}
+
+FramePool* egress_pool(Stack& stack, wire::Ipv4Addr dst) {
+  const auto r = stack.routes().lookup(dst);
+  if (!r) return nullptr;
+  Link* l = stack.link(r->ifindex);
+  return l != nullptr ? &l->pool() : nullptr;
+}
+
+// icmp_echo → icmp_reply: the request's own frames become the reply (type 0,
+// same id/sequence/payload), from the address the request was sent to.
+void icmp_echo(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
+  const std::byte* iph = head.network_header();
+  const wire::Ipv4Addr req_src(load_be32(iph + kIpSrc));
+  const wire::Ipv4Addr req_dst(load_be32(iph + kIpDst));
+  const uint8_t tos = std::to_integer<uint8_t>(iph[kIpTos]);
+
+  std::byte* ih = head.data();
+  ih[0] = std::byte{kIcmpEchoReply};
+  store_be16(ih + 2, 0);
+  store_be16(ih + 2, static_cast<uint16_t>(~wire::checksum_fold(chain_sum(head, rest))));
+
+  // The frames go out on the egress link, which needs them from its own pool.
+  FramePool* pool = egress_pool(stack, req_src);
+  if (pool != nullptr && pool != head.pool()) {
+    Packet c = head.clone(*pool);
+    PacketQueue cr;
+    bool ok = static_cast<bool>(c);
+    while (ok && !rest.empty()) {
+      Packet f = rest.pop_front().clone(*pool);
+      ok = static_cast<bool>(f);
+      if (ok) cr.push_back(std::move(f));
+    }
+    if (!ok) {
+      stack.stats().icmp.OutErrors++;
+      stack.stats().drop(DropReason::kNoFrame);
+      return;
+    }
+    head = std::move(c);
+    rest = std::move(cr);
+  }
+  reset_for_output(head.meta());
+  IpHeaderParams ip;
+  ip.saddr = req_dst;
+  ip.daddr = req_src;
+  ip.protocol = kIpProtoIcmp;
+  ip.tos = tos;
+  ip.ttl = stack.config().ip_default_ttl;
+  ip_build_header(stack, head, ip);
+  stack.stats().icmp_out(kIcmpEchoReply);
+  Result<void> r;
+  if (rest.empty()) {
+    r = ip_local_out(stack, std::move(head), now);
+  } else {
+    rest.push_front(std::move(head));
+    r = ip_local_out(stack, std::move(rest), now);
+  }
+  if (!r) stack.stats().icmp.OutErrors++;
+}
+
+// icmp_unreach (dest unreachable, source quench, time exceeded, parameter
+// problem) → icmp_socket_deliver → the transport's error handler.
+void icmp_unreach(Stack& stack, const Packet& head, TimePoint now) {
+  IcmpStats& is = stack.stats().icmp;
+  const std::byte* ih = head.data();
+  const uint8_t type = std::to_integer<uint8_t>(ih[0]);
+  const uint8_t code = std::to_integer<uint8_t>(ih[1]);
+  if (head.size() < kIcmpHeaderLen + kIpv4HeaderLen) {
+    is.InErrors++;  // out_err: no quoted header
+    stack.stats().drop(DropReason::kIcmpBadType);
+    return;
+  }
+  const std::byte* q = ih + kIcmpHeaderLen;
+  const uint16_t ihl = static_cast<uint16_t>((std::to_integer<uint8_t>(q[kIpVerIhl]) & 0xf) * 4);
+  if (ihl < kIpv4HeaderLen) {
+    is.InErrors++;  // mangled quoted header
+    stack.stats().drop(DropReason::kIcmpBadType);
+    return;
+  }
+  uint32_t info = 0;
+  if (type == kIcmpDestUnreach) {
+    if (code == kIcmpFragNeeded) info = load_be16(ih + 6);
+    if (code > 15) {  // NR_ICMP_UNREACH
+      stack.stats().drop(DropReason::kIcmpBadType);
+      return;
+    }
+  } else if (type == kIcmpParamProb) {
+    info = std::to_integer<uint8_t>(ih[4]);
+  }
+  // icmp_socket_deliver: the quoted header plus 8 bytes of its transport header.
+  if (head.size() < kIcmpHeaderLen + ihl + 8u) {
+    is.InErrors++;
+    stack.stats().drop(DropReason::kIcmpBadType);
+    return;
+  }
+  const uint8_t proto = std::to_integer<uint8_t>(q[kIpProto]);
+  if (proto != kIpProtoUdp) return;  // no other transport keeps state to report to
+  IcmpErrorInfo e;
+  e.type = type;
+  e.code = code;
+  e.info = info;
+  e.offender = wire::Ipv4Addr(load_be32(head.network_header() + kIpSrc));
+  e.saddr = wire::Ipv4Addr(load_be32(q + kIpSrc));
+  e.daddr = wire::Ipv4Addr(load_be32(q + kIpDst));
+  e.sport = load_be16(q + ihl + kUdpSport);
+  e.dport = load_be16(q + ihl + kUdpDport);
+  e.ifindex = head.meta().ifindex;
+  if (!udp_err(stack, e, now)) {
+    is.InErrors++;  // __udp4_lib_err: no socket sent that
+    stack.stats().drop(DropReason::kIcmpBogusError);
+  }
+}
+
+}  // namespace
+
+void icmp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
+  Stats& st = stack.stats();
+  st.icmp.InMsgs++;
+  if (wire::checksum_fold(chain_sum(head, rest)) != 0xffff) {
+    st.icmp.InCsumErrors++;  // csum_error: InCsumErrors + InErrors
+    st.icmp.InErrors++;
+    return;
+  }
+  if (head.size() < kIcmpHeaderLen) {
+    st.icmp.InErrors++;  // no room for the header
+    st.drop(DropReason::kIcmpBadType);
+    return;
+  }
+  const uint8_t type = std::to_integer<uint8_t>(head.data()[0]);
+  st.icmp_in(type);
+  if (type > kNrIcmpTypes) {
+    st.icmp.InErrors++;
+    st.drop(DropReason::kIcmpBadType);
+    return;
+  }
+  const RouteType rt = head.meta().route_type;
+  if (rt == RouteType::kBroadcast || rt == RouteType::kMulticast) {
+    // RFC 1122 3.2.2.6 / 3.2.2.8: echo and timestamp to broadcast may be ignored
+    // (icmp_echo_ignore_broadcasts); errors to a broadcast are never valid.
+    if ((type == kIcmpEcho || type == kIcmpTimestamp) && stack.config().icmp_echo_ignore_broadcasts) {
+      st.icmp.InErrors++;
+      st.drop(DropReason::kIcmpBroadcastEcho);
+      return;
+    }
+    if (type != kIcmpEcho && type != kIcmpTimestamp && type != 17 && type != 18) {
+      st.icmp.InErrors++;
+      st.drop(DropReason::kIcmpBadType);
+      return;
+    }
+  }
+  switch (type) {
+    case kIcmpEcho:
+      icmp_echo(stack, std::move(head), std::move(rest), now);
+      return;
+    case kIcmpDestUnreach:
+    case kIcmpSourceQuench:
+    case kIcmpTimeExceeded:
+    case kIcmpParamProb:
+      icmp_unreach(stack, head, now);
+      return;
+    case kIcmpEchoReply:  // ping_rcv: no ping sockets here; counted by InEchoReps
+    case kIcmpRedirect:   // routes are not changed by redirects (counted by InRedirects)
+      return;
+    default:
+      // icmp_discard: timestamps (no wall clock in the stack), address masks,
+      // obsolete types.
+      st.drop(DropReason::kIcmpBadType);
+      return;
+  }
+}
+
+void icmp_send(Stack& stack, const Packet& offending, uint8_t type, uint8_t code, uint32_t info,
+               TimePoint now) {
+  Stats& st = stack.stats();
+  auto suppress = [&]() { st.drop(DropReason::kIcmpErrorSuppressed); };
+  const PacketMeta& m = offending.meta();
+  if (m.network_off == kNoOffset || m.network_off < m.head) return suppress();
+  const std::byte* iph = offending.network_header();
+  const std::byte* end = offending.data() + offending.size();
+  if (end - iph < kIpv4HeaderLen) return suppress();
+  const size_t avail = static_cast<size_t>(end - iph);
+  const uint16_t ihl = static_cast<uint16_t>((std::to_integer<uint8_t>(iph[kIpVerIhl]) & 0xf) * 4);
+  const wire::Ipv4Addr src(load_be32(iph + kIpSrc));
+  const wire::Ipv4Addr dst(load_be32(iph + kIpDst));
+
+  // No replies to link-layer multicast/broadcast, nor to IP broadcast/multicast.
+  if (m.pkt_type == PacketType::kBroadcast || m.pkt_type == PacketType::kMulticast ||
+      m.pkt_type == PacketType::kOtherHost) {
+    return suppress();
+  }
+  if (m.route_type == RouteType::kBroadcast || m.route_type == RouteType::kMulticast ||
+      dst.is_broadcast() || dst.is_multicast()) {
+    return suppress();
+  }
+  // Only about fragment 0.
+  if ((load_be16(iph + kIpFragOff) & kIpOffsetMask) != 0) return suppress();
+  // Never an error about an error (unknown types count as errors).
+  if (is_error_type(type) && std::to_integer<uint8_t>(iph[kIpProto]) == kIpProtoIcmp) {
+    if (avail < size_t{ihl} + 1u) return suppress();
+    const uint8_t inner = std::to_integer<uint8_t>(iph[ihl]);
+    if (inner > kNrIcmpTypes || is_error_type(inner)) return suppress();
+  }
+  // RFC 1122 3.2.2: never about a datagram whose source does not name one host.
+  if (src.is_unspecified() || src.is_zeronet() || src.is_broadcast() || src.is_multicast() ||
+      src.is_loopback() || src.is_class_e() || stack.is_broadcast_on(m.ifindex, src)) {
+    return suppress();
+  }
+
+  IcmpState& limiter = stack.icmp();
+  const bool apply_ratelimit = !mask_allow(stack.config(), type, code);
+  if (apply_ratelimit && !limiter.global_allow(now)) {
+    st.icmp.OutRateLimitGlobal++;
+    st.drop(DropReason::kIcmpRateLimited);
+    return;
+  }
+  const auto route = stack.routes().lookup(src);
+  if (!route || route->type == RouteType::kUnreachable || route->type == RouteType::kBlackhole) {
+    return suppress();
+  }
+  Link* link = stack.link(route->ifindex);
+  if (route->type != RouteType::kLocal && link == nullptr) return suppress();
+  if (apply_ratelimit) {
+    if (!limiter.peer_allow(src, now)) {
+      st.icmp.OutRateLimitHost++;
+      st.drop(DropReason::kIcmpRateLimited);
+      return;
+    }
+    limiter.global_consume();
+  }
+
+  // The source: the address the offending datagram was sent to if it is ours,
+  // else the one the route to its sender picks.
+  wire::Ipv4Addr saddr = stack.is_local_address(dst) ? dst : wire::Ipv4Addr();
+  if (saddr.is_unspecified()) {
+    saddr = !route->prefsrc.is_unspecified() ? route->prefsrc : stack.select_source(route->ifindex, src);
+  }
+  if (saddr.is_unspecified()) saddr = kInaddrDummy;
+
+  // RFC: as much of the offending datagram as fits in 576 bytes.
+  const uint32_t mtu = route->mtu != 0 ? route->mtu : (link != nullptr ? link->mtu() : 1500);
+  const int room = static_cast<int>(std::min(mtu, kIcmpErrorMaxLen)) - kIpv4HeaderLen - kIcmpHeaderLen;
+  if (room <= kIpv4HeaderLen) return suppress();
+  FramePool& pool = link != nullptr ? link->pool() : *offending.pool();
+  Packet p = Packet::allocate(pool, kDefaultHeadroom + kIpv4HeaderLen);
+  if (!p) {
+    st.icmp.OutErrors++;
+    st.drop(DropReason::kNoFrame);
+    return;
+  }
+  const size_t quote = std::min({avail, static_cast<size_t>(room),
+                                 static_cast<size_t>(p.tailroom() - kIcmpHeaderLen)});
+  std::byte* ih = p.put(static_cast<uint16_t>(kIcmpHeaderLen + quote));
+  ih[0] = std::byte{type};
+  ih[1] = std::byte{code};
+  store_be16(ih + 2, 0);
+  // un.gateway = htonl(info): the MTU lands in the low half (3/4), the
+  // parameter-problem pointer in the first byte.
+  store_be32(ih + 4, type == kIcmpParamProb ? info << 24 : info);
+  std::memcpy(ih + kIcmpHeaderLen, iph, quote);
+  store_be16(ih + 2, wire::checksum({ih, kIcmpHeaderLen + quote}));
+
+  IpHeaderParams ip;
+  ip.saddr = saddr;
+  ip.daddr = src;
+  ip.protocol = kIpProtoIcmp;
+  ip.tos = static_cast<uint8_t>((std::to_integer<uint8_t>(iph[kIpTos]) & kTosMask) | kPrecInternetControl);
+  ip.ttl = stack.config().ip_default_ttl;
+  ip_build_header(stack, p, ip);
+  st.icmp_out(type);
+  if (!ip_local_out(stack, std::move(p), now)) st.icmp.OutErrors++;
+}
+
+}  // namespace xnet::stack

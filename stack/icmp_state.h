@@ -1,0 +1,58 @@
+#pragma once
+// The ICMP rate limiters of one stack: the global token bucket
+// (icmp_global_allow / icmp_global_consume: icmp_msgs_per_sec, icmp_msgs_burst)
+// and the per-destination limiter (inet_peer_xrlim_allow: icmp_ratelimit, a
+// burst of 6 intervals) kept in a fixed, allocation-free table of peers.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+
+#include "stack/wire/addr.h"
+
+namespace xnet::stack {
+
+class Stack;
+using TimePoint = std::chrono::steady_clock::time_point;
+
+class IcmpState {
+ public:
+  // The peer table holds at most this many destinations; a new destination
+  // evicts the least recently used entry of its probe window (the kernel's
+  // inet_peer tree is bounded by memory pressure instead).
+  static constexpr size_t kPeerSlots = 1024;
+  static constexpr size_t kPeerProbe = 8;
+  // XRLIM_BURST_FACTOR: a destination unseen for a while may receive 6 errors
+  // back to back, then one per icmp_ratelimit.
+  static constexpr int kPeerBurstFactor = 6;
+
+  explicit IcmpState(Stack& stack);
+
+  // icmp_global_allow: true while the global bucket has credit (refilled at
+  // icmp_msgs_per_sec, in steps of at least 20 ms, up to icmp_msgs_burst).
+  bool global_allow(TimePoint now);
+  // icmp_global_consume: one credit per message sent (the kernel takes a
+  // random 0..2, one on average; a fixed one keeps tests deterministic).
+  void global_consume();
+  // inet_peer_xrlim_allow for `dst` with the icmp_ratelimit interval.
+  bool peer_allow(wire::Ipv4Addr dst, TimePoint now);
+
+  size_t peer_count() const;
+
+ private:
+  struct Peer {
+    uint32_t addr = 0;
+    bool used = false;
+    std::chrono::nanoseconds tokens{0};
+    TimePoint rate_last{};
+    TimePoint last_used{};
+  };
+
+  Stack& stack_;
+  int64_t credit_;
+  TimePoint stamp_{};
+  bool stamped_ = false;
+  std::array<Peer, kPeerSlots> peers_{};
+};
+
+}  // namespace xnet::stack
