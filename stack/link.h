@@ -58,6 +58,13 @@ class Link {
   // Frames the link holds itself (rings, completion queue) and that are out of the
   // pool while idle; tests compare pool().in_use() with this to find leaks.
   virtual uint32_t frames_held() const { return 0; }
+
+  // For a sleeping reactor: the fd whose POLLIN readiness means rx_burst has
+  // work (an AF_XDP socket), or -1 for links without one (MemoryLink). Before
+  // sleeping the reactor calls prepare_to_sleep(), where a link kicks the
+  // kernel if its rings asked for a wakeup (need_wakeup).
+  virtual int wait_fd() const { return -1; }
+  virtual void prepare_to_sleep() {}
 };
 
 }  // namespace xnet::stack
