@@ -248,6 +248,8 @@ void ip_local_deliver_finish(Stack& stack, Packet head, PacketQueue rest, TimePo
   }
   // No raw sockets in xnet, so an unknown protocol is never "delivered".
   st.ip.InUnknownProtos++;
+  // The quote starts at the IPv4 header: give icmp_send the packet from there.
+  head.push(static_cast<uint16_t>(head.data() - head.network_header()));
   icmp_send(stack, head, kIcmpDestUnreach, kIcmpProtUnreach, 0, now);
 }
 

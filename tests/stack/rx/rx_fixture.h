@@ -1,0 +1,250 @@
+#pragma once
+// A one-interface stack for receive-path tests: a Link that keeps what the
+// stack transmits and never receives by itself (tests inject frames), frames
+// built from hand-written bytes (with a reference checksum, not the stack's),
+// ICMP errors captured at LOCAL_OUT and forwarded packets at FORWARD (both
+// stolen, so nothing waits on ARP), and datagrams for an experimental
+// protocol number captured whole (head + reassembled chain).
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stack/frame_pool.h"
+#include "stack/hooks.h"
+#include "stack/ipv4_input.h"
+#include "stack/link.h"
+#include "stack/packet.h"
+#include "stack/reassembly.h"
+#include "stack/stack.h"
+#include "stack/stats.h"
+#include "stack/wire/addr.h"
+
+namespace xnet::stack::rxtest {
+
+using Bytes = std::vector<std::byte>;
+using wire::Ipv4Addr;
+
+inline constexpr uint8_t kProtoCapture = 253;  // RFC 3692 experimental
+inline constexpr uint8_t kProtoNone = 254;     // no handler registered
+
+inline Bytes bytes(std::initializer_list<int> v) {
+  Bytes b;
+  for (int x : v) b.push_back(static_cast<std::byte>(x));
+  return b;
+}
+
+// RFC 1071, written out here so the tests do not trust the stack's checksum.
+inline uint16_t ref_checksum(const std::byte* p, size_t n) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i + 1 < n; i += 2) sum += (std::to_integer<uint32_t>(p[i]) << 8) | std::to_integer<uint32_t>(p[i + 1]);
+  if (n & 1) sum += std::to_integer<uint32_t>(p[n - 1]) << 8;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+struct Ip {
+  uint8_t version = 4;
+  int ihl = -1;  // -1: from the options
+  uint8_t tos = 0;
+  int tot_len = -1;  // -1: header + payload
+  uint16_t id = 0x1234;
+  bool df = false, mf = false;
+  uint16_t frag_offset = 0;  // in bytes (multiple of 8)
+  uint8_t ttl = 64;
+  uint8_t protocol = kProtoCapture;
+  Ipv4Addr src{10, 0, 0, 2};
+  Ipv4Addr dst{10, 0, 0, 1};
+  Bytes options;  // padded by the caller
+  Bytes payload;
+  bool bad_checksum = false;
+  size_t padding = 0;  // link-layer padding after the datagram
+};
+
+// The datagram's bytes, field by field (RFC 791 figure 4).
+inline Bytes build(const Ip& p) {
+  const size_t hl = p.ihl >= 0 ? static_cast<size_t>(p.ihl) * 4 : 20 + p.options.size();
+  Bytes b(std::max<size_t>(hl, 20 + p.options.size()), std::byte{0});
+  const size_t tot = p.tot_len >= 0 ? static_cast<size_t>(p.tot_len) : b.size() + p.payload.size();
+  auto put16 = [&](size_t o, uint16_t v) {
+    b[o] = std::byte(v >> 8);
+    b[o + 1] = std::byte(v & 0xff);
+  };
+  auto put32 = [&](size_t o, uint32_t v) {
+    put16(o, static_cast<uint16_t>(v >> 16));
+    put16(o + 2, static_cast<uint16_t>(v));
+  };
+  b[0] = std::byte((p.version << 4) | ((hl / 4) & 0xf));
+  b[1] = std::byte(p.tos);
+  put16(2, static_cast<uint16_t>(tot));
+  put16(4, p.id);
+  put16(6, static_cast<uint16_t>((p.df ? 0x4000 : 0) | (p.mf ? 0x2000 : 0) | (p.frag_offset / 8)));
+  b[8] = std::byte(p.ttl);
+  b[9] = std::byte(p.protocol);
+  put32(12, p.src.value());
+  put32(16, p.dst.value());
+  std::copy(p.options.begin(), p.options.end(), b.begin() + 20);
+  const size_t csum_len = std::min(b.size(), size_t{60});
+  uint16_t c = ref_checksum(b.data(), csum_len);
+  if (p.bad_checksum) c ^= 0x0101;
+  put16(10, c);
+  b.insert(b.end(), p.payload.begin(), p.payload.end());
+  b.insert(b.end(), p.padding, std::byte{0});
+  return b;
+}
+
+inline Bytes pattern(size_t n, uint8_t seed = 1) {
+  Bytes b(n);
+  for (size_t i = 0; i < n; ++i) b[i] = std::byte(static_cast<uint8_t>(seed * 31 + i * 7 + (i >> 8)));
+  return b;
+}
+
+class TestLink final : public Link {
+ public:
+  explicit TestLink(uint32_t frames = 4096) : pool_(2048, frames) {}
+  size_t rx_burst(PacketQueue&, size_t) override { return 0; }
+  size_t tx_burst(PacketQueue& q) override {
+    size_t n = 0;
+    while (!q.empty()) {
+      q.pop_front();  // "sent"
+      ++n;
+    }
+    sent_ += n;
+    return n;
+  }
+  FramePool& pool() override { return pool_; }
+  uint32_t mtu() const override { return 1500; }
+  wire::MacAddr mac() const override { return wire::MacAddr({0x02, 0, 0, 0, 0, 1}); }
+  LinkFeatures features() const override { return {}; }
+  std::string name() const override { return "test0"; }
+  size_t sent() const { return sent_; }
+
+ private:
+  FramePool pool_;
+  size_t sent_ = 0;
+};
+
+struct Delivered {
+  Bytes ip_header;  // the head's IPv4 header as handed up
+  Bytes payload;    // head payload + every chained fragment
+  size_t chain = 0;  // frames in `rest`
+  RouteType route_type = RouteType::kNone;
+};
+
+// What the capture handler saw (handlers are plain function pointers).
+inline std::vector<Delivered>& delivered() {
+  static std::vector<Delivered> d;
+  return d;
+}
+
+inline void capture_handler(Stack&, Packet head, PacketQueue rest, TimePoint) {
+  Delivered d;
+  const std::byte* ip = head.network_header();
+  const size_t ihl = (std::to_integer<size_t>(ip[0]) & 0xf) * 4;
+  d.ip_header.assign(ip, ip + ihl);
+  d.payload.assign(head.data(), head.data() + head.size());
+  d.chain = rest.size();
+  d.route_type = head.meta().route_type;
+  while (!rest.empty()) {
+    Packet p = rest.pop_front();
+    d.payload.insert(d.payload.end(), p.data(), p.data() + p.size());
+  }
+  delivered().push_back(std::move(d));
+}
+
+struct Captured {
+  Bytes ip;  // IPv4 packet bytes
+  uint8_t icmp_type() const { return std::to_integer<uint8_t>(ip.at(20)); }
+  uint8_t icmp_code() const { return std::to_integer<uint8_t>(ip.at(21)); }
+  uint8_t icmp_byte(size_t i) const { return std::to_integer<uint8_t>(ip.at(20 + i)); }
+  Bytes quote() const { return Bytes(ip.begin() + 28, ip.end()); }
+};
+
+class RxTest : public ::testing::Test {
+ protected:
+  static constexpr Ipv4Addr kUs{10, 0, 0, 1};
+  static constexpr Ipv4Addr kPeer{10, 0, 0, 2};
+
+  void SetUp() override { make_stack({}); }
+
+  void make_stack(StackConfig cfg) {
+    stack_.reset();
+    cfg.seed = 7;
+    stack_ = std::make_unique<Stack>(cfg);
+    ifindex_ = stack_->add_interface(link_);
+    EXPECT_TRUE(stack_->add_address(ifindex_, {kUs, 24}, now_).ok());
+    stack_->flush_tx();  // the gratuitous ARP
+    if (IpProtocolHandler prev = inet_add_protocol(kProtoCapture, &capture_handler); prev != &capture_handler) {
+      old_handler_ = prev;
+    }
+    delivered().clear();
+    icmp_.clear();
+    forwarded_.clear();
+    stack_->hooks().add(HookPoint::kLocalOut, 0, [this](Packet& p, TimePoint) {
+      icmp_.push_back(Captured{Bytes(p.data(), p.data() + p.size())});
+      Packet gone = std::move(p);
+      return HookVerdict::kStolen;
+    });
+    stack_->hooks().add(HookPoint::kForward, 0, [this](Packet& p, TimePoint) {
+      forwarded_.push_back(Captured{Bytes(p.data(), p.data() + p.size())});
+      forward_meta_ = p.meta();
+      Packet gone = std::move(p);
+      return HookVerdict::kStolen;
+    });
+    base_ = stack_->stats();
+  }
+
+  void TearDown() override {
+    inet_add_protocol(kProtoCapture, old_handler_);
+    if (stack_) stack_->flush_tx();
+    stack_.reset();
+    EXPECT_EQ(link_.pool().in_use(), 0u) << "frames leaked";
+    EXPECT_EQ(other_pool_.in_use(), 0u) << "frames leaked (second pool)";
+  }
+
+  // Injects an IPv4 datagram as eth_rcv would hand it over.
+  void inject(const Bytes& ip, PacketType type = PacketType::kHost, FramePool* pool = nullptr) {
+    FramePool& fp = pool ? *pool : link_.pool();
+    Packet p = Packet::allocate(fp, kDefaultHeadroom);
+    ASSERT_TRUE(p.valid());
+    ASSERT_LE(ip.size(), p.tailroom());
+    std::copy(ip.begin(), ip.end(), p.put(static_cast<uint16_t>(ip.size())));
+    p.meta().ifindex = ifindex_;
+    p.meta().pkt_type = type;
+    ip_rcv(*stack_, std::move(p), now_);
+  }
+  void inject(const Ip& ip, PacketType type = PacketType::kHost) { inject(build(ip), type); }
+
+  Stats& st() { return stack_->stats(); }
+  uint64_t dropped(DropReason r) const { return stack_->stats().dropped(r) - base_.dropped(r); }
+  // Only `allowed` DropReasons moved (the rest stayed at their baseline).
+  void expect_only_drops(std::initializer_list<DropReason> allowed) {
+    for (size_t i = 0; i < static_cast<size_t>(DropReason::kCount); ++i) {
+      const auto r = static_cast<DropReason>(i);
+      bool ok = false;
+      for (DropReason a : allowed) ok |= a == r;
+      if (!ok) {
+        EXPECT_EQ(dropped(r), 0u) << drop_reason_name(r);
+      }
+    }
+  }
+
+  TestLink link_;
+  FramePool other_pool_{2048, 64};
+  std::unique_ptr<Stack> stack_;
+  uint16_t ifindex_ = 0;
+  TimePoint now_ = TimePoint{} + std::chrono::hours(1);
+  Stats base_;
+  std::vector<Captured> icmp_;
+  std::vector<Captured> forwarded_;
+  PacketMeta forward_meta_;
+  IpProtocolHandler old_handler_ = nullptr;
+};
+
+}  // namespace xnet::stack::rxtest
