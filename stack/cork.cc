@@ -197,7 +197,16 @@ PacketQueue ip_make_datagram(Cork& cork, IpIdentGenerator& idents) {
   ip.options = {p.options.data(), p.options_len};
   // __ip_make_skb: DF always in "do"/"probe", in "want" only when it fits.
   ip.df = p.pmtudisc_do || (p.pmtudisc_want && total + p.fragheaderlen() <= p.route_mtu);
-  const uint16_t id = idents.next(ip.saddr, ip.daddr, ip.protocol, segs);
+  uint16_t id;
+  if (p.sock_ident != nullptr) {
+    // The counter is advanced first and its new value used (atomic_add_return).
+    *p.sock_ident = static_cast<uint16_t>(*p.sock_ident + segs);
+    id = *p.sock_ident;
+  } else if (ip.df && !p.ignore_df) {
+    id = 0;  // cannot be fragmented by anyone: the ID identifies nothing
+  } else {
+    id = idents.next(ip.saddr, ip.daddr, ip.protocol, segs);
+  }
   push_ipv4_header(head, ip, id);
 
   PacketMeta& m = head.meta();

@@ -86,6 +86,9 @@ struct CorkParams {
   bool pmtudisc_want = false;  // IP_PMTUDISC_WANT: DF when it fits
 
   SendBuffer* sndbuf = nullptr;  // null: frames are not charged (ICMP, tests)
+  // A connected socket's private IP ID counter (UdpSendState::inet_id); null
+  // for unconnected senders, which use the shared generator or ID 0.
+  uint16_t* sock_ident = nullptr;
 
   uint16_t fragheaderlen() const { return static_cast<uint16_t>(kIpv4HeaderLen + options_len); }
 };
@@ -122,8 +125,10 @@ Result<void> ip_append_data(Cork& cork, std::span<const std::byte> data, uint16_
                             bool more);
 
 // __ip_make_skb: turns the cork's frames into a datagram: the IPv4 header
-// (with options, DF from the PMTU mode, an IP ID reserved from `idents`, one
-// per GSO segment) is pushed in front of the first frame, whose meta() gets the
+// (with options, DF from the PMTU mode, and the IP ID of ip_select_ident_segs
+// as of Linux ≥ 5.19: a connected socket's own counter; else 0 for a DF
+// datagram that may not be fragmented locally (PMTU modes do/probe); else
+// reserved from the per-destination `idents`; one ID per GSO segment) is pushed in front of the first frame, whose meta() gets the
 // route and the checksum state. The cork is left empty. Total length and header
 // checksum are set by ip_local_out.
 PacketQueue ip_make_datagram(Cork& cork, IpIdentGenerator& idents);

@@ -9,7 +9,6 @@
 #include "stack/stack.h"
 #include "stack/stats.h"
 #include "stack/wire/checksum.h"
-#include "stack/wire/ipv4.h"
 
 namespace xnet::stack {
 namespace {
@@ -69,7 +68,9 @@ void ip_forward(Stack& stack, Packet pkt, TimePoint now) {
   if (m.out_ifindex == 0) {
     const auto rt = stack.routes().lookup(daddr);
     if (!rt || rt->type != RouteType::kUnicast) {
-      ip_stats.OutNoRoutes++;
+      // ip_error for an input route that found nothing: IpExt InNoRoutes and
+      // "net unreachable" (OutNoRoutes is for locally generated traffic).
+      stack.stats().ip_ext.InNoRoutes++;
       icmp_send(stack, pkt, kIcmpDestUnreach, 0 /* net unreachable */, 0, now);
       return;
     }

@@ -7,12 +7,15 @@
 #include <cstring>
 
 #include "stack/checksum_offload.h"
+#include "stack/cork.h"
 #include "stack/hdr_bytes.h"
 #include "stack/hooks.h"
 #include "stack/neighbour.h"
 #include "stack/route.h"
 #include "stack/stack.h"
 #include "stack/stats.h"
+#include "stack/udp_input.h"
+#include "stack/udp_socket.h"
 #include "stack/wire/checksum.h"
 
 namespace xnet::stack {
@@ -176,6 +179,32 @@ Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now) {
   Result<void> err;
   if (!run_hook(stack, HookPoint::kLocalOut, head, now, err)) return err;
   return ip_output_queue(stack, std::move(head), std::move(datagram), mtu, now);
+}
+
+void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoint now) {
+  (void)stack;
+  (void)now;
+  // Only frames charged to a socket's send buffer have someone to tell; the
+  // buffer outlives its socket, so an orphaned one (owner null) is skipped.
+  const PacketMeta& m = pkt.meta();
+  if (m.destructor != &SendBuffer::release || m.destructor_ctx == nullptr) return;
+  const auto* sb = static_cast<const SendBuffer*>(m.destructor_ctx);
+  if (sb->orphaned || sb->owner == nullptr) return;
+  SockError e;
+  e.err = err;
+  e.origin = ErrOrigin::kLocal;  // ip_local_error: SO_EE_ORIGIN_LOCAL
+  if (m.network_off != kNoOffset) {
+    const std::byte* ip = pkt.network_header();
+    e.dest_addr = wire::Ipv4Addr(load_be32(ip + kIpDst));
+    // The port is only in the first fragment (offset 0) of a UDP datagram.
+    const uint16_t hl = static_cast<uint16_t>((std::to_integer<uint8_t>(ip[kIpVerIhl]) & 0xf) * 4);
+    if (std::to_integer<uint8_t>(ip[kIpProto]) == kIpProtoUdp &&
+        (load_be16(ip + kIpFragOff) & kIpOffsetMask) == 0 &&
+        size_t{m.network_off} + hl + kUdpHeaderLen <= size_t{m.head} + m.len) {
+      e.dest_port = load_be16(ip + hl + kUdpDport);
+    }
+  }
+  udp_report_local_error(*static_cast<UdpSock*>(sb->owner), e);
 }
 
 }  // namespace xnet::stack

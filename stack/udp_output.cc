@@ -39,27 +39,47 @@ struct ResolvedRoute {
   uint32_t mtu = 0;
 };
 
-// ip_route_output_flow for a UDP send. Errors: ENETUNREACH (counted by the
-// caller), EINVAL (a source address that is not ours).
+// ip_route_output_flow (__ip_route_output_key_hash) for a UDP send, in the
+// kernel's order: source address, output interface, FIB. Errors: EINVAL (a
+// source that is not ours, a 0.0.0.0/8 destination), ENODEV (no such
+// interface), ENETUNREACH (no route; counted OutNoRoutes by the caller).
 Result<ResolvedRoute> route_output(Stack& stack, const Flow& fl, bool only_link) {
-  if (!fl.saddr.is_unspecified() && !stack.is_local_address(fl.saddr)) return std::errc::invalid_argument;
-  std::optional<Route> rt;
-  if (fl.oif != 0 && (fl.daddr.is_broadcast() || fl.daddr.is_multicast())) {
-    // Limited broadcast and multicast with an explicit interface: no lookup,
-    // out of that interface (the kernel's oif shortcut).
-    if (stack.link(fl.oif) == nullptr) return std::errc::network_unreachable;
+  if (!fl.saddr.is_unspecified()) {
+    if (fl.saddr.is_multicast() || fl.saddr.is_broadcast() || fl.saddr.is_zeronet() ||
+        !stack.is_local_address(fl.saddr)) {
+      return std::errc::invalid_argument;
+    }
+  }
+  if (fl.daddr.is_zeronet()) return std::errc::invalid_argument;
+  auto on_link = [&](uint16_t ifindex) {
     ResolvedRoute r;
-    r.type = fl.daddr.is_broadcast() ? RouteType::kBroadcast : RouteType::kMulticast;
-    r.ifindex = fl.oif;
+    r.type = fl.daddr.is_broadcast()   ? RouteType::kBroadcast
+             : fl.daddr.is_multicast() ? RouteType::kMulticast
+                                       : RouteType::kUnicast;
+    r.ifindex = ifindex;
     r.next_hop = fl.daddr;
     return r;
+  };
+  if (fl.oif != 0) {
+    const Interface* ifc = stack.interface(fl.oif);
+    if (ifc == nullptr || ifc->link == nullptr) return std::errc::no_such_device;
+    if (!ifc->up || ifc->addrs.empty()) return std::errc::network_unreachable;
+    // Limited broadcast and link-local multicast (224.0.0.0/24) with an
+    // interface need no lookup: out of that interface.
+    if (fl.daddr.is_broadcast() || (fl.daddr.value() & 0xffffff00u) == 0xe0000000u) {
+      return on_link(fl.oif);
+    }
   }
-  rt = stack.routes().lookup(fl.daddr);
+  const std::optional<Route> rt = stack.routes().lookup(fl.daddr);
+  if (fl.oif != 0 && (!rt || rt->ifindex != fl.oif)) {
+    // The lookup is bound to the interface; when no route through it matches,
+    // the kernel assumes the destination is on that link.
+    return on_link(fl.oif);
+  }
   if (!rt || rt->type == RouteType::kUnreachable || rt->type == RouteType::kBlackhole) {
     return std::errc::network_unreachable;
   }
-  if (fl.oif != 0 && rt->ifindex != fl.oif) return std::errc::network_unreachable;
-  // MSG_DONTROUTE / SO_DONTROUTE: link scope only, no gateway.
+  // MSG_DONTROUTE / SO_DONTROUTE (RTO_ONLINK): link scope only, no gateway.
   if (only_link && !rt->gateway.is_unspecified()) return std::errc::network_unreachable;
   ResolvedRoute r;
   r.type = rt->type;
@@ -67,7 +87,13 @@ Result<ResolvedRoute> route_output(Stack& stack, const Flow& fl, bool only_link)
   r.next_hop = rt->gateway.is_unspecified() ? fl.daddr : rt->gateway;
   r.prefsrc = rt->prefsrc;
   r.mtu = rt->mtu;
+  // __mkroute_output: the destination, not the route, makes it a broadcast or
+  // multicast route (and such a datagram goes to its group's MAC, not a gateway).
   if (fl.daddr.is_broadcast()) r.type = RouteType::kBroadcast;
+  if (fl.daddr.is_multicast()) {
+    r.type = RouteType::kMulticast;
+    r.next_hop = fl.daddr;
+  }
   return r;
 }
 
@@ -109,6 +135,13 @@ void setup_cork(Stack& stack, UdpSock& sk, const Flow& fl, const ResolvedRoute& 
   p.next_hop = rt.next_hop;
   p.route_type = rt.type;
   p.sndbuf = tx.sndbuf.get();
+  if (sk.connected && !sk.remote_addr.is_unspecified()) {
+    if (!tx.inet_id_seeded) {
+      tx.inet_id = static_cast<uint16_t>(stack.random());
+      tx.inet_id_seeded = true;
+    }
+    p.sock_ident = &tx.inet_id;
+  }
   cork.length = 0;
   cork.partial = false;
 }
@@ -180,8 +213,9 @@ Result<void> udp_send_skb(Stack& stack, UdpSock& sk, Cork& cork, uint16_t dport,
   dg.push_front(std::move(head));
   auto res = ip_local_out(stack, std::move(dg), now);
   if (!res) {
-    if (res.error() == std::errc::no_buffer_space) {
-      // ip_send_skb: ENOBUFS without IP_RECVERR is counted, not reported.
+    if (res.error() == std::errc::no_buffer_space && !sk.recverr) {
+      // ip_send_skb: ENOBUFS without IP_RECVERR is counted, not reported
+      // (with IP_RECVERR udp_sendmsg counts it and returns it).
       stack.stats().udp.SndbufErrors++;
       return {};
     }
@@ -197,6 +231,10 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
                            const SockAddrIn* dest, const SendOptions& opts, TimePoint now) {
   (void)now;
   UdpSendState& tx = sk.tx;
+  // The socket a frame's transmit error is reported to (ip_report_tx_error).
+  // Set on every send rather than once at open: one store, and it stays right
+  // whoever creates the socket and wherever the table keeps it.
+  tx.sndbuf->owner = &sk;
   // inet_send_prepare → inet_autobind: an unbound socket gets its ephemeral port.
   if (sk.local_port == 0) {
     if (auto r = udp_autobind(stack, sk); !r) return std::errc::resource_unavailable_try_again;
@@ -214,9 +252,11 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
     return r.error();
   };
 
-  if (tx.pending) {
+  if (tx.pending != 0) {
     // A datagram is being corked: append to it; destination and cmsgs of this
-    // call are ignored, as in the kernel.
+    // call are ignored, as in the kernel. One started by another family (an
+    // IPv6 socket's v4-mapped send) cannot be continued here.
+    if (tx.pending != kAfInet) return std::errc::invalid_argument;
     auto r = ip_append_data(tx.pending_cork, payload, 0, corkreq);
     if (!r) {
       udp_flush_pending_frames(sk);
@@ -307,7 +347,7 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
   }
 
   setup_cork(stack, sk, fl, rt, tx.pending_cork);
-  tx.pending = true;
+  tx.pending = kAfInet;
   tx.pending_dport = fl.dport;
   auto r = ip_append_data(tx.pending_cork, payload, kUdpHeaderLen, true);
   if (!r) {
@@ -319,14 +359,14 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
 
 Result<void> udp_push_pending_frames(Stack& stack, UdpSock& sk, TimePoint now) {
   UdpSendState& tx = sk.tx;
-  if (!tx.pending) return {};
-  tx.pending = false;
+  if (tx.pending == 0) return {};
+  tx.pending = 0;
   return udp_send_skb(stack, sk, tx.pending_cork, tx.pending_dport, now);
 }
 
 void udp_flush_pending_frames(UdpSock& sk) {
   sk.tx.pending_cork.flush();
-  sk.tx.pending = false;
+  sk.tx.pending = 0;
 }
 
 Result<void> udp_set_ttl(UdpSock& sk, int ttl) {

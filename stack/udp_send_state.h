@@ -70,10 +70,18 @@ struct UdpSendState {
   uint16_t mc_ifindex = 0;             // IP_MULTICAST_IF
   wire::Ipv4Addr mc_addr;              // IP_MULTICAST_IF source address
 
-  // The pending (corked) datagram: up->pending, up->len, inet->cork.
-  bool pending = false;
+  // The pending (corked) datagram: up->pending (the family it was started
+  // for, AF_INET = 2; 0: none), up->len, inet->cork.
+  uint16_t pending = 0;
   uint16_t pending_dport = 0;
   Cork pending_cork;
+
+  // inet_id: a connected socket's private IP ID counter (Linux ≥ 5.19 uses it
+  // for every datagram of a socket with a peer, not the shared ip_idents).
+  // The kernel seeds it randomly at connect; here it is seeded at the first
+  // send after connect (the same thing as far as anyone can observe).
+  uint16_t inet_id = 0;
+  bool inet_id_seeded = false;
 
   CachedRoute dst_cache;
   SendBufferRef sndbuf;
