@@ -269,6 +269,15 @@ void XdpLink::kick() {
   if (xsk_->fill_needs_wakeup() || xsk_->busy_poll()) xsk_->kick_rx();
 }
 
+void XdpLink::prepare_to_sleep() {
+  // Transmits in flight (tx ring or completion ring) finish only when kicked in
+  // copy mode; a fill ring below target or flagged need_wakeup leaves the
+  // kernel without buffers for what would wake us.
+  if (tx_outstanding_ > 0 || fill_outstanding_ < fill_target_ || xsk_->fill_needs_wakeup()) {
+    kick();
+  }
+}
+
 FrameCounts XdpLink::frame_counts() {
   const stack::FramePool& pool = umem_->pool();
   FrameCounts c;

@@ -68,6 +68,13 @@ class XdpLink final : public stack::Link {
   std::string name() const override;
   stack::LinkStats stats() const override { return stats_; }
   uint32_t frames_held() const override { return fill_outstanding_ + tx_outstanding_; }
+  // The XSK: POLLIN means the rx ring has descriptors.
+  int wait_fd() const override { return xsk_->fd(); }
+  // Before the reactor sleeps: reclaims completions, pushes out transmits still
+  // in the ring, tops up the fill ring and kicks where the rings asked for a
+  // wakeup, so nothing waits on a sleeping thread. Cheap when idle: no syscall
+  // unless a ring needs one.
+  void prepare_to_sleep() override;
 
   // For the reactor: wait for POLLIN on fd() (rx). After waking, or before
   // sleeping with transmits outstanding, call kick() if needs_wakeup().
