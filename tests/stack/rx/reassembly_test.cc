@@ -1,0 +1,325 @@
+// Reassembly (ROBUSTNESS cases 13–22): orders, duplicates, subsets, overlaps,
+// conflicting ends, timeouts with and without fragment 0, the memory bound,
+// the 65535 limit, 8-byte fragments, interleaving, pools.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+#include "tests/stack/rx/rx_fixture.h"
+
+namespace xnet::stack::rxtest {
+namespace {
+
+struct Piece {
+  uint32_t offset, len;
+  bool mf;
+};
+
+class ReasmTest : public RxTest {
+ protected:
+  // One fragment of `data` (the whole datagram's payload).
+  Bytes frag(const Bytes& data, uint32_t offset, uint32_t len, bool mf, uint16_t id = 0x4242,
+             Ipv4Addr src = kPeer, uint8_t proto = kProtoCapture) {
+    Ip ip;
+    ip.id = id;
+    ip.src = src;
+    ip.protocol = proto;
+    ip.frag_offset = static_cast<uint16_t>(offset);
+    ip.mf = mf;
+    ip.payload.assign(data.begin() + offset, data.begin() + offset + len);
+    return build(ip);
+  }
+  // Fragments of `step` bytes covering `data`.
+  std::vector<Bytes> split(const Bytes& data, uint32_t step, uint16_t id = 0x4242,
+                           Ipv4Addr src = kPeer, uint8_t proto = kProtoCapture) {
+    std::vector<Bytes> out;
+    for (uint32_t o = 0; o < data.size(); o += step) {
+      const uint32_t n = std::min<uint32_t>(step, static_cast<uint32_t>(data.size()) - o);
+      out.push_back(frag(data, o, n, o + n < data.size(), id, src, proto));
+    }
+    return out;
+  }
+  void expect_datagram(const Delivered& d, const Bytes& data) {
+    EXPECT_EQ(d.payload, data);
+    ASSERT_EQ(d.ip_header.size(), 20u);
+    const uint16_t tot = static_cast<uint16_t>((std::to_integer<int>(d.ip_header[2]) << 8) |
+                                               std::to_integer<int>(d.ip_header[3]));
+    EXPECT_EQ(tot, 20 + data.size());
+    EXPECT_EQ(std::to_integer<int>(d.ip_header[6]) & 0x3f, 0);  // MF and offset cleared
+    EXPECT_EQ(std::to_integer<int>(d.ip_header[7]), 0);
+    EXPECT_EQ(ref_checksum(d.ip_header.data(), 20), 0);
+  }
+  void expect_idle() {
+    EXPECT_EQ(stack_->reassembly().mem(), 0u);
+    EXPECT_EQ(stack_->reassembly().queue_count(), 0u);
+    EXPECT_FALSE(stack_->reassembly().next_deadline().has_value());
+  }
+};
+
+TEST_F(ReasmTest, InOrderReverseRandomOddEven) {
+  const Bytes data = pattern(5000);
+  std::vector<std::vector<size_t>> orders;
+  orders.push_back({0, 1, 2, 3, 4});
+  orders.push_back({4, 3, 2, 1, 0});
+  orders.push_back({1, 3, 0, 2, 4});  // odd then even
+  std::mt19937 rng(42);
+  for (int i = 0; i < 5; ++i) {
+    std::vector<size_t> o(5);
+    std::iota(o.begin(), o.end(), 0);
+    std::shuffle(o.begin(), o.end(), rng);
+    orders.push_back(o);
+  }
+  for (const auto& order : orders) {
+    make_stack({});
+    const auto frags = split(data, 1000);
+    for (size_t i : order) inject(frags[i]);
+    ASSERT_EQ(delivered().size(), 1u);
+    expect_datagram(delivered()[0], data);
+    EXPECT_EQ(delivered()[0].chain, 4u);
+    EXPECT_EQ(st().ip.ReasmReqds, 5u);
+    EXPECT_EQ(st().ip.ReasmOKs, 1u);
+    EXPECT_EQ(st().ip.ReasmFails, 0u);
+    EXPECT_EQ(st().ip.InReceives, 5u);
+    EXPECT_EQ(st().ip.InDelivers, 1u);
+    expect_only_drops({});
+    expect_idle();
+  }
+}
+
+TEST_F(ReasmTest, RandomDuplicatesAreIgnored) {
+  const Bytes data = pattern(6000, 3);
+  const auto frags = split(data, 800);
+  std::vector<size_t> order;
+  for (size_t i = 0; i < frags.size(); ++i) order.push_back(i);
+  order.insert(order.end(), {0, 2, 2, 5});  // duplicates (sent before the last piece arrives)
+  std::mt19937 rng(7);
+  std::shuffle(order.begin(), order.end(), rng);
+  // Make sure the datagram completes only at the very end.
+  auto last = std::find(order.begin(), order.end(), frags.size() - 1);
+  std::iter_swap(last, order.end() - 1);
+  size_t sent = 0;
+  for (size_t i : order) {
+    inject(frags[i]);
+    ++sent;
+  }
+  ASSERT_EQ(delivered().size(), 1u);
+  expect_datagram(delivered()[0], data);
+  EXPECT_EQ(st().ip.ReasmReqds, sent);
+  EXPECT_EQ(dropped(DropReason::kFragDuplicate), 4u);
+  EXPECT_EQ(st().ip.ReasmFails, 0u);
+  expect_idle();
+}
+
+TEST_F(ReasmTest, SubsetOfHeldDataIsIgnored) {
+  const Bytes data = pattern(3000);
+  inject(frag(data, 0, 1000, true));
+  inject(frag(data, 1000, 1000, true));
+  inject(frag(data, 504, 1000, true));  // inside [0, 2000), across two fragments
+  inject(frag(data, 1000, 8, true));    // inside one
+  EXPECT_EQ(dropped(DropReason::kFragDuplicate), 2u);
+  inject(frag(data, 2000, 1000, false));
+  ASSERT_EQ(delivered().size(), 1u);
+  expect_datagram(delivered()[0], data);
+  EXPECT_EQ(st().ip.ReasmFails, 0u);
+  expect_idle();
+}
+
+TEST_F(ReasmTest, PartialOverlapDiscardsTheQueue) {
+  const Bytes data = pattern(3000);
+  inject(frag(data, 0, 1000, true));
+  inject(frag(data, 504, 1000, true));  // [504, 1504): half held, half new
+  EXPECT_TRUE(delivered().empty());
+  EXPECT_EQ(st().ip.ReasmFails, 1u);
+  EXPECT_EQ(dropped(DropReason::kFragOverlap), 1u);
+  expect_idle();
+  // Overlap in the middle (not after the tail) as well.
+  inject(frag(data, 0, 1000, true));
+  inject(frag(data, 2000, 1000, false));
+  inject(frag(data, 1504, 800, true));  // [1504, 2304) runs into the last fragment
+  EXPECT_EQ(st().ip.ReasmFails, 2u);
+  EXPECT_EQ(dropped(DropReason::kFragOverlap), 2u);
+  EXPECT_TRUE(delivered().empty());
+  EXPECT_TRUE(icmp_.empty());
+  expect_idle();
+}
+
+TEST_F(ReasmTest, ConflictingEndDiscardsTheQueue) {
+  const Bytes data = pattern(3000);
+  inject(frag(data, 1000, 500, false));
+  inject(frag(data, 1000, 600, false));  // a second last fragment with another end
+  EXPECT_EQ(st().ip.ReasmFails, 1u);
+  EXPECT_EQ(dropped(DropReason::kFragMalformed), 1u);
+  expect_idle();
+  inject(frag(data, 1000, 500, false));
+  inject(frag(data, 1496, 504, true));  // data beyond the known end
+  EXPECT_EQ(st().ip.ReasmFails, 2u);
+  EXPECT_EQ(dropped(DropReason::kFragMalformed), 2u);
+  expect_idle();
+  inject(frag(data, 2000, 1000, true));
+  inject(frag(data, 8, 992, false));  // a last fragment ending before held data
+  EXPECT_EQ(st().ip.ReasmFails, 3u);
+  EXPECT_TRUE(delivered().empty());
+  expect_idle();
+}
+
+TEST_F(ReasmTest, ZeroPayloadFragmentDiscardsTheQueue) {
+  const Bytes data = pattern(2000);
+  inject(frag(data, 0, 1000, true));
+  inject(frag(data, 1000, 0, true));
+  EXPECT_EQ(st().ip.ReasmFails, 1u);
+  EXPECT_EQ(dropped(DropReason::kFragMalformed), 1u);
+  EXPECT_TRUE(delivered().empty());
+  expect_idle();
+}
+
+TEST_F(ReasmTest, NonFinalFragmentIsTrimmedToEightBytes) {
+  const Bytes data = pattern(1500);
+  inject(frag(data, 0, 1003, true));  // held as [0, 1000)
+  inject(frag(data, 1000, 500, false));
+  ASSERT_EQ(delivered().size(), 1u);
+  expect_datagram(delivered()[0], data);
+  expect_idle();
+}
+
+TEST_F(ReasmTest, TimeoutWithFragmentZeroSendsTimeExceeded) {
+  const Bytes data = pattern(3000);
+  const Bytes first = frag(data, 0, 1000, true);
+  inject(first);
+  inject(frag(data, 2000, 1000, false));
+  ASSERT_TRUE(stack_->reassembly().next_deadline().has_value());
+  EXPECT_EQ(*stack_->reassembly().next_deadline(), now_ + std::chrono::seconds(30));
+  stack_->run_timers(now_ + std::chrono::seconds(29));
+  EXPECT_EQ(stack_->reassembly().queue_count(), 1u);
+  stack_->run_timers(now_ + std::chrono::seconds(30));
+  EXPECT_EQ(st().ip.ReasmTimeout, 1u);
+  EXPECT_EQ(st().ip.ReasmFails, 1u);
+  EXPECT_EQ(dropped(DropReason::kFragTimeout), 1u);
+  ASSERT_EQ(icmp_.size(), 1u);
+  EXPECT_EQ(icmp_[0].icmp_type(), 11);
+  EXPECT_EQ(icmp_[0].icmp_code(), 1);
+  const Bytes q = icmp_[0].quote();
+  ASSERT_GE(q.size(), 28u);
+  EXPECT_TRUE(std::equal(q.begin(), q.begin() + 28, first.begin()));  // fragment 0's header + 8
+  EXPECT_TRUE(delivered().empty());
+  expect_idle();
+}
+
+TEST_F(ReasmTest, TimeoutWithoutFragmentZeroIsSilent) {
+  const Bytes data = pattern(3000);
+  inject(frag(data, 1000, 1000, true));
+  inject(frag(data, 2000, 1000, false));
+  stack_->run_timers(now_ + std::chrono::seconds(31));
+  EXPECT_EQ(st().ip.ReasmTimeout, 1u);
+  EXPECT_EQ(st().ip.ReasmFails, 1u);
+  EXPECT_TRUE(icmp_.empty());
+  expect_idle();
+}
+
+TEST_F(ReasmTest, MemoryBoundEvictsOldestQueues) {
+  StackConfig cfg;
+  cfg.ipfrag_high_thresh = 16 * 2048;
+  cfg.ipfrag_low_thresh = 12 * 2048;
+  make_stack(cfg);
+  const Bytes data = pattern(2000);
+  for (uint16_t id = 1; id <= 40; ++id) {
+    inject(frag(data, 0, 1000, true, id));
+    EXPECT_LE(stack_->reassembly().mem(), cfg.ipfrag_high_thresh);
+  }
+  const size_t alive = stack_->reassembly().queue_count();
+  EXPECT_GT(alive, 0u);
+  EXPECT_LT(alive, 40u);
+  EXPECT_EQ(stack_->reassembly().mem(), alive * 2048);
+  EXPECT_EQ(st().ip.ReasmFails, 40 - alive);
+  EXPECT_EQ(dropped(DropReason::kFragMemLimit), 40 - alive);
+  // The newest queue survived and completes; the oldest was evicted.
+  inject(frag(data, 1000, 1000, false, 40));
+  ASSERT_EQ(delivered().size(), 1u);
+  expect_datagram(delivered()[0], data);
+  inject(frag(data, 1000, 1000, false, 1));
+  EXPECT_EQ(delivered().size(), 1u);
+  // Everything else goes at the timeout (with one ICMP per source, rate limited).
+  stack_->run_timers(now_ + std::chrono::seconds(30));
+  expect_idle();
+}
+
+TEST_F(ReasmTest, OversizedDatagramIsRefusedBeforeQueuing) {
+  const Bytes data = pattern(65600);
+  inject(frag(data, 65528, 8, false));  // 20 + 65536 > 65535
+  EXPECT_EQ(st().ip.ReasmFails, 1u);
+  EXPECT_EQ(dropped(DropReason::kFragTooBig), 1u);
+  expect_idle();
+  inject(frag(data, 0, 1000, true));
+  inject(frag(data, 65512, 8, true));  // 20 + 65520 > 65535 (ping of death): queue discarded too
+  EXPECT_EQ(st().ip.ReasmFails, 2u);
+  EXPECT_EQ(dropped(DropReason::kFragTooBig), 2u);
+  expect_idle();
+  // The largest legal datagram's last fragment is accepted.
+  inject(frag(data, 65512, 3, false));  // 20 + 65515 = 65535
+  EXPECT_EQ(stack_->reassembly().queue_count(), 1u);
+  EXPECT_TRUE(delivered().empty());
+}
+
+TEST_F(ReasmTest, TinyFragmentsWithTheUdpHeaderAlone) {
+  const IpProtocolHandler udp = inet_add_protocol(17, &capture_handler);
+  const Bytes data = pattern(64, 9);  // a UDP header and 56 bytes
+  auto frags = split(data, 8, 0x77, kPeer, 17);
+  std::mt19937 rng(5);
+  std::shuffle(frags.begin(), frags.end(), rng);
+  for (const Bytes& f : frags) inject(f);
+  inet_add_protocol(17, udp);
+  ASSERT_EQ(delivered().size(), 1u);
+  expect_datagram(delivered()[0], data);
+  EXPECT_EQ(delivered()[0].chain, 7u);
+  EXPECT_EQ(st().ip.ReasmReqds, 8u);
+  expect_idle();
+}
+
+TEST_F(ReasmTest, InterleavedDatagramsAreKeptApart) {
+  const Bytes a = pattern(4000, 1), b = pattern(4000, 2), c = pattern(4000, 3);
+  const auto fa = split(a, 1000, 1), fb = split(b, 1000, 2), fc = split(c, 1000, 1, Ipv4Addr(10, 0, 0, 3));
+  for (size_t i = 0; i < 4; ++i) {
+    inject(fa[3 - i]);
+    inject(fb[i]);
+    inject(fc[(i + 2) % 4]);
+  }
+  ASSERT_EQ(delivered().size(), 3u);
+  std::vector<Bytes> got;
+  for (const auto& d : delivered()) got.push_back(d.payload);
+  EXPECT_TRUE(std::find(got.begin(), got.end(), a) != got.end());
+  EXPECT_TRUE(std::find(got.begin(), got.end(), b) != got.end());
+  EXPECT_TRUE(std::find(got.begin(), got.end(), c) != got.end());
+  EXPECT_EQ(st().ip.ReasmOKs, 3u);
+  expect_idle();
+}
+
+TEST_F(ReasmTest, FragmentsFromAnotherPoolAreCopiedIntoTheQueuesPool) {
+  const Bytes data = pattern(3000);
+  const auto frags = split(data, 1000);
+  inject(frags[1], PacketType::kHost, &other_pool_);
+  inject(frags[0]);
+  inject(frags[2], PacketType::kHost, &other_pool_);
+  ASSERT_EQ(delivered().size(), 1u);
+  expect_datagram(delivered()[0], data);
+  expect_idle();
+}
+
+TEST_F(ReasmTest, ReassembledDatagramKeepsDfOnlyWhenEveryFragmentHadIt) {
+  const Bytes data = pattern(2000);
+  Ip ip;
+  ip.id = 9;
+  ip.mf = true;
+  ip.payload.assign(data.begin(), data.begin() + 1000);
+  inject(ip);
+  ip.mf = false;
+  ip.frag_offset = 1000;
+  ip.payload.assign(data.begin() + 1000, data.end());
+  inject(ip);
+  ASSERT_EQ(delivered().size(), 1u);
+  expect_datagram(delivered()[0], data);
+}
+
+}  // namespace
+}  // namespace xnet::stack::rxtest
