@@ -28,7 +28,7 @@ namespace xnet::stack::txtest {
 
 struct LinkSpec {
   uint32_t mtu = 1500;
-  bool tx_checksum = false;  // the sender's link completes kPartial checksums
+  bool tx_checksum = false;  // both ends complete kPartial checksums (NETIF_F_HW_CSUM)
   uint32_t frame_size = 2048;
   uint32_t frames = 4096;
 };
@@ -67,7 +67,8 @@ class TxNet {
   Stack& stack(int i);
   Stats& stats(int i);
   wire::Ipv4Addr addr(int i) const;  // the stack's address facing the sender side
-  MemoryLink& link_of(int i);         // stack i's link towards A..B (first link)
+  MemoryLink& link_of(int i);         // stack i's link on the A side (R: towards A)
+  uint16_t ifindex_towards_b(int i) const;  // R: 2, others: 1
 
   UdpSock& socket(int i);
   void bind(int i, UdpSock& s, uint16_t port);
@@ -78,10 +79,16 @@ class TxNet {
   std::optional<std::error_code> pending_error(int i, UdpSock& s);
   uint16_t local_port(const UdpSock& s) const;
 
-  // Polls every stack until nothing moves (bounded), then advances time by `dt`.
+  // Advances time by `dt`, then polls every stack until a whole round moves
+  // nothing (bounded).
   void run(std::chrono::milliseconds dt = std::chrono::milliseconds(0));
+  // Advances `total` in steps of `step`, running at each (timers fire on time).
+  void run_for(std::chrono::milliseconds total, std::chrono::milliseconds step);
   std::vector<Captured> captured(int i);  // and clears
 
+  // Closes every socket opened through socket(): their queued datagrams and
+  // pending corks free their frames (frames in flight release later).
+  void close_all();
   // Frames in use in every pool beyond what the links hold.
   uint32_t frames_in_flight() const;
 
@@ -90,7 +97,7 @@ class TxNet {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  std::chrono::steady_clock::time_point now_{};
+  std::chrono::steady_clock::time_point now_{std::chrono::seconds(1000)};
 };
 
 std::vector<std::byte> pattern(size_t n, unsigned seed = 1);

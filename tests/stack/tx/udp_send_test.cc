@@ -45,6 +45,7 @@ void expect_udp_ok(const Captured& c, uint16_t sport, uint16_t dport, size_t pay
 class UdpSendTest : public ::testing::Test {
  protected:
   void TearDown() override {
+    net.close_all();  // queued datagrams and pending corks give their frames back
     net.run(std::chrono::milliseconds(10));
     EXPECT_EQ(net.frames_in_flight(), 0u) << "frames leaked";
   }
@@ -373,6 +374,20 @@ TEST_P(FragmentTest, FragmentsAndReassembles) {
     UdpSock& a = fnet.socket(0);
     UdpSock& b = fnet.socket(1);
     fnet.bind(1, b, kPortB);
+    // The first datagram to a new neighbour waits in its ARP queue. Linux
+    // bounds that queue in bytes (unres_qlen_bytes = 212992: the 119
+    // fragments of 65507 bytes at MTU 576 fit), xnet in packets
+    // (neigh_unres_qlen = 101): raise it so that this test checks fragmentation,
+    // not the queue.
+    fnet.stack(0).config().neigh_unres_qlen = 4096;
+    // 1365 fragments (65507 bytes at MTU 68) leave in one go. Linux's qdisc
+    // hands each to an idle device at once (direct xmit); xnet's interface
+    // queue fills until the end of the poll, and txqueuelen (1000) would drop
+    // the rest.
+    fnet.stack(0).config().txqueuelen = 4096;
+    // Reassembly at B holds every fragment frame (2 KiB each): beyond the
+    // default rcvbuf once queued; raise it like SO_RCVBUFFORCE.
+    b.rcvbuf = 8u << 20;
     // 65507 bytes at MTU 68 need ~1400 frames: more than the default send
     // buffer (the kernel would say ENOBUFS too); raise it like SO_SNDBUFFORCE.
     a.tx.sndbuf->limit = 8u << 20;
@@ -410,6 +425,7 @@ TEST_P(FragmentTest, FragmentsAndReassembles) {
     EXPECT_EQ(fnet.send(0, a, pattern(65508), to(fnet.addr(1), kPortB)).error(),
               err(std::errc::message_size));
   }
+  fnet.close_all();  // queued datagrams and pending corks give their frames back
   fnet.run(std::chrono::milliseconds(10));
   EXPECT_EQ(fnet.frames_in_flight(), 0u);
 }
@@ -441,6 +457,7 @@ TEST(FragmentIds, EachDatagramGetsAFreshIdSharedByItsFragments) {
     EXPECT_EQ(static_cast<uint16_t>(caps[0].id() + 1), caps[3].id());  // per-destination counter
     EXPECT_EQ(net.recv_all(1, b).size(), 2u);
   }
+  net.close_all();  // queued datagrams and pending corks give their frames back
   net.run(std::chrono::milliseconds(10));
   EXPECT_EQ(net.frames_in_flight(), 0u);
 }
@@ -464,6 +481,16 @@ TEST_P(GsoTest, SegmentsFieldByField) {
     UdpSock& a = gnet.socket(0);
     UdpSock& b = gnet.socket(1);
     gnet.bind(1, b, kPortB);
+    // The first datagram to a new neighbour waits in its ARP queue. Linux
+    // bounds that queue in bytes (unres_qlen_bytes = 212992: the 119
+    // fragments of 65507 bytes at MTU 576 fit), xnet in packets
+    // (neigh_unres_qlen = 101): raise it so that this test checks segmentation,
+    // not the queue.
+    gnet.stack(0).config().neigh_unres_qlen = 4096;
+    // No GRO at B: each segment is its own datagram, charged a whole 2 KiB
+    // frame as truesize, so 128 of them exceed the default rcvbuf (212992)
+    // where Linux's ~1 KiB skbs fit. Raise it like SO_RCVBUFFORCE.
+    b.rcvbuf = 8u << 20;
     const auto data = pattern(c.payload);
     SendOptions o;
     o.gso_size = c.gso;
@@ -492,6 +519,7 @@ TEST_P(GsoTest, SegmentsFieldByField) {
       EXPECT_EQ(gnet.stats(0).ip.FragOKs, 0u);
     }
   }
+  gnet.close_all();  // queued datagrams and pending corks give their frames back
   gnet.run(std::chrono::milliseconds(10));
   EXPECT_EQ(gnet.frames_in_flight(), 0u);
 }
@@ -533,6 +561,7 @@ TEST(GsoErrors, NoCheckWithGsoIsEinval) {
     net.run();
     EXPECT_EQ(net.captured(1).size(), 10u);
   }
+  net.close_all();  // queued datagrams and pending corks give their frames back
   net.run(std::chrono::milliseconds(10));
   EXPECT_EQ(net.frames_in_flight(), 0u);
 }
