@@ -124,7 +124,20 @@ bool Reactor::run_once(bool may_sleep) {
   did |= run_ready();
   did |= poll_pollers();
   did |= reap_completions();
-  if (may_sleep && !did && ready_.empty() && options_.mode == PollMode::kIdle) sleep();
+  if (did || !ready_.empty()) {
+    idle_since_.reset();
+  } else if (may_sleep && options_.mode == PollMode::kIdle) {
+    if (options_.idle_spin.count() == 0) {
+      sleep();
+    } else {
+      const TimePoint t = now();
+      if (!idle_since_) idle_since_ = t;
+      if (t - *idle_since_ >= options_.idle_spin) {
+        sleep();
+        idle_since_.reset();
+      }
+    }
+  }
   return did;
 }
 
@@ -276,6 +289,7 @@ void Reactor::sleep() {
   // Publish the intent to sleep, then look for work once more: a producer
   // either sees sleeping_ (and writes the eventfd) or we see its work here.
   sleeping_.store(true, std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   bool work = stop_requested_.load(std::memory_order_seq_cst) ||
               has_posts_.load(std::memory_order_seq_cst) || poll_pollers() || !ready_.empty();
   if (!work) {

@@ -14,6 +14,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "runtime/cancellation.h"
@@ -35,6 +36,10 @@ enum class PollMode {
 struct ReactorOptions {
   PollMode mode = PollMode::kIdle;
   unsigned ring_entries = 256;
+  // Idle mode: keep polling this long after the last work before sleeping.
+  // Waking a sleeping thread costs tens of microseconds; a reply that arrives
+  // within the spin window costs nothing.
+  Duration idle_spin{0};
 };
 
 class Reactor;
@@ -178,6 +183,7 @@ class Reactor {
   std::vector<std::function<void()>> posts_;
 
   std::uint64_t sleeps_ = 0;
+  std::optional<TimePoint> idle_since_;
 };
 
 template <typename T>

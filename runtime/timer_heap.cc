@@ -7,22 +7,22 @@ namespace xnet::rt {
 void TimerHeap::push(TimerNode& node) {
   assert(!node.armed());
   node.seq_ = next_seq_++;
-  nodes_.push_back(&node);
-  node.heap_index_ = nodes_.size() - 1;
+  heap_.push_back(Entry{node.deadline_, node.seq_, &node});
+  node.heap_index_ = heap_.size() - 1;
   sift_up(node.heap_index_);
 }
 
 void TimerHeap::remove(TimerNode& node) {
   if (!node.armed()) return;
-  std::size_t i = node.heap_index_;
+  const std::size_t i = node.heap_index_;
   node.heap_index_ = TimerNode::kNotArmed;
-  TimerNode* last = nodes_.back();
-  nodes_.pop_back();
-  if (last == &node) return;
+  const Entry last = heap_.back();
+  heap_.pop_back();
+  if (last.node == &node) return;
   place(i, last);
-  // The moved node may belong above or below its new slot.
+  // The moved entry may belong above or below its new slot.
   sift_up(i);
-  sift_down(last->heap_index_);
+  sift_down(last.node->heap_index_);
 }
 
 TimerNode* TimerHeap::pop() {
@@ -32,28 +32,32 @@ TimerNode* TimerHeap::pop() {
 }
 
 void TimerHeap::sift_up(std::size_t i) {
-  TimerNode* n = nodes_[i];
+  const Entry e = heap_[i];
   while (i > 0) {
-    std::size_t parent = (i - 1) / 2;
-    if (!before(n, nodes_[parent])) break;
-    place(i, nodes_[parent]);
+    const std::size_t parent = (i - 1) / kArity;
+    if (!before(e, heap_[parent])) break;
+    place(i, heap_[parent]);
     i = parent;
   }
-  place(i, n);
+  place(i, e);
 }
 
 void TimerHeap::sift_down(std::size_t i) {
-  TimerNode* n = nodes_[i];
-  const std::size_t size = nodes_.size();
+  const Entry e = heap_[i];
+  const std::size_t size = heap_.size();
   while (true) {
-    std::size_t child = 2 * i + 1;
-    if (child >= size) break;
-    if (child + 1 < size && before(nodes_[child + 1], nodes_[child])) ++child;
-    if (!before(nodes_[child], n)) break;
-    place(i, nodes_[child]);
-    i = child;
+    const std::size_t first = kArity * i + 1;
+    if (first >= size) break;
+    std::size_t best = first;
+    const std::size_t end = first + kArity < size ? first + kArity : size;
+    for (std::size_t c = first + 1; c < end; ++c) {
+      if (before(heap_[c], heap_[best])) best = c;
+    }
+    if (!before(heap_[best], e)) break;
+    place(i, heap_[best]);
+    i = best;
   }
-  place(i, n);
+  place(i, e);
 }
 
 }  // namespace xnet::rt

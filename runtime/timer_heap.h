@@ -1,7 +1,9 @@
 #pragma once
-// Indexed binary min-heap of intrusive timer nodes. Each node knows its slot,
+// Indexed 4-ary min-heap of intrusive timer nodes. Each node knows its slot,
 // so cancelling (the common fate of a timeout) is O(log n) and allocation-free;
-// a sequence number keeps equal deadlines in arming order.
+// a sequence number keeps equal deadlines in arming order. Keys are stored in
+// the heap array itself: with a million timers, comparing through node
+// pointers would cost a cache miss per comparison.
 
 #include <cstddef>
 #include <cstdint>
@@ -32,23 +34,30 @@ class TimerHeap {
  public:
   void push(TimerNode& node);
   void remove(TimerNode& node);  // no-op if not armed
-  TimerNode* top() const { return nodes_.empty() ? nullptr : nodes_.front(); }
+  TimerNode* top() const { return heap_.empty() ? nullptr : heap_.front().node; }
   TimerNode* pop();
-  bool empty() const { return nodes_.empty(); }
-  std::size_t size() const { return nodes_.size(); }
+  bool empty() const { return heap_.empty(); }
+  std::size_t size() const { return heap_.size(); }
 
  private:
-  static bool before(const TimerNode* a, const TimerNode* b) {
-    return a->deadline_ < b->deadline_ || (a->deadline_ == b->deadline_ && a->seq_ < b->seq_);
+  static constexpr std::size_t kArity = 4;
+
+  struct Entry {
+    TimePoint deadline;
+    std::uint64_t seq;
+    TimerNode* node;
+  };
+  static bool before(const Entry& a, const Entry& b) {
+    return a.deadline < b.deadline || (a.deadline == b.deadline && a.seq < b.seq);
   }
-  void place(std::size_t i, TimerNode* n) {
-    nodes_[i] = n;
-    n->heap_index_ = i;
+  void place(std::size_t i, const Entry& e) {
+    heap_[i] = e;
+    e.node->heap_index_ = i;
   }
   void sift_up(std::size_t i);
   void sift_down(std::size_t i);
 
-  std::vector<TimerNode*> nodes_;
+  std::vector<Entry> heap_;
   std::uint64_t next_seq_ = 0;
 };
 

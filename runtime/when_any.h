@@ -45,16 +45,17 @@ struct RaceState {
   }
 };
 
+// I: the child's position; its alternative in *out is I + 1 (0 is "none yet").
 template <std::size_t I, typename V, typename T>
 DetachedTask race_child(Task<T> task, V* out, RaceState* race) {
   std::exception_ptr error;
   try {
     if constexpr (std::is_void_v<T>) {
       co_await std::move(task);
-      if (!race->winner) out->template emplace<I>();
+      if (!race->winner) out->template emplace<I + 1>();
     } else {
       auto v = co_await std::move(task);
-      if (!race->winner) out->template emplace<I>(std::move(v));
+      if (!race->winner) out->template emplace<I + 1>(std::move(v));
     }
   } catch (...) {
     error = std::current_exception();
@@ -67,7 +68,9 @@ DetachedTask race_child(Task<T> task, V* out, RaceState* race) {
 template <typename... Ts>
 Task<WhenAnyResult<Ts...>> when_any(Task<Ts>... tasks) {
   static_assert(sizeof...(Ts) > 0);
-  LinkedCancellationSource cancel(co_await current_cancellation_token());
+  // Two steps: GCC 12 mishandles a co_await inside this initializer.
+  CancellationToken parent = co_await current_cancellation_token();
+  LinkedCancellationSource cancel(parent);
   using Value = std::variant<detail::NonVoid<Ts>...>;
   // variant needs a first alternative to exist before emplace<I>: build it
   // lazily through a holder that is default constructible.
@@ -79,7 +82,7 @@ Task<WhenAnyResult<Ts...>> when_any(Task<Ts>... tasks) {
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     auto refs = std::forward_as_tuple(tasks...);
     ((std::get<I>(refs).set_cancellation_token(cancel.token()),
-      detail::race_child<I + 1>(std::move(std::get<I>(refs)), &out, &race).start(*race.join.reactor)),
+      detail::race_child<I>(std::move(std::get<I>(refs)), &out, &race).start(*race.join.reactor)),
      ...);
   }(std::index_sequence_for<Ts...>{});
   co_await race.join;  // never throws: children catch

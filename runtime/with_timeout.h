@@ -44,6 +44,7 @@ Task<AwaitResult<A>> as_task(A awaitable) {
 }
 
 struct TimeoutState {
+  explicit TimeoutState(const CancellationToken& parent) : source(parent) {}
   LinkedCancellationSource source;
   bool fired = false;
   static void on_fire(void* p) {
@@ -57,7 +58,8 @@ struct TimeoutState {
 
 template <typename T>
 Task<typename detail::TimeoutResult<T>::type> with_timeout(Task<T> task, Duration timeout) {
-  detail::TimeoutState state{LinkedCancellationSource(co_await current_cancellation_token())};
+  CancellationToken parent = co_await current_cancellation_token();
+  detail::TimeoutState state(parent);
   task.set_cancellation_token(state.source.token());
   Timer timer(*Reactor::current());
   timer.arm(Reactor::now() + timeout, &detail::TimeoutState::on_fire, &state);
