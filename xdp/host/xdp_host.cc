@@ -109,7 +109,8 @@ XdpResult<std::unique_ptr<XdpHost>> XdpHost::open(const XdpHostConfig& config,
     stack::StackConfig sc = config.stack;
     if (sc.seed != 0) sc.seed += q;
     shard.stack = std::make_unique<stack::Stack>(sc);
-    shard.ifindex = shard.stack->add_interface(*shard.link);
+    if (config.wrap_link) shard.wrapper = config.wrap_link(q, *shard.link);
+    shard.ifindex = shard.stack->add_interface(shard.wrapper ? *shard.wrapper : *shard.link);
     stack::Stack& st = *shard.stack;
     if (auto r = st.add_address(shard.ifindex, config.address, now); !r) {
       return errno_error(r.error().value(), "adding " + prefix_text(config.address) +

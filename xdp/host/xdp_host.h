@@ -31,6 +31,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,6 +66,10 @@ struct XdpHostConfig {
   uint32_t queues = 0;
   XdpProgramConfig program;
   XdpLinkConfig link;
+  // Optional: wraps each queue's link before the stack sees it (capture,
+  // tracing). The wrapper must forward to `inner`; it lives between the link
+  // and the stack (destroyed after the stack, before the link).
+  std::function<std::unique_ptr<stack::Link>(uint32_t queue, stack::Link& inner)> wrap_link;
   // Each shard's stack gets this config; a non-zero seed is offset by the
   // queue number so shards draw different IP IDs and ephemeral ports.
   stack::StackConfig stack;
@@ -75,6 +80,7 @@ struct XdpShard {
   uint32_t queue = 0;
   uint16_t ifindex = 0;  // the interface's index inside `stack`
   std::unique_ptr<XdpLink> link;
+  std::unique_ptr<stack::Link> wrapper;  // XdpHostConfig::wrap_link's, or null
   std::unique_ptr<stack::Stack> stack;
 };
 
