@@ -1,0 +1,73 @@
+#include "stack/api/stack_driver.h"
+
+#include <utility>
+
+#include "stack/udp_table.h"
+
+namespace xnet {
+
+StackDriver::StackDriver(rt::Reactor& reactor, xnet::stack::Stack& s) : reactor_(&reactor), stack_(&s) {
+  refresh_links();
+  handle_ = reactor_->register_poller(*this);
+}
+
+StackDriver::StackDriver(rt::Reactor& reactor, std::unique_ptr<xnet::stack::Stack> s)
+    : reactor_(&reactor), owned_(std::move(s)), stack_(owned_.get()) {
+  refresh_links();
+  handle_ = reactor_->register_poller(*this);
+}
+
+StackDriver::~StackDriver() {
+  handle_.reset();
+  extra_handles_.clear();
+  // Close what the applications left open while the stack is still alive:
+  // their queued datagrams and pending cork frames go back to the pools now,
+  // and the handles (and any coroutine waiting on them) see ENETDOWN.
+  while (detail::SocketState* s = sockets_.pop_front()) {
+    stack::UdpSock* sk = s->sk;
+    sk->waker = {};
+    stack_->udp().close(sk);
+    s->kill(std::errc::network_down);
+  }
+  owned_.reset();
+}
+
+void StackDriver::refresh_links() {
+  // The first link with an fd is reported by the driver itself.
+  bool first = true;
+  extra_handles_.clear();
+  extra_.clear();
+  for (const stack::Interface& ifc : stack_->interfaces()) {
+    if (ifc.link == nullptr || ifc.link->wait_fd() < 0) continue;
+    if (first) {
+      first = false;
+      continue;
+    }
+    extra_.push_back(std::make_unique<LinkFdPoller>(ifc.link));
+    extra_handles_.push_back(reactor_->register_poller(*extra_.back()));
+  }
+}
+
+bool StackDriver::poll() { return stack_->poll(rt::Reactor::now()) != 0; }
+
+std::optional<rt::PollFd> StackDriver::wait_fd() const {
+  // Asked right before the reactor sleeps: the links kick their kernel rings
+  // now (need_wakeup), then the first one with an fd ends the sleep.
+  std::optional<rt::PollFd> fd;
+  for (const stack::Interface& ifc : stack_->interfaces()) {
+    if (ifc.link == nullptr) continue;
+    ifc.link->prepare_to_sleep();
+    if (!fd && ifc.link->wait_fd() >= 0) fd = rt::PollFd{ifc.link->wait_fd(), POLLIN};
+  }
+  return fd;
+}
+
+std::optional<rt::TimePoint> StackDriver::next_deadline() const { return stack_->next_deadline(); }
+
+std::optional<rt::PollFd> StackDriver::LinkFdPoller::wait_fd() const {
+  const int fd = link_->wait_fd();
+  if (fd < 0) return std::nullopt;
+  return rt::PollFd{fd, POLLIN};
+}
+
+}  // namespace xnet

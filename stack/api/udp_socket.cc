@@ -1,0 +1,502 @@
+#include "stack/api/udp_socket.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "runtime/reactor.h"
+#include "stack/stack.h"
+#include "stack/udp_input.h"
+#include "stack/udp_table.h"
+
+namespace xnet {
+
+namespace {
+
+using detail::SocketState;
+using detail::StateRef;
+
+constexpr std::errc kAgain = std::errc::resource_unavailable_try_again;
+
+std::errc closed_error(const StateRef& s) { return s ? s->dead : std::errc::bad_file_descriptor; }
+bool usable(const StateRef& s) { return s && s->sk != nullptr; }
+stack::Stack& stack_of(SocketState& s) { return s.driver->stack(); }
+
+bool is_again(const std::error_code& e) { return e == kAgain; }
+
+// A woken receiver may leave data queued (a peek, a batch that filled up, or
+// a datagram someone else took first while it was on the ready queue): pass
+// the wake-up on so no other waiter sleeps on a non-empty queue.
+void pass_reader_baton(SocketState& s) {
+  if (s.sk == nullptr || s.readers.empty()) return;
+  if (!s.sk->rxq.empty() || s.sk->sk_err != std::errc{}) s.readers.wake_one();
+}
+
+// The send buffer is full: the caller may wait for SendBuffer::on_space. Any
+// other EAGAIN (no ephemeral port left) is final.
+bool send_buffer_full(const stack::UdpSock& sk) {
+  return sk.tx.sndbuf->allocated >= sk.tx.sndbuf->limit;
+}
+
+Result<size_t> send_now(SocketState& s, const std::optional<Endpoint>& dest,
+                        std::span<const std::byte> data, const SendOptions& o) {
+  stack::UdpSock& sk = *s.sk;
+  // sock_alloc_send_pskb reports a pending error (ECONNREFUSED ...) once, at
+  // the start of a datagram; appending to a corked one does not look.
+  if (sk.tx.pending == 0) {
+    if (const std::errc e = stack::udp_sock_error(sk); e != std::errc{}) return e;
+  }
+  stack::SendOptions so;
+  so.ttl = o.ttl;
+  so.tos = o.tos;
+  so.source = o.source;
+  so.ifindex = o.ifindex;
+  so.gso_size = o.gso_size;
+  so.more = o.more;
+  so.dont_route = o.dont_route;
+  stack::SockAddrIn addr;
+  const stack::SockAddrIn* dp = nullptr;
+  if (dest) {
+    addr.addr = dest->addr;
+    addr.port = dest->port;
+    dp = &addr;
+  }
+  // dont_fragment is the PMTU mode of this one datagram (read by
+  // ip_setup_cork when the datagram starts), then the socket's mode returns.
+  const stack::PmtuDisc saved = sk.tx.pmtudisc;
+  if (o.dont_fragment && sk.tx.pending == 0) {
+    sk.tx.pmtudisc = *o.dont_fragment ? stack::PmtuDisc::kDo : stack::PmtuDisc::kDont;
+  }
+  Result<size_t> r = stack::udp_sendmsg(stack_of(s), sk, data, dp, so, rt::Reactor::now());
+  if (s.sk != nullptr) s.sk->tx.pmtudisc = saved;
+  return r;
+}
+
+RecvResult to_result(const stack::RecvInfo& i) {
+  RecvResult r;
+  r.size = i.result;
+  r.full_size = i.size;
+  r.truncated = i.truncated;
+  r.source = {i.src_addr, i.src_port};
+  r.info = {i.dst_addr, i.ifindex, i.ttl, i.tos, i.drops};
+  return r;
+}
+
+Result<RecvResult> recv_now(SocketState& s, std::span<std::byte> buf, const RecvFlags& f) {
+  stack::RecvFlags rf;
+  rf.peek = f.peek;
+  rf.trunc = f.trunc;
+  Result<stack::RecvInfo> r = stack::udp_recvmsg(stack_of(s), *s.sk, buf, rf);
+  if (!r) return r.error();
+  return to_result(*r);
+}
+
+Result<Datagram> take_datagram(SocketState& s) {
+  Result<stack::RxDatagram> r = stack::udp_recv_datagram(stack_of(s), *s.sk);
+  if (!r) return r.error();
+  return Datagram(std::move(*r), s.sk->drops);
+}
+
+// Up to out.size() datagrams; the first may report the pending error. Later
+// ones stop at an error so that it is reported by the next call, not lost.
+Result<size_t> take_batch(SocketState& s, std::span<Datagram> out) {
+  size_t n = 0;
+  while (n < out.size()) {
+    if (n > 0 && (s.sk->rxq.empty() || s.sk->sk_err != std::errc{})) break;
+    Result<Datagram> d = take_datagram(s);
+    if (!d) {
+      if (n == 0) return d.error();
+      break;
+    }
+    out[n++] = std::move(*d);
+  }
+  return n;
+}
+
+bool may_wait(const SocketState& s, bool dont_wait) { return !dont_wait && !s.nonblocking; }
+
+}  // namespace
+
+// --- lifetime ---
+
+Result<UdpSocket> UdpSocket::open(StackDriver& driver) {
+  auto* st = new SocketState;
+  StateRef ref(st);
+  st->driver = &driver;
+  st->sk = driver.stack().udp().open();
+  st->sk->waker.readable = &SocketState::on_readable;
+  st->sk->waker.writable = &SocketState::on_writable;
+  st->sk->waker.error = &SocketState::on_error;
+  st->sk->waker.ctx = st;
+  st->sk->tx.sndbuf->on_space = &SocketState::on_writable;
+  st->sk->tx.sndbuf->on_space_ctx = st;
+  driver.attach(*st);
+  return UdpSocket(std::move(ref));
+}
+
+UdpSocket& UdpSocket::operator=(UdpSocket&& o) noexcept {
+  if (this != &o) {
+    close();
+    s_ = std::move(o.s_);
+  }
+  return *this;
+}
+
+bool UdpSocket::is_open() const { return usable(s_); }
+
+void UdpSocket::close() {
+  if (!s_) return;
+  if (stack::UdpSock* sk = s_->sk) {
+    sk->waker = {};
+    sk->tx.sndbuf->on_space = nullptr;
+    s_->driver->stack().udp().close(sk);  // frees queued frames and the cork
+    s_->kill(std::errc::bad_file_descriptor);
+  }
+  s_ = StateRef();
+}
+
+StackDriver* UdpSocket::driver() const { return s_ ? s_->driver : nullptr; }
+stack::UdpSock* UdpSocket::raw() const { return s_ ? s_->sk : nullptr; }
+
+// --- addresses ---
+
+Result<void> UdpSocket::bind(Endpoint local) {
+  if (!usable(s_)) return closed_error(s_);
+  return stack_of(*s_.get()).udp().bind(*s_->sk, local.addr, local.port);
+}
+
+Result<void> UdpSocket::connect(Endpoint remote) {
+  if (!usable(s_)) return closed_error(s_);
+  return stack_of(*s_.get()).udp().connect(*s_->sk, remote.addr, remote.port);
+}
+
+Result<void> UdpSocket::disconnect() {
+  if (!usable(s_)) return closed_error(s_);
+  stack_of(*s_.get()).udp().disconnect(*s_->sk);
+  return {};
+}
+
+Result<Endpoint> UdpSocket::local_endpoint() const {
+  if (!usable(s_)) return closed_error(s_);
+  return Endpoint{s_->sk->local_addr, s_->sk->local_port};
+}
+
+Result<Endpoint> UdpSocket::remote_endpoint() const {
+  if (!usable(s_)) return closed_error(s_);
+  if (!s_->sk->connected) return std::errc::not_connected;
+  return Endpoint{s_->sk->remote_addr, s_->sk->remote_port};
+}
+
+// --- send ---
+
+Task<Result<size_t>> UdpSocket::send_impl(StateRef s, std::optional<Endpoint> dest,
+                                          std::span<const std::byte> data, SendOptions opts) {
+  for (;;) {
+    if (!usable(s)) co_return closed_error(s);
+    Result<size_t> r = send_now(*s.get(), dest, data, opts);
+    if (r || !is_again(r.error()) || !usable(s) || !send_buffer_full(*s->sk) ||
+        !may_wait(*s.get(), opts.dont_wait)) {
+      co_return r;
+    }
+    // Nothing of this datagram was accepted; a cancellation here leaves it unsent.
+    Result<void> w = co_await s->writers.wait();
+    if (!w) co_return w.error();
+  }
+}
+
+Task<Result<size_t>> UdpSocket::send_to(Endpoint dest, std::span<const std::byte> data, SendOptions opts) {
+  return send_impl(s_, dest, data, opts);
+}
+
+Task<Result<size_t>> UdpSocket::send(std::span<const std::byte> data, SendOptions opts) {
+  return send_impl(s_, std::nullopt, data, opts);
+}
+
+Result<size_t> UdpSocket::try_send_to(Endpoint dest, std::span<const std::byte> data, SendOptions opts) {
+  if (!usable(s_)) return closed_error(s_);
+  return send_now(*s_.get(), dest, data, opts);
+}
+
+Result<size_t> UdpSocket::try_send(std::span<const std::byte> data, SendOptions opts) {
+  if (!usable(s_)) return closed_error(s_);
+  return send_now(*s_.get(), std::nullopt, data, opts);
+}
+
+Task<Result<size_t>> UdpSocket::send_batch_impl(StateRef s, std::span<const OutDatagram> msgs) {
+  size_t sent = 0;
+  while (sent < msgs.size()) {
+    if (!usable(s)) break;
+    const OutDatagram& m = msgs[sent];
+    Result<size_t> r = send_now(*s.get(), m.dest, m.payload, m.options);
+    if (r) {
+      ++sent;
+      continue;
+    }
+    if (is_again(r.error()) && usable(s) && send_buffer_full(*s->sk) &&
+        may_wait(*s.get(), m.options.dont_wait)) {
+      Result<void> w = co_await s->writers.wait();
+      if (w) continue;
+      if (sent == 0) co_return w.error();
+      break;
+    }
+    if (sent == 0) co_return r.error();
+    break;
+  }
+  if (sent == 0 && !msgs.empty()) co_return closed_error(s);
+  co_return sent;
+}
+
+Task<Result<size_t>> UdpSocket::send_batch(std::span<const OutDatagram> msgs) {
+  return send_batch_impl(s_, msgs);
+}
+
+Result<size_t> UdpSocket::try_send_batch(std::span<const OutDatagram> msgs) {
+  if (!usable(s_)) return closed_error(s_);
+  size_t sent = 0;
+  for (const OutDatagram& m : msgs) {
+    Result<size_t> r = send_now(*s_.get(), m.dest, m.payload, m.options);
+    if (!r) {
+      if (sent == 0) return r.error();
+      break;
+    }
+    ++sent;
+  }
+  return sent;
+}
+
+// --- receive ---
+
+Task<Result<RecvResult>> UdpSocket::recv_from_impl(StateRef s, std::span<std::byte> buf, RecvFlags flags) {
+  for (;;) {
+    if (!usable(s)) co_return closed_error(s);
+    Result<RecvResult> r = recv_now(*s.get(), buf, flags);
+    if (r || !is_again(r.error()) || !may_wait(*s.get(), flags.dont_wait)) {
+      pass_reader_baton(*s.get());
+      co_return r;
+    }
+    // Only a signal: the datagram stays queued until this coroutine runs
+    // again and takes it, so a cancelled wait loses nothing.
+    Result<void> w = co_await s->readers.wait();
+    if (!w) co_return w.error();
+  }
+}
+
+Task<Result<RecvResult>> UdpSocket::recv_from(std::span<std::byte> buf, RecvFlags flags) {
+  return recv_from_impl(s_, buf, flags);
+}
+
+Result<RecvResult> UdpSocket::try_recv_from(std::span<std::byte> buf, RecvFlags flags) {
+  if (!usable(s_)) return closed_error(s_);
+  return recv_now(*s_.get(), buf, flags);
+}
+
+Task<Result<RecvResult>> UdpSocket::peek(std::span<std::byte> buf) {
+  return recv_from_impl(s_, buf, RecvFlags{.peek = true});
+}
+
+Result<RecvResult> UdpSocket::try_peek(std::span<std::byte> buf) {
+  return try_recv_from(buf, RecvFlags{.peek = true});
+}
+
+Task<Result<Datagram>> UdpSocket::recv_impl(StateRef s, RecvFlags flags) {
+  // A zero-copy peek would have to share frames: not offered (use peek()).
+  if (flags.peek) co_return std::errc::invalid_argument;
+  for (;;) {
+    if (!usable(s)) co_return closed_error(s);
+    Result<Datagram> r = take_datagram(*s.get());
+    if (r || !is_again(r.error()) || !may_wait(*s.get(), flags.dont_wait)) {
+      pass_reader_baton(*s.get());
+      co_return r;
+    }
+    Result<void> w = co_await s->readers.wait();
+    if (!w) co_return w.error();
+  }
+}
+
+Task<Result<Datagram>> UdpSocket::recv(RecvFlags flags) { return recv_impl(s_, flags); }
+
+Result<Datagram> UdpSocket::try_recv() {
+  if (!usable(s_)) return closed_error(s_);
+  return take_datagram(*s_.get());
+}
+
+Task<Result<size_t>> UdpSocket::recv_batch_impl(StateRef s, std::span<Datagram> out, RecvFlags flags) {
+  if (flags.peek) co_return std::errc::invalid_argument;
+  if (out.empty()) co_return size_t{0};
+  for (;;) {
+    if (!usable(s)) co_return closed_error(s);
+    Result<size_t> r = take_batch(*s.get(), out);
+    if (r || !is_again(r.error()) || !may_wait(*s.get(), flags.dont_wait)) {
+      pass_reader_baton(*s.get());
+      co_return r;
+    }
+    Result<void> w = co_await s->readers.wait();
+    if (!w) co_return w.error();
+  }
+}
+
+Task<Result<size_t>> UdpSocket::recv_batch(std::span<Datagram> out, RecvFlags flags) {
+  return recv_batch_impl(s_, out, flags);
+}
+
+Result<size_t> UdpSocket::try_recv_batch(std::span<Datagram> out) {
+  if (!usable(s_)) return closed_error(s_);
+  if (out.empty()) return size_t{0};
+  return take_batch(*s_.get(), out);
+}
+
+size_t UdpSocket::queued() const { return usable(s_) ? s_->sk->rxq.size() : 0; }
+
+// --- errors ---
+
+Task<Result<SockError>> UdpSocket::recv_error_impl(StateRef s, RecvFlags flags) {
+  for (;;) {
+    if (!usable(s)) co_return closed_error(s);
+    Result<SockError> r = stack::udp_recv_error(*s->sk);
+    if (r || !is_again(r.error()) || !may_wait(*s.get(), flags.dont_wait)) {
+      if (usable(s) && !s->sk->errq.empty() && !s->errors.empty()) s->errors.wake_one();
+      co_return r;
+    }
+    Result<void> w = co_await s->errors.wait();
+    if (!w) co_return w.error();
+  }
+}
+
+Task<Result<SockError>> UdpSocket::recv_error(RecvFlags flags) { return recv_error_impl(s_, flags); }
+
+Result<SockError> UdpSocket::try_recv_error() {
+  if (!usable(s_)) return closed_error(s_);
+  return stack::udp_recv_error(*s_->sk);
+}
+
+std::error_code UdpSocket::take_error() {
+  if (!usable(s_)) return std::make_error_code(closed_error(s_));
+  const std::errc e = stack::udp_sock_error(*s_->sk);
+  if (e == std::errc{}) return {};
+  return std::make_error_code(e);
+}
+
+// --- options ---
+
+#define XNET_SOCK_OR_RETURN()                   \
+  if (!usable(s_)) return closed_error(s_);     \
+  stack::UdpSock& sk = *s_->sk
+
+Result<void> UdpSocket::set_nonblocking(bool on) {
+  if (!usable(s_)) return closed_error(s_);
+  s_->nonblocking = on;
+  return {};
+}
+
+Result<void> UdpSocket::set_ttl(int ttl) {
+  XNET_SOCK_OR_RETURN();
+  return stack::udp_set_ttl(sk, ttl);
+}
+
+Result<void> UdpSocket::set_tos(int tos) {
+  XNET_SOCK_OR_RETURN();
+  return stack::udp_set_tos(sk, tos);
+}
+
+Result<void> UdpSocket::set_broadcast(bool on) {
+  XNET_SOCK_OR_RETURN();
+  stack::udp_set_broadcast(sk, on);
+  return {};
+}
+
+Result<void> UdpSocket::set_recv_buffer(int bytes) {
+  XNET_SOCK_OR_RETURN();
+  // sock_setsockopt SO_RCVBUF: capped by rmem_max (as unsigned: a negative
+  // value is huge), doubled, at least SOCK_MIN_RCVBUF. Datagrams already
+  // queued stay; the new limit applies to the next one.
+  constexpr uint32_t kRmemMax = 212992;
+  constexpr uint32_t kMinRcvbuf = 2304;
+  const uint32_t v = std::min(static_cast<uint32_t>(bytes), kRmemMax);
+  sk.rcvbuf = std::max(v * 2, kMinRcvbuf);
+  return {};
+}
+
+Result<void> UdpSocket::set_send_buffer(int bytes) {
+  XNET_SOCK_OR_RETURN();
+  Result<void> r = stack::udp_set_sndbuf(sk, bytes);
+  s_->writers.wake_all();  // a larger buffer may have room now: writers retry
+  return r;
+}
+
+Result<void> UdpSocket::set_reuse_address(bool on) {
+  XNET_SOCK_OR_RETURN();
+  sk.reuse_addr = on;
+  return {};
+}
+
+Result<void> UdpSocket::set_reuse_port(bool on) {
+  XNET_SOCK_OR_RETURN();
+  sk.reuse_port = on;
+  return {};
+}
+
+Result<void> UdpSocket::set_no_check(bool on) {
+  XNET_SOCK_OR_RETURN();
+  stack::udp_set_no_check_tx(sk, on);
+  return {};
+}
+
+Result<void> UdpSocket::set_dont_route(bool on) {
+  XNET_SOCK_OR_RETURN();
+  stack::udp_set_dont_route(sk, on);
+  return {};
+}
+
+Result<void> UdpSocket::set_pmtu_discovery(PmtuDisc mode) {
+  XNET_SOCK_OR_RETURN();
+  stack::udp_set_pmtudisc(sk, mode);
+  return {};
+}
+
+Result<void> UdpSocket::set_gso_size(int size) {
+  XNET_SOCK_OR_RETURN();
+  return stack::udp_set_gso_size(sk, size);
+}
+
+Result<void> UdpSocket::set_cork(bool on) {
+  XNET_SOCK_OR_RETURN();
+  return stack::udp_set_cork(stack_of(*s_.get()), sk, on, rt::Reactor::now());
+}
+
+Result<void> UdpSocket::set_multicast_ttl(int ttl) {
+  XNET_SOCK_OR_RETURN();
+  return stack::udp_set_multicast_ttl(sk, ttl);
+}
+
+Result<void> UdpSocket::set_multicast_if(Ipv4Addr addr, uint16_t ifindex) {
+  XNET_SOCK_OR_RETURN();
+  stack::udp_set_multicast_if(sk, addr, ifindex);
+  return {};
+}
+
+Result<void> UdpSocket::set_recv_errors(bool on) {
+  XNET_SOCK_OR_RETURN();
+  sk.recverr = on;
+  if (!on) {
+    // do_ip_setsockopt IP_RECVERR off purges the error queue.
+    while (!sk.errq.empty()) {
+      sk.errq.pop_front();
+      sk.rmem_alloc -= std::min(sk.rmem_alloc, stack::udp_error_entry_truesize());
+    }
+  }
+  return {};
+}
+
+Result<void> UdpSocket::bind_to_interface(uint16_t ifindex) {
+  XNET_SOCK_OR_RETURN();
+  if (ifindex != 0 && stack_of(*s_.get()).interface(ifindex) == nullptr) return std::errc::no_such_device;
+  sk.bound_ifindex = ifindex;
+  sk.tx.dst_cache.valid = false;  // sk_dst_reset
+  return {};
+}
+
+#undef XNET_SOCK_OR_RETURN
+
+uint32_t UdpSocket::send_buffer_used() const { return usable(s_) ? s_->sk->tx.sndbuf->allocated : 0; }
+uint32_t UdpSocket::send_buffer_limit() const { return usable(s_) ? s_->sk->tx.sndbuf->limit : 0; }
+
+}  // namespace xnet
