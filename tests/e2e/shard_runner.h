@@ -1,0 +1,70 @@
+#pragma once
+// ShardRunner: one XdpShard (link + stack) driven on its own thread by an
+// rt::Reactor, the way a service runs a shard. The test thread reaches the
+// stack only through call() (run on the shard thread, result returned), and
+// installs "apps": non-blocking functions run after every stack poll on the
+// shard thread (an echo server, a sink) — the stack is single-threaded.
+//
+// The reactor's poller does what a stack driver does: poll → Stack::poll(now)
+// then the apps; wait_fd → Link::prepare_to_sleep() + the XSK fd (POLLIN);
+// next_deadline → Stack::next_deadline(). In idle mode the thread sleeps in
+// io_uring when nothing happens, so its CPU time measures the idle cost.
+
+#include <sys/resource.h>
+
+#include <functional>
+#include <future>
+#include <memory>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "runtime/reactor.h"
+#include "stack/stack.h"
+#include "xdp/host/xdp_host.h"
+
+namespace xnet::e2e {
+
+// Returns whether it did work (the reactor then polls again before sleeping).
+using App = std::function<bool(stack::Stack&, stack::TimePoint now)>;
+
+class ShardRunner {
+ public:
+  explicit ShardRunner(xdp::XdpShard& shard, rt::PollMode mode = rt::PollMode::kIdle);
+  ~ShardRunner();
+  ShardRunner(const ShardRunner&) = delete;
+  ShardRunner& operator=(const ShardRunner&) = delete;
+
+  // Runs fn(stack) on the shard thread and returns what it returns.
+  template <typename F>
+  auto call(F&& fn) -> std::invoke_result_t<F, stack::Stack&> {
+    using R = std::invoke_result_t<F, stack::Stack&>;
+    std::packaged_task<R()> task([&] { return fn(*shard_.stack); });
+    std::future<R> f = task.get_future();
+    reactor_->post([&task] { task(); });
+    return f.get();
+  }
+
+  void add_app(App app);
+  // Removes every app (on the shard thread; before closing their sockets).
+  void clear_apps();
+  // Stops and joins the thread (idempotent). Afterwards the caller may use
+  // the shard directly.
+  void stop();
+
+  // CPU time (user + system) of the shard thread so far, in seconds.
+  double thread_cpu_seconds();
+  uint64_t sleeps();
+
+ private:
+  class Driver;
+  void run(std::promise<void>& ready);
+
+  xdp::XdpShard& shard_;
+  rt::PollMode mode_;
+  rt::Reactor* reactor_ = nullptr;
+  Driver* driver_ptr_ = nullptr;  // lives on the shard thread's stack
+  std::thread thread_;
+};
+
+}  // namespace xnet::e2e
