@@ -243,7 +243,7 @@ void icmp_send(Stack& stack, const Packet& offending, uint8_t type, uint8_t code
   Stats& st = stack.stats();
   auto suppress = [&]() { st.drop(DropReason::kIcmpErrorSuppressed); };
   const PacketMeta& m = offending.meta();
-  if (m.network_off == kNoOffset || m.network_off < m.head) return suppress();
+  if (m.network_off == kNoOffset || m.network_off > m.head + m.len) return suppress();
   const std::byte* iph = offending.network_header();
   const std::byte* end = offending.data() + offending.size();
   if (end - iph < kIpv4HeaderLen) return suppress();

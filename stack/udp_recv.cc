@@ -1,0 +1,83 @@
+#include "stack/udp_recv.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "stack/hdr_bytes.h"
+#include "stack/stack.h"
+#include "stack/udp_input.h"
+
+namespace xnet::stack {
+
+std::errc udp_sock_error(UdpSock& sk) { return std::exchange(sk.sk_err, std::errc{}); }
+
+RecvInfo udp_datagram_info(const RxDatagram& d) {
+  RecvInfo info;
+  const std::byte* iph = d.head.network_header();
+  const std::byte* uh = d.head.transport_header();
+  info.size = d.size;
+  info.src_addr = wire::Ipv4Addr(load_be32(iph + kIpSrc));
+  info.dst_addr = wire::Ipv4Addr(load_be32(iph + kIpDst));
+  info.src_port = load_be16(uh + kUdpSport);
+  info.ttl = std::to_integer<uint8_t>(iph[kIpTtl]);
+  info.tos = std::to_integer<uint8_t>(iph[kIpTos]);
+  info.ifindex = d.head.meta().ifindex;
+  return info;
+}
+
+size_t udp_copy_datagram(const RxDatagram& d, std::span<std::byte> buf) {
+  size_t n = std::min<size_t>(buf.size(), d.head.size());
+  std::memcpy(buf.data(), d.head.data(), n);
+  size_t copied = n;
+  d.rest.for_each([&](const PacketMeta& m, const std::byte* frame) {
+    const size_t k = std::min<size_t>(buf.size() - copied, m.len);
+    if (k == 0) return;
+    std::memcpy(buf.data() + copied, frame + m.head, k);
+    copied += k;
+  });
+  return copied;
+}
+
+Result<RecvInfo> udp_recvmsg(Stack& stack, UdpSock& sk, std::span<std::byte> buf, RecvFlags flags) {
+  // __skb_recv_udp: sock_error before the queue.
+  if (const std::errc e = udp_sock_error(sk); e != std::errc{}) return e;
+  if (sk.rxq.empty()) return std::errc::resource_unavailable_try_again;
+  RxDatagram& d = sk.rxq.front();
+  RecvInfo info = udp_datagram_info(d);
+  info.copied = udp_copy_datagram(d, buf);
+  info.truncated = info.copied < d.size;
+  info.result = flags.trunc ? d.size : info.copied;
+  info.drops = sk.drops;
+  if (!flags.peek) {
+    stack.stats().udp.InDatagrams++;
+    sk.rmem_alloc -= d.truesize;
+    sk.rxq.pop_front();  // frames return to their pool
+  }
+  return info;
+}
+
+Result<RxDatagram> udp_recv_datagram(Stack& stack, UdpSock& sk) {
+  if (const std::errc e = udp_sock_error(sk); e != std::errc{}) return e;
+  if (sk.rxq.empty()) return std::errc::resource_unavailable_try_again;
+  RxDatagram d = sk.rxq.pop_front();
+  sk.rmem_alloc -= d.truesize;
+  stack.stats().udp.InDatagrams++;
+  return d;
+}
+
+Result<SockError> udp_recv_error(UdpSock& sk) {
+  if (sk.errq.empty()) return std::errc::resource_unavailable_try_again;
+  SockError e = sk.errq.pop_front();
+  sk.rmem_alloc -= std::min(sk.rmem_alloc, udp_error_entry_truesize());
+  // sock_dequeue_err_skb: sk_err follows the next ICMP error, or is cleared
+  // when the one returned was an ICMP error and none follows.
+  const bool icmp_next = !sk.errq.empty() && sk.errq.front().origin == ErrOrigin::kIcmp;
+  if (icmp_next) {
+    sk.sk_err = sk.errq.front().err;
+  } else if (e.origin == ErrOrigin::kIcmp) {
+    sk.sk_err = std::errc{};
+  }
+  return e;
+}
+
+}  // namespace xnet::stack
