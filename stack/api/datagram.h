@@ -19,14 +19,14 @@ using wire::Ipv4Addr;
 
 // An IPv4 address and a UDP port (host order): sockaddr_in.
 struct Endpoint {
-  Ipv4Addr addr;
+  Ipv4Addr addr{};
   uint16_t port = 0;
   friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
 // Per-datagram metadata (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, SO_RXQ_OVFL).
 struct DatagramInfo {
-  Ipv4Addr dst_addr;     // the datagram's destination (ipi_addr)
+  Ipv4Addr dst_addr{};   // the datagram's destination (ipi_addr)
   uint16_t ifindex = 0;  // the interface it arrived on
   uint8_t ttl = 0;
   uint8_t tos = 0;
@@ -38,8 +38,8 @@ struct RecvResult {
   size_t size = 0;         // bytes written to the buffer
   size_t full_size = 0;    // the datagram's payload length
   bool truncated = false;  // the buffer was smaller than the datagram (MSG_TRUNC)
-  Endpoint source;
-  DatagramInfo info;
+  Endpoint source{};
+  DatagramInfo info{};
 };
 
 // The payload of a Datagram as a range of byte spans (one per frame: more than

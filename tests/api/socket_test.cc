@@ -1,0 +1,417 @@
+// UdpSocket operations over two stacks: echo, metadata, zero copy, peek,
+// try_*, timeouts and cancellation, send backpressure, batches, errors.
+
+#include <array>
+#include <optional>
+
+#include "runtime/cancellation.h"
+#include "stack/udp_table.h"
+#include "stack/api/udp_socket.h"
+#include "tests/api/fixture.h"
+
+namespace xnet::apitest {
+namespace {
+
+constexpr uint16_t kPort = 7000;
+
+rt::Task<void> echo_once(UdpSocket& s) {
+  std::array<std::byte, 2048> buf{};
+  Result<RecvResult> r = co_await s.recv_from(buf);
+  if (!r) co_return;
+  (void)co_await s.send_to(r->source, std::span(buf).first(r->size));
+}
+
+TEST_F(ApiTest, EchoRoundTrip) {
+  UdpSocket server = open_b();
+  ASSERT_TRUE(server.bind({Ipv4Addr(), kPort}).ok());
+  rt::spawn(*reactor_, echo_once(server));
+
+  UdpSocket client = open_a();
+  auto body = [&]() -> rt::Task<std::string> {
+    auto msg = bytes("hello xnet");
+    Result<size_t> n = co_await client.send_to({kB, kPort}, msg);
+    EXPECT_TRUE(n.ok());
+    std::array<std::byte, 64> buf{};
+    auto r = co_await rt::with_timeout(client.recv_from(buf), 2s);
+    if (!r) co_return "error: " + r.error().message();
+    EXPECT_EQ(r->source, (Endpoint{kB, kPort}));
+    co_return text(std::span(buf).first(r->size));
+  };
+  EXPECT_EQ(run(body()), "hello xnet");
+  Result<Endpoint> local = client.local_endpoint();
+  ASSERT_TRUE(local.ok());
+  EXPECT_GE(local->port, stack::kEphemeralLow);
+  EXPECT_LE(local->port, stack::kEphemeralHigh);
+}
+
+TEST_F(ApiTest, ConnectedClientUsesSendAndRecv) {
+  UdpSocket server = open_b();
+  ASSERT_TRUE(server.bind({kB, kPort}).ok());
+  rt::spawn(*reactor_, echo_once(server));
+  UdpSocket client = open_a();
+  ASSERT_TRUE(client.connect({kB, kPort}).ok());
+  ASSERT_TRUE(client.remote_endpoint().ok());
+  auto body = [&]() -> rt::Task<std::string> {
+    (void)co_await client.send(bytes("ping"));
+    auto d = co_await rt::with_timeout(client.recv(), 2s);
+    if (!d) co_return d.error().message();
+    co_return text(d->front());
+  };
+  EXPECT_EQ(run(body()), "ping");
+  ASSERT_TRUE(client.disconnect().ok());
+  EXPECT_EQ(client.remote_endpoint().error(), std::errc::not_connected);
+}
+
+TEST_F(ApiTest, RecvFromMetadataAndTruncation) {
+  UdpSocket server = open_b();
+  ASSERT_TRUE(server.bind({Ipv4Addr(), kPort}).ok());
+  UdpSocket client = open_a();
+  ASSERT_TRUE(client.bind({kA, 40000}).ok());
+  std::vector<std::byte> payload(100, std::byte{0x5a});
+  SendOptions opts;
+  opts.ttl = 17;
+  opts.tos = 0x10;
+  auto body = [&]() -> rt::Task<void> {
+    EXPECT_TRUE((co_await client.send_to({kB, kPort}, payload, opts)).ok());
+    EXPECT_TRUE((co_await client.send_to({kB, kPort}, payload, opts)).ok());
+    std::array<std::byte, 10> small{};
+    Result<RecvResult> r = co_await rt::with_timeout(server.recv_from(small), 2s);
+    EXPECT_TRUE(r.ok());
+    if (!r) co_return;
+    EXPECT_EQ(r->size, 10u);
+    EXPECT_EQ(r->full_size, 100u);
+    EXPECT_TRUE(r->truncated);
+    EXPECT_EQ(r->source, (Endpoint{kA, 40000}));
+    EXPECT_EQ(r->info.dst_addr, kB);
+    EXPECT_EQ(r->info.ifindex, 1);
+    EXPECT_EQ(r->info.ttl, 17);
+    EXPECT_EQ(r->info.tos, 0x10);
+    // MSG_TRUNC: the full length is returned.
+    Result<RecvResult> t = co_await rt::with_timeout(server.recv_from(small, {.trunc = true}), 2s);
+    EXPECT_TRUE(t.ok());
+    if (t) {
+      EXPECT_EQ(t->size, 100u);
+      EXPECT_TRUE(t->truncated);
+    }
+  };
+  run(body());
+  EXPECT_EQ(server.queued(), 0u);
+}
+
+TEST_F(ApiTest, ZeroCopyRecvHoldsFramesUntilDropped) {
+  UdpSocket server = open_b();
+  ASSERT_TRUE(server.bind({Ipv4Addr(), kPort}).ok());
+  UdpSocket client = open_a();
+  const uint32_t idle = b_frames_out();
+  auto body = [&]() -> rt::Task<void> {
+    for (int i = 0; i < 3; ++i) {
+      (void)co_await client.send_to({kB, kPort}, bytes("datagram " + std::to_string(i)));
+    }
+  };
+  run(body());
+  drain();
+  {
+    std::vector<Datagram> held;
+    for (int i = 0; i < 3; ++i) {
+      auto d = run(rt::with_timeout(server.recv(), 2s));
+      ASSERT_TRUE(d.ok());
+      std::string joined;
+      for (std::span<const std::byte> part : d->payload()) joined += text(part);
+      EXPECT_EQ(joined, "datagram " + std::to_string(i));
+      EXPECT_EQ(d->size(), joined.size());
+      EXPECT_TRUE(d->contiguous());
+      EXPECT_EQ(d->source().addr, kA);
+      held.push_back(std::move(*d));
+    }
+    drain();
+    // The application owns the three frames now, nothing else does.
+    EXPECT_EQ(b_frames_out(), idle + 3);
+    held[0].reset();
+    EXPECT_EQ(b_frames_out(), idle + 2);
+  }
+  EXPECT_EQ(b_frames_out(), idle);
+}
+
+TEST_F(ApiTest, PeekLeavesTheDatagramQueued) {
+  UdpSocket server = open_b();
+  ASSERT_TRUE(server.bind({Ipv4Addr(), kPort}).ok());
+  UdpSocket client = open_a();
+  auto body = [&]() -> rt::Task<void> {
+    std::array<std::byte, 16> buf{};
+    // The peek waits for the datagram, then leaves it queued.
+    auto sender = [&]() -> rt::Task<void> { (void)co_await client.send_to({kB, kPort}, bytes("abc")); };
+    rt::spawn(*reactor_, sender());
+    Result<RecvResult> p = co_await rt::with_timeout(server.peek(buf), 2s);
+    EXPECT_TRUE(p.ok());
+    if (p) {
+      EXPECT_EQ(text(std::span(buf).first(p->size)), "abc");
+    }
+    EXPECT_EQ(server.queued(), 1u);
+    Result<RecvResult> p2 = server.try_peek(buf);
+    EXPECT_TRUE(p2.ok());
+    Result<RecvResult> r = co_await server.recv_from(buf);
+    EXPECT_TRUE(r.ok());
+    if (r) {
+      EXPECT_EQ(text(std::span(buf).first(r->size)), "abc");
+    }
+    EXPECT_EQ(server.queued(), 0u);
+  };
+  run(body());
+}
+
+TEST_F(ApiTest, TryVariantsReturnEagain) {
+  UdpSocket server = open_b();
+  ASSERT_TRUE(server.bind({Ipv4Addr(), kPort}).ok());
+  std::array<std::byte, 16> buf{};
+  EXPECT_EQ(server.try_recv_from(buf).error(), std::errc::resource_unavailable_try_again);
+  EXPECT_EQ(server.try_recv().error(), std::errc::resource_unavailable_try_again);
+  EXPECT_EQ(server.try_peek(buf).error(), std::errc::resource_unavailable_try_again);
+  EXPECT_EQ(server.try_recv_error().error(), std::errc::resource_unavailable_try_again);
+  std::array<Datagram, 4> batch;
+  EXPECT_EQ(server.try_recv_batch(batch).error(), std::errc::resource_unavailable_try_again);
+  // MSG_DONTWAIT and O_NONBLOCK on the awaitable forms.
+  EXPECT_EQ(run(server.recv_from(buf, {.dont_wait = true})).error(),
+            std::errc::resource_unavailable_try_again);
+  ASSERT_TRUE(server.set_nonblocking(true).ok());
+  EXPECT_EQ(run(server.recv()).error(), std::errc::resource_unavailable_try_again);
+
+  // A full send buffer: try_send_to fails with EAGAIN until frames leave.
+  UdpSocket client = open_a();
+  ASSERT_TRUE(client.set_send_buffer(0).ok());  // the minimum: 4608 bytes
+  std::vector<std::byte> payload(1000, std::byte{1});
+  size_t accepted = 0;
+  Result<size_t> r = client.try_send_to({kB, kPort}, payload);
+  while (r.ok()) {
+    ++accepted;
+    r = client.try_send_to({kB, kPort}, payload);
+  }
+  EXPECT_EQ(r.error(), std::errc::resource_unavailable_try_again);
+  EXPECT_GE(accepted, 1u);
+  EXPECT_GE(client.send_buffer_used(), client.send_buffer_limit());
+  drain();
+  EXPECT_TRUE(client.try_send_to({kB, kPort}, payload).ok());
+  drain();
+  EXPECT_EQ(server.queued(), accepted + 1);
+}
+
+TEST_F(ApiTest, TimedOutRecvLosesNothing) {
+  UdpSocket server = open_b();
+  ASSERT_TRUE(server.bind({Ipv4Addr(), kPort}).ok());
+  UdpSocket client = open_a();
+  std::array<std::byte, 32> buf{};
+  auto first = run(rt::with_timeout(server.recv_from(buf), 20ms));
+  EXPECT_EQ(first.error(), std::errc::timed_out);
+  auto body = [&]() -> rt::Task<void> { (void)co_await client.send_to({kB, kPort}, bytes("late")); };
+  run(body());
+  auto second = run(rt::with_timeout(server.recv_from(buf), 2s));
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(text(std::span(buf).first(second->size)), "late");
+  // A zero-copy receive timing out leaves nothing behind either.
+  EXPECT_EQ(run(rt::with_timeout(server.recv(), 5ms)).error(), std::errc::timed_out);
+  EXPECT_EQ(server.queued(), 0u);
+}
+
+// Cancel a waiting receive at every point of a datagram's arrival: the
+// datagram is either returned by that receive or still queued, never lost.
+TEST_F(ApiTest, CancelledRecvRacingWithArrivalLosesNothing) {
+  UdpSocket server = open_b();
+  ASSERT_TRUE(server.bind({Ipv4Addr(), kPort}).ok());
+  UdpSocket client = open_a();
+  // Resolve ARP first so that every round has the same shape.
+  ASSERT_TRUE(client.try_send_to({kB, kPort}, bytes("warm-up")).ok());
+  drain();
+  ASSERT_TRUE(server.try_recv().ok());
+
+  int delivered = 0, left_queued = 0;
+  for (int k = 0; k < 8; ++k) {
+    std::optional<Result<RecvResult>> outcome;
+    std::array<std::byte, 32> buf{};
+    rt::CancellationSource cancel;
+    auto receiver = [&]() -> rt::Task<void> { outcome.emplace(co_await server.recv_from(buf)); };
+    rt::spawn(receiver(), cancel.token());
+    drain(2);  // the receiver is waiting
+    ASSERT_FALSE(outcome.has_value());
+    ASSERT_TRUE(client.try_send_to({kB, kPort}, bytes("msg" + std::to_string(k))).ok());
+    for (int i = 0; i < k; ++i) reactor_->run_once(false);
+    cancel.cancel();
+    drain();
+    ASSERT_TRUE(outcome.has_value());
+    if (outcome->ok()) {
+      ++delivered;
+      EXPECT_EQ(text(std::span(buf).first((*outcome)->size)), "msg" + std::to_string(k));
+      EXPECT_EQ(server.queued(), 0u);
+    } else {
+      ++left_queued;
+      EXPECT_EQ(outcome->error(), std::errc::operation_canceled);
+      auto d = server.try_recv();
+      ASSERT_TRUE(d.ok()) << "round " << k << ": the datagram was lost";
+      EXPECT_EQ(text(d->front()), "msg" + std::to_string(k));
+    }
+  }
+  EXPECT_EQ(delivered + left_queued, 8);
+  EXPECT_GT(delivered, 0);
+  EXPECT_GT(left_queued, 0);
+}
+
+TEST_F(ApiTest, SendWaitsForBufferSpace) {
+  UdpSocket server = open_b();
+  ASSERT_TRUE(server.bind({Ipv4Addr(), kPort}).ok());
+  UdpSocket client = open_a();
+  ASSERT_TRUE(client.set_send_buffer(0).ok());
+  constexpr int kCount = 30;
+  int waited = 0;
+  auto body = [&]() -> rt::Task<void> {
+    std::vector<std::byte> payload(1000, std::byte{7});
+    for (int i = 0; i < kCount; ++i) {
+      if (client.send_buffer_used() >= client.send_buffer_limit()) ++waited;
+      Result<size_t> r = co_await rt::with_timeout(client.send_to({kB, kPort}, payload), 2s);
+      EXPECT_TRUE(r.ok()) << r.error().message();
+    }
+  };
+  run(body());
+  drain();
+  EXPECT_GT(waited, 0);
+  EXPECT_EQ(server.queued(), static_cast<size_t>(kCount));
+}
+
+TEST_F(ApiTest, BatchSendAndRecv) {
+  UdpSocket server = open_b();
+  ASSERT_TRUE(server.bind({Ipv4Addr(), kPort}).ok());
+  UdpSocket client = open_a();
+  std::vector<std::vector<std::byte>> payloads;
+  std::vector<OutDatagram> out;
+  for (int i = 0; i < 8; ++i) payloads.push_back(bytes("batch " + std::to_string(i)));
+  for (auto& p : payloads) out.push_back(OutDatagram{Endpoint{kB, kPort}, p, {}});
+  auto body = [&]() -> rt::Task<std::vector<std::string>> {
+    Result<size_t> sent = co_await client.send_batch(out);
+    EXPECT_TRUE(sent.ok());
+    if (sent) {
+      EXPECT_EQ(*sent, 8u);
+    }
+    std::vector<std::string> got;
+    std::array<Datagram, 16> in;
+    while (got.size() < 8) {
+      Result<size_t> n = co_await rt::with_timeout(server.recv_batch(in), 2s);
+      if (!n) break;
+      EXPECT_GE(*n, 1u);
+      for (size_t i = 0; i < *n; ++i) {
+        got.push_back(text(in[i].front()));
+        in[i].reset();
+      }
+    }
+    co_return got;
+  };
+  std::vector<std::string> got = run(body());
+  ASSERT_EQ(got.size(), 8u);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(got[i], "batch " + std::to_string(i));
+  // The non-waiting forms: everything queued comes back in one call.
+  ASSERT_EQ(client.try_send_batch(out).value(), 8u);
+  drain();
+  std::array<Datagram, 16> in;
+  EXPECT_EQ(server.try_recv_batch(in).value(), 8u);
+}
+
+TEST_F(ApiTest, ConnectedSocketReportsEconnrefusedOnce) {
+  UdpSocket client = open_a();
+  ASSERT_TRUE(client.connect({kB, 9999}).ok());  // nobody listens there
+  auto body = [&]() -> rt::Task<void> {
+    EXPECT_TRUE((co_await client.send(bytes("anyone?"))).ok());
+    std::array<std::byte, 16> buf{};
+    Result<RecvResult> r = co_await rt::with_timeout(client.recv_from(buf), 2s);
+    EXPECT_EQ(r.error(), std::errc::connection_refused);
+  };
+  run(body());
+  // Reported once: the socket works again.
+  std::array<std::byte, 16> buf{};
+  EXPECT_EQ(client.try_recv_from(buf).error(), std::errc::resource_unavailable_try_again);
+  EXPECT_EQ(sb_->stats().udp.NoPorts, 1u);
+  EXPECT_FALSE(client.take_error());
+}
+
+TEST_F(ApiTest, SendReportsThePendingError) {
+  UdpSocket client = open_a();
+  ASSERT_TRUE(client.connect({kB, 9999}).ok());
+  ASSERT_TRUE(client.try_send(bytes("x")).ok());
+  drain();
+  EXPECT_EQ(client.try_send(bytes("y")).error(), std::errc::connection_refused);
+  EXPECT_TRUE(client.try_send(bytes("z")).ok());
+  drain();
+}
+
+TEST_F(ApiTest, RecvErrorGetsTheIcmpErrorWithRecverr) {
+  UdpSocket client = open_a();
+  ASSERT_TRUE(client.set_recv_errors(true).ok());
+  auto body = [&]() -> rt::Task<Result<SockError>> {
+    (void)co_await client.send_to({kB, 9999}, bytes("lost"));
+    co_return co_await rt::with_timeout(client.recv_error(), 2s);
+  };
+  Result<SockError> e = run(body());
+  ASSERT_TRUE(e.ok()) << e.error().message();
+  EXPECT_EQ(e->err, std::errc::connection_refused);
+  EXPECT_EQ(e->origin, ErrOrigin::kIcmp);
+  EXPECT_EQ(e->type, 3);  // destination unreachable
+  EXPECT_EQ(e->code, 3);  // port unreachable
+  EXPECT_EQ(e->offender, kB);
+  EXPECT_EQ(e->dest_addr, kB);
+  EXPECT_EQ(e->dest_port, 9999);
+  EXPECT_EQ(client.try_recv_error().error(), std::errc::resource_unavailable_try_again);
+}
+
+TEST_F(ApiTest, SocketOptions) {
+  UdpSocket s = open_a();
+  EXPECT_TRUE(s.set_ttl(5).ok());
+  EXPECT_EQ(s.set_ttl(0).error(), std::errc::invalid_argument);
+  EXPECT_TRUE(s.set_tos(0x20).ok());
+  EXPECT_TRUE(s.set_broadcast(true).ok());
+  EXPECT_TRUE(s.set_recv_buffer(1000).ok());
+  EXPECT_EQ(s.raw()->rcvbuf, 2304u);
+  EXPECT_TRUE(s.set_send_buffer(10000).ok());
+  EXPECT_EQ(s.send_buffer_limit(), 20000u);
+  EXPECT_TRUE(s.set_no_check(true).ok());
+  EXPECT_TRUE(s.set_pmtu_discovery(PmtuDisc::kDo).ok());
+  EXPECT_TRUE(s.set_gso_size(1000).ok());
+  EXPECT_TRUE(s.set_multicast_ttl(3).ok());
+  EXPECT_TRUE(s.set_multicast_if(kA, 1).ok());
+  EXPECT_TRUE(s.bind_to_interface(1).ok());
+  EXPECT_EQ(s.bind_to_interface(7).error(), std::errc::no_such_device);
+
+  // Reuse: both sockets must ask.
+  UdpSocket a = open_b(), b = open_b(), c = open_b();
+  ASSERT_TRUE(a.set_reuse_port(true).ok());
+  ASSERT_TRUE(a.bind({Ipv4Addr(), 6000}).ok());
+  EXPECT_EQ(c.bind({Ipv4Addr(), 6000}).error(), std::errc::address_in_use);
+  ASSERT_TRUE(b.set_reuse_port(true).ok());
+  EXPECT_TRUE(b.bind({Ipv4Addr(), 6000}).ok());
+  UdpSocket d = open_b(), e = open_b();
+  ASSERT_TRUE(d.set_reuse_address(true).ok());
+  ASSERT_TRUE(e.set_reuse_address(true).ok());
+  ASSERT_TRUE(d.bind({kB, 6001}).ok());
+  EXPECT_TRUE(e.bind({kB, 6001}).ok());
+  UdpSocket f = open_b();
+  EXPECT_EQ(f.bind({Ipv4Addr(10, 9, 9, 9), 6002}).error(), std::errc::address_not_available);
+  ASSERT_TRUE(f.bind({Ipv4Addr(), 0}).ok());
+  EXPECT_GE(f.local_endpoint()->port, stack::kEphemeralLow);
+}
+
+TEST_F(ApiTest, DontFragmentPerSend) {
+  UdpSocket client = open_a();
+  std::vector<std::byte> big(3000, std::byte{3});
+  // DF for this datagram: larger than the MTU is EMSGSIZE; without, it fragments.
+  EXPECT_EQ(client.try_send_to({kB, kPort}, big, {.dont_fragment = true}).error(), std::errc::message_size);
+  UdpSocket server = open_b();
+  ASSERT_TRUE(server.bind({Ipv4Addr(), kPort}).ok());
+  auto body = [&]() -> rt::Task<size_t> {
+    (void)co_await client.send_to({kB, kPort}, big, {.dont_fragment = false});
+    auto d = co_await rt::with_timeout(server.recv(), 2s);
+    if (!d) co_return 0;
+    EXPECT_FALSE(d->contiguous());  // reassembled: one span per fragment
+    size_t total = 0;
+    for (auto part : d->payload()) total += part.size();
+    EXPECT_EQ(total, d->size());
+    co_return d->size();
+  };
+  EXPECT_EQ(run(body()), 3000u);
+}
+
+}  // namespace
+}  // namespace xnet::apitest
