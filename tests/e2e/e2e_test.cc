@@ -26,12 +26,16 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <future>
 #include <memory>
 #include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "runtime/with_timeout.h"
+#include "stack/api/stack_driver.h"
+#include "stack/api/udp_socket.h"
 #include "stack/neighbour_table.h"
 #include "stack/udp_output.h"
 #include "stack/udp_recv.h"
@@ -110,6 +114,26 @@ App echo_app(std::shared_ptr<EchoState> st) {
   };
 }
 
+// The same echo server with the API: a coroutine on StackDriver + UdpSocket.
+// Ends when the driver goes (ENETDOWN).
+Task<void> echo_server(StackDriver& drv, uint16_t port, std::shared_ptr<EchoState> st) {
+  Result<UdpSocket> s = UdpSocket::open(drv);
+  if (!s || !s->bind({Ipv4Addr(), port})) co_return;
+  st->sk = s->raw();
+  for (;;) {
+    Result<RecvResult> r = co_await s->recv_from(st->buf);
+    if (!r) co_return;
+    Result<size_t> w = co_await s->send_to(r->source, std::span(st->buf).first(r->size));
+    if (w) {
+      ++st->echoed;
+    } else {
+      ++st->send_errors;
+      st->last_error = w.error();
+      if (w.error() == std::errc::network_down) co_return;
+    }
+  }
+}
+
 std::string frame_counts_text(const xdp::FrameCounts& c) {
   return "free " + std::to_string(c.free) + " fill " + std::to_string(c.fill) + " rx " +
          std::to_string(c.rx) + " stack " + std::to_string(c.stack) + " tx " +
@@ -120,7 +144,9 @@ std::string frame_counts_text(const xdp::FrameCounts& c) {
 class E2e : public ::testing::Test {
  protected:
   // Creates the topology and xnet on it, and starts the shard thread.
-  void start(rt::PollMode mode = rt::PollMode::kIdle) {
+  void start(rt::PollMode mode = rt::PollMode::kIdle,
+             DriveWith with = DriveWith::kTestPoller) {
+    with_ = with;
     VethOptions o;
     o.kernel_tx_checksum_off = true;
     o.xnet_side_kernel_addrs = {kXnetSideKernelIp + "/24"};
@@ -146,7 +172,7 @@ class E2e : public ::testing::Test {
     ASSERT_EQ(host_->shard_count(), 1u);
     ifindex_ = host_->shard(0).ifindex;
     ifindex_os_ = host_->interface().ifindex();
-    runner_ = std::make_unique<ShardRunner>(host_->shard(0), mode);
+    runner_ = std::make_unique<ShardRunner>(host_->shard(0), mode, with);
   }
 
   // An xnet UDP socket bound to 10.77.0.1:port, closed in TearDown.
@@ -163,10 +189,21 @@ class E2e : public ::testing::Test {
     });
   }
 
+  // An echo server on 10.77.0.1:port: a poll-loop app, or with the
+  // StackDriver a UdpSocket coroutine. Returns once the port is bound
+  // (sk null if binding failed).
   std::shared_ptr<EchoState> start_echo(uint16_t port = kEchoPort) {
     auto st = std::make_shared<EchoState>();
-    st->sk = open_udp(port);
-    if (st->sk != nullptr) runner_->add_app(echo_app(st));
+    if (with_ == DriveWith::kTestPoller) {
+      st->sk = open_udp(port);
+      if (st->sk != nullptr) runner_->add_app(echo_app(st));
+      return st;
+    }
+    runner_->spawn_on([port, st](StackDriver& d) { return echo_server(d, port, st); });
+    for (int i = 0; i < 100; ++i) {
+      if (runner_->call([&](stack::Stack&) { return st->sk != nullptr; })) break;
+      std::this_thread::sleep_for(2ms);
+    }
     return st;
   }
 
@@ -223,6 +260,7 @@ class E2e : public ::testing::Test {
   std::unique_ptr<xdp::XdpHost> host_;
   std::unique_ptr<ShardRunner> runner_;
   std::vector<stack::UdpSock*> socks_;  // touched on the shard thread only
+  DriveWith with_ = DriveWith::kTestPoller;
   uint16_t ifindex_ = 0;     // inside the stack
   uint32_t ifindex_os_ = 0;  // the kernel's
 };
@@ -281,9 +319,14 @@ TEST_F(E2e, ArpResolvesBothWays) {
   std::printf("[arp] kernel: %s", neigh.output.c_str());
 }
 
-TEST_F(E2e, TenThousandDatagramsEchoedWithoutLoss) {
-  XNET_REQUIRE_PRIVILEGED();
-  ASSERT_NO_FATAL_FAILURE(start());
+class E2eEcho : public E2e {
+ protected:
+  void ten_thousand_echoed();
+  void large_datagrams_both_ways();
+  void idle_cpu(const char* label);
+};
+
+void E2eEcho::ten_thousand_echoed() {
   auto echo = start_echo();
   ASSERT_NE(echo->sk, nullptr);
   KernelUdp k = KernelUdp::open(topo_->kernel_ns(), kKernelIp, 0);
@@ -329,11 +372,10 @@ TEST_F(E2e, TenThousandDatagramsEchoedWithoutLoss) {
   EXPECT_EQ(st.udp.InCsumErrors, 0u);
   EXPECT_EQ(st.udp.OutDatagrams, kCount);
   EXPECT_EQ(runner_->call([&](stack::Stack&) { return echo->send_errors; }), 0u);
+  EXPECT_EQ(runner_->call([&](stack::Stack&) { return echo->echoed; }), kCount);
 }
 
-TEST_F(E2e, LargeDatagramsFragmentedAndReassembledBothWays) {
-  XNET_REQUIRE_PRIVILEGED();
-  ASSERT_NO_FATAL_FAILURE(start());
+void E2eEcho::large_datagrams_both_ways() {
   auto echo = start_echo();
   ASSERT_NE(echo->sk, nullptr);
   KernelUdp k = KernelUdp::open(topo_->kernel_ns(), kKernelIp, 0);
@@ -355,6 +397,30 @@ TEST_F(E2e, LargeDatagramsFragmentedAndReassembledBothWays) {
   EXPECT_EQ(st.ip.FragOKs, 4u);
   EXPECT_EQ(st.ip.FragCreates, 2u * 3u + 2u * 21u);  // 4000: 3 fragments, 30000: 21
   EXPECT_EQ(st.udp.InDatagrams, 4u);
+}
+
+TEST_F(E2eEcho, TenThousandDatagramsEchoedWithoutLoss) {
+  XNET_REQUIRE_PRIVILEGED();
+  ASSERT_NO_FATAL_FAILURE(start());
+  ten_thousand_echoed();
+}
+
+TEST_F(E2eEcho, ApiTenThousandDatagramsEchoedWithoutLoss) {
+  XNET_REQUIRE_PRIVILEGED();
+  ASSERT_NO_FATAL_FAILURE(start(rt::PollMode::kIdle, DriveWith::kStackDriver));
+  ten_thousand_echoed();
+}
+
+TEST_F(E2eEcho, LargeDatagramsFragmentedAndReassembledBothWays) {
+  XNET_REQUIRE_PRIVILEGED();
+  ASSERT_NO_FATAL_FAILURE(start());
+  large_datagrams_both_ways();
+}
+
+TEST_F(E2eEcho, ApiLargeDatagramsFragmentedAndReassembledBothWays) {
+  XNET_REQUIRE_PRIVILEGED();
+  ASSERT_NO_FATAL_FAILURE(start(rt::PollMode::kIdle, DriveWith::kStackDriver));
+  large_datagrams_both_ways();
 }
 
 TEST_F(E2e, GsoSendArrivesAsSeparateDatagrams) {
@@ -496,9 +562,7 @@ TEST_F(E2e, KernelTcpOnTheSameInterfaceStillWorks) {
   EXPECT_GT(sc.passed, 0u);  // the TCP segments went to the kernel
 }
 
-TEST_F(E2e, IdleReactorUsesLittleCpu) {
-  XNET_REQUIRE_PRIVILEGED();
-  ASSERT_NO_FATAL_FAILURE(start(rt::PollMode::kIdle));
+void E2eEcho::idle_cpu(const char* label) {
   auto echo = start_echo();
   ASSERT_NE(echo->sk, nullptr);
   // Some traffic first, so the rings and the neighbour entry are warm.
@@ -513,13 +577,83 @@ TEST_F(E2e, IdleReactorUsesLittleCpu) {
   const uint64_t sleeps1 = runner_->sleeps();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double share = (cpu1 - cpu0) / wall;
-  std::printf("[idle] reactor thread used %.3f ms of CPU in %.2f s = %.3f%% of a core, %llu sleeps\n",
-              (cpu1 - cpu0) * 1e3, wall, share * 100,
+  std::printf("[idle] %s: reactor thread used %.3f ms of CPU in %.2f s = %.3f%% of a core, %llu sleeps\n",
+              label, (cpu1 - cpu0) * 1e3, wall, share * 100,
               static_cast<unsigned long long>(sleeps1 - sleeps0));
   EXPECT_LT(share, 0.20);  // loose: a bound, not a timing test (target < 2%)
   // Still answers after the idle period.
   const CommandResult again = topo_->kernel_ns().exec("ping -c 1 -W 2 " + kXnetIp);
   EXPECT_TRUE(again.ok()) << again.output;
+}
+
+TEST_F(E2eEcho, IdleReactorUsesLittleCpu) {
+  XNET_REQUIRE_PRIVILEGED();
+  ASSERT_NO_FATAL_FAILURE(start(rt::PollMode::kIdle));
+  idle_cpu("test poller");
+}
+
+TEST_F(E2eEcho, ApiIdleStackDriverUsesLittleCpu) {
+  XNET_REQUIRE_PRIVILEGED();
+  ASSERT_NO_FATAL_FAILURE(start(rt::PollMode::kIdle, DriveWith::kStackDriver));
+  idle_cpu("StackDriver");
+}
+
+// The API as a client: a GSO send through UdpSocket, and a connected
+// UdpSocket learning ECONNREFUSED from the kernel's port unreachable.
+TEST_F(E2e, ApiClientGsoAndConnectionRefused) {
+  XNET_REQUIRE_PRIVILEGED();
+  ASSERT_NO_FATAL_FAILURE(start(rt::PollMode::kIdle, DriveWith::kStackDriver));
+  KernelUdp k = KernelUdp::open(topo_->kernel_ns(), kKernelIp, 0);
+  ASSERT_TRUE(k.valid());
+  KernelUdp closed = KernelUdp::open(topo_->kernel_ns(), kKernelIp, 0);
+  ASSERT_TRUE(closed.valid());
+  const uint16_t closed_port = closed.port();
+  closed = KernelUdp();  // the port is free again: nobody listens there
+
+  // Shared with the coroutine, which may outlive a failed wait.
+  struct Outcome {
+    std::error_code gso, connect, refused;
+    size_t gso_sent = 0;
+    std::vector<std::byte> payload;
+    std::promise<void> done;
+  };
+  auto out = std::make_shared<Outcome>();
+  out->payload = pattern(9, 5000);
+  const std::vector<std::byte>& p = out->payload;
+  std::future<void> finished = out->done.get_future();
+  const uint16_t kport = k.port();
+  runner_->spawn_on([out, kport, closed_port](StackDriver& d) -> Task<void> {
+    return [](StackDriver& d, std::shared_ptr<Outcome> out, uint16_t kport,
+              uint16_t closed_port) -> Task<void> {
+      UdpSocket c = UdpSocket::open(d).value();
+      SendOptions o;
+      o.gso_size = 1000;
+      Result<size_t> g = co_await c.send_to({kKernelAddr, kport}, out->payload, o);
+      if (g) out->gso_sent = *g; else out->gso = g.error();
+      UdpSocket r = UdpSocket::open(d).value();
+      if (auto cr = r.connect({kKernelAddr, closed_port}); !cr) out->connect = cr.error();
+      const std::vector<std::byte> one = pattern(1, 10);
+      (void)co_await r.send(one);
+      Result<Datagram> got = co_await rt::with_timeout(r.recv(), 3s);
+      out->refused = got ? std::error_code() : got.error();
+      out->done.set_value();
+    }(d, out, kport, closed_port);
+  });
+  ASSERT_EQ(finished.wait_for(10s), std::future_status::ready);
+  EXPECT_FALSE(out->gso) << out->gso.message();
+  EXPECT_EQ(out->gso_sent, 5000u);
+  EXPECT_FALSE(out->connect) << out->connect.message();
+  EXPECT_EQ(out->refused, std::make_error_code(std::errc::connection_refused))
+      << out->refused.message();
+  std::vector<std::byte> buf(65536);
+  for (int i = 0; i < 5; ++i) {
+    const long n = k.recv(buf, 3s);
+    ASSERT_EQ(n, 1000) << "segment " << i;
+    EXPECT_EQ(std::memcmp(buf.data(), p.data() + i * 1000, 1000), 0) << "segment " << i;
+  }
+  EXPECT_EQ(k.recv(buf, 200ms), -EAGAIN) << "more than 5 datagrams";
+  const stack::Stats st = stats();
+  EXPECT_EQ(st.icmp.InDestUnreachs, 1u);
 }
 
 }  // namespace

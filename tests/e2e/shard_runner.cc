@@ -29,7 +29,8 @@ class ShardRunner::Driver final : public rt::Poller {
   xdp::XdpShard& shard_;
 };
 
-ShardRunner::ShardRunner(xdp::XdpShard& shard, rt::PollMode mode) : shard_(shard), mode_(mode) {
+ShardRunner::ShardRunner(xdp::XdpShard& shard, rt::PollMode mode, DriveWith with)
+    : shard_(shard), mode_(mode), with_(with) {
   std::promise<void> ready;
   std::future<void> f = ready.get_future();
   thread_ = std::thread([this, &ready] { run(ready); });
@@ -43,11 +44,17 @@ void ShardRunner::run(std::promise<void>& ready) {
   o.mode = mode_;
   rt::Reactor reactor(o);
   Driver driver(shard_);
-  rt::PollerHandle handle = reactor.register_poller(driver);
+  rt::PollerHandle handle;
+  if (with_ == DriveWith::kStackDriver) {
+    stack_driver_ = std::make_unique<StackDriver>(reactor, *shard_.stack);
+  } else {
+    handle = reactor.register_poller(driver);
+  }
   reactor_ = &reactor;
   driver_ptr_ = &driver;
   ready.set_value();
   reactor.run();
+  stack_driver_.reset();
   handle.reset();
   driver.apps_.clear();
 }
@@ -62,6 +69,9 @@ void ShardRunner::clear_apps() {
 
 void ShardRunner::stop() {
   if (!thread_.joinable()) return;
+  // Sockets fail with ENETDOWN and their coroutines end while the reactor
+  // still runs them.
+  if (with_ == DriveWith::kStackDriver) call([this](stack::Stack&) { stack_driver_.reset(); });
   reactor_->stop();
   thread_.join();
 }

@@ -9,6 +9,11 @@
 // then the apps; wait_fd → Link::prepare_to_sleep() + the XSK fd (POLLIN);
 // next_deadline → Stack::next_deadline(). In idle mode the thread sleeps in
 // io_uring when nothing happens, so its CPU time measures the idle cost.
+//
+// Driver::kStackDriver uses the API's StackDriver (stack/api) instead: then
+// coroutines with UdpSockets run on the shard (spawn_on), apps are not
+// polled, and stop() destroys the driver first, so every socket sees ENETDOWN
+// and its coroutine ends before the reactor does.
 
 #include <sys/resource.h>
 
@@ -20,6 +25,9 @@
 #include <vector>
 
 #include "runtime/reactor.h"
+#include "runtime/spawn.h"
+#include "runtime/task.h"
+#include "stack/api/stack_driver.h"
 #include "stack/stack.h"
 #include "xdp/host/xdp_host.h"
 
@@ -28,9 +36,12 @@ namespace xnet::e2e {
 // Returns whether it did work (the reactor then polls again before sleeping).
 using App = std::function<bool(stack::Stack&, stack::TimePoint now)>;
 
+enum class DriveWith { kTestPoller, kStackDriver };
+
 class ShardRunner {
  public:
-  explicit ShardRunner(xdp::XdpShard& shard, rt::PollMode mode = rt::PollMode::kIdle);
+  explicit ShardRunner(xdp::XdpShard& shard, rt::PollMode mode = rt::PollMode::kIdle,
+                       DriveWith with = DriveWith::kTestPoller);
   ~ShardRunner();
   ShardRunner(const ShardRunner&) = delete;
   ShardRunner& operator=(const ShardRunner&) = delete;
@@ -43,6 +54,14 @@ class ShardRunner {
     std::future<R> f = task.get_future();
     reactor_->post([&task] { task(); });
     return f.get();
+  }
+
+  // kStackDriver: spawns make(driver) (a Task) on the shard thread.
+  template <typename F>
+  void spawn_on(F make) {
+    reactor_->post([this, make = std::move(make)]() mutable {
+      rt::spawn(*reactor_, make(*stack_driver_));
+    });
   }
 
   void add_app(App app);
@@ -62,6 +81,8 @@ class ShardRunner {
 
   xdp::XdpShard& shard_;
   rt::PollMode mode_;
+  DriveWith with_;
+  std::unique_ptr<StackDriver> stack_driver_;  // on the shard thread only
   rt::Reactor* reactor_ = nullptr;
   Driver* driver_ptr_ = nullptr;  // lives on the shard thread's stack
   std::thread thread_;
