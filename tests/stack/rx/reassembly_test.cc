@@ -8,6 +8,9 @@
 #include <numeric>
 #include <random>
 
+#include "stack/udp_recv.h"
+#include "stack/udp_socket.h"
+#include "stack/udp_table.h"
 #include "tests/stack/rx/rx_fixture.h"
 
 namespace xnet::stack::rxtest {
@@ -319,6 +322,43 @@ TEST_F(ReasmTest, ReassembledDatagramKeepsDfOnlyWhenEveryFragmentHadIt) {
   inject(ip);
   ASSERT_EQ(delivered().size(), 1u);
   expect_datagram(delivered()[0], data);
+}
+
+// A UDP datagram (checksum by hand) reassembled and read through a real
+// socket: udp_rcv sees the right total length and the whole chain.
+TEST_F(ReasmTest, ReassembledUdpReachesTheSocket) {
+  UdpSock* sk = stack_->udp().open();
+  ASSERT_TRUE(stack_->udp().bind(*sk, kUs, 5000).ok());
+  for (uint32_t step : {8u, 1000u}) {
+    SCOPED_TRACE(step);
+    const Bytes body = pattern(3000, static_cast<uint8_t>(step));
+    Bytes udp = bytes({0x30, 0x39, 0x13, 0x88, 0, 0, 0, 0});  // 12345 → 5000
+    const uint16_t ulen = static_cast<uint16_t>(8 + body.size());
+    udp[4] = std::byte(ulen >> 8);
+    udp[5] = std::byte(ulen & 0xff);
+    udp.insert(udp.end(), body.begin(), body.end());
+    Bytes pseudo = bytes({10, 0, 0, 2, 10, 0, 0, 1, 0, 17});
+    pseudo.push_back(std::byte(ulen >> 8));
+    pseudo.push_back(std::byte(ulen & 0xff));
+    pseudo.insert(pseudo.end(), udp.begin(), udp.end());
+    const uint16_t c = ref_checksum(pseudo.data(), pseudo.size());
+    udp[6] = std::byte(c >> 8);
+    udp[7] = std::byte(c & 0xff);
+    auto frags = split(udp, step, static_cast<uint16_t>(step), kPeer, 17);
+    std::mt19937 rng(step);
+    std::shuffle(frags.begin(), frags.end(), rng);
+    for (const Bytes& f : frags) inject(f);
+    Bytes buf(4000);
+    auto r = udp_recvmsg(*stack_, *sk, buf);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_EQ(r.value().size, body.size());
+    buf.resize(body.size());
+    EXPECT_EQ(buf, body);
+    expect_idle();
+  }
+  EXPECT_EQ(st().udp.InDatagrams, 2u);
+  EXPECT_EQ(st().udp.InCsumErrors, 0u);
+  stack_->udp().close(sk);
 }
 
 }  // namespace
