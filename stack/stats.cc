@@ -163,20 +163,27 @@ std::string format_snmp(const Stats& s, bool forwarding, int default_ttl) {
   XNET_FIELD(icmp, c, OutAddrMaskReps);
   icmp.append_to(out);
 
-  // IcmpMsg: only the types seen, In before Out for each type, as icmpmsg_put does.
-  Lines msg("IcmpMsg");
-  bool any = false;
-  for (int t = 0; t < 256; ++t) {
-    if (c.InType[t] != 0) {
-      msg.add(fmt::format("InType{}", t), c.InType[t]);
-      any = true;
+  // IcmpMsg: only the types seen, all InTypeN then all OutTypeN, at most 16
+  // per line pair, as icmpmsg_put walks its 512-entry table.
+  {
+    Lines msg("IcmpMsg");
+    int on_line = 0;
+    auto put = [&](std::string name, uint64_t v) {
+      msg.add(name, v);
+      if (++on_line == 16) {
+        msg.append_to(out);
+        msg = Lines("IcmpMsg");
+        on_line = 0;
+      }
+    };
+    for (int t = 0; t < 256; ++t) {
+      if (c.InType[t] != 0) put(fmt::format("InType{}", t), c.InType[t]);
     }
-    if (c.OutType[t] != 0) {
-      msg.add(fmt::format("OutType{}", t), c.OutType[t]);
-      any = true;
+    for (int t = 0; t < 256; ++t) {
+      if (c.OutType[t] != 0) put(fmt::format("OutType{}", t), c.OutType[t]);
     }
+    if (on_line != 0) msg.append_to(out);
   }
-  if (any) msg.append_to(out);
 
   Lines udp("Udp");
   XNET_FIELD(udp, s.udp, InDatagrams);

@@ -1,0 +1,22 @@
+#pragma once
+// Option parsing shared by the subcommands: addresses and endpoints with
+// errors that say what was expected.
+
+#include <optional>
+#include <string>
+
+#include "stack/wire/addr.h"
+
+namespace xnet::tools {
+
+struct EndpointArg {
+  wire::Ipv4Addr addr;
+  uint16_t port = 7;
+};
+
+// "a.b.c.d/len"
+std::optional<wire::Ipv4Prefix> parse_prefix_arg(const std::string& text, std::string* error);
+// "a.b.c.d" or "a.b.c.d:port" (default port 7, the echo service)
+std::optional<EndpointArg> parse_endpoint_arg(const std::string& text, std::string* error);
+
+}  // namespace xnet::tools

@@ -1,0 +1,111 @@
+// xnet echo: a UDP echo service (and ICMP echo, answered by the stack) on an
+// address xnet owns. Prints the counters in /proc/net/snmp format at exit.
+
+#include <fmt/format.h>
+
+#include <array>
+
+#include "runtime/task.h"
+#include "stack/api/udp_socket.h"
+#include "tools/cli_options.h"
+#include "tools/commands.h"
+#include "tools/service_host.h"
+
+namespace xnet::tools {
+namespace {
+
+struct EchoArgs {
+  std::string dev, addr, gateway;
+  uint16_t port = 7;
+  uint32_t queues = 1;
+  bool busy_poll = false;
+  double duration = 0;
+  std::string capture;
+};
+
+// One shard's echo loop: a reuseport member on every shard, answering each
+// datagram where it landed. Batches of up to 32 per wake-up; a reply that
+// does not fit the send buffer waits for space (never dropped silently).
+rt::Task<void> echo_service(StackDriver& driver, uint16_t port) {
+  auto sock = UdpSocket::open(driver);
+  if (!sock) co_return;
+  (void)sock->set_reuse_port(true);
+  if (auto r = sock->bind({Ipv4Addr(), port}); !r) {
+    fmt::print(stderr, "xnet: echo cannot bind port {}: {}\n", port, r.error().message());
+    co_return;
+  }
+  std::array<Datagram, 32> batch;
+  std::vector<std::byte> scratch;
+  for (;;) {
+    auto n = co_await sock->recv_batch(batch);
+    if (!n) co_return;  // stopped (cancelled) or the stack is gone
+    for (size_t i = 0; i < *n; ++i) {
+      Datagram& d = batch[i];
+      std::span<const std::byte> payload = d.front();
+      if (!d.contiguous()) {
+        scratch = d.to_vector();
+        payload = scratch;
+      }
+      auto sent = sock->try_send_to(d.source(), payload);
+      if (!sent && sent.error() == std::errc::resource_unavailable_try_again) {
+        sent = co_await sock->send_to(d.source(), payload);
+      }
+      d.reset();
+    }
+  }
+}
+
+int run_echo(const EchoArgs& a) {
+  if (!require_root("xnet echo")) return 1;
+  std::string err;
+  ServiceOptions o;
+  o.dev = a.dev;
+  auto prefix = parse_prefix_arg(a.addr, &err);
+  if (!prefix) return fail(err);
+  o.addr = *prefix;
+  if (!a.gateway.empty()) {
+    auto g = wire::Ipv4Addr::parse(a.gateway);
+    if (!g) return fail(fmt::format("--gateway '{}' is not an IPv4 address", a.gateway));
+    o.gateway = *g;
+  }
+  o.queues = a.queues;
+  o.busy_poll = a.busy_poll;
+  o.capture_path = a.capture;
+  auto host = ServiceHost::open(o, &err);
+  if (!host) return fail(err);
+  const uint16_t port = a.port;
+  host->serve([port](StackDriver& d) { return echo_service(d, port); });
+  fmt::print(stderr, "xnet echo: {} on {} port {} ({} shard{}, {} mode); Ctrl-C to stop\n", a.addr, a.dev, port,
+             host->shard_count(), host->shard_count() == 1 ? "" : "s", a.busy_poll ? "busy-poll" : "idle");
+  std::optional<std::chrono::milliseconds> dur;
+  if (a.duration > 0) dur = std::chrono::milliseconds(static_cast<int64_t>(a.duration * 1000));
+  host->run(dur);
+  const std::string counters = host->snmp_text();
+  host->stop();
+  fmt::print("{}", counters);
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace
+
+Command add_echo_command(CLI::App& app) {
+  auto args = std::make_shared<EchoArgs>();
+  CLI::App* c = app.add_subcommand("echo", "UDP echo service on an address xnet owns (AF_XDP)");
+  c->add_option("--dev", args->dev, "interface to attach to (the kernel must not own --addr there)")->required();
+  c->add_option("--addr", args->addr, "address/prefix xnet owns, e.g. 10.0.0.1/24")->required();
+  c->add_option("--gateway", args->gateway, "default gateway (on the --addr subnet)");
+  c->add_option("--port", args->port, "UDP port to echo on")->capture_default_str();
+  c->add_option("--queues", args->queues, "receive queues to serve, one shard (thread) each; 0 = all")
+      ->capture_default_str();
+  c->add_flag("--busy-poll", args->busy_poll, "spin on the rings instead of sleeping (lowest latency, one core per shard)");
+  c->add_option("--duration", args->duration, "stop after this many seconds (default: until Ctrl-C)");
+  c->add_option("--capture", args->capture, "also write every frame sent and received to this pcap file");
+  c->footer(
+      "On SIGINT/SIGTERM or after --duration: detaches the XDP program, prints the\n"
+      "counters (Ip:, Icmp:, IcmpMsg:, Udp: as in /proc/net/snmp) and exits 0.\n"
+      "Example: xnet echo --dev veth0 --addr 10.0.0.1/24 --port 7 --duration 60");
+  return [args] { return run_echo(*args); };
+}
+
+}  // namespace xnet::tools

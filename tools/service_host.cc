@@ -1,0 +1,195 @@
+#include "tools/service_host.h"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace xnet::tools {
+
+std::unique_ptr<ServiceHost> ServiceHost::open(const ServiceOptions& options, std::string* error) {
+  std::unique_ptr<ServiceHost> h(new ServiceHost());
+  h->options_ = options;
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  h->signal_fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+
+  if (options.control) {
+    auto c = ControlServer::open(options.dev);
+    if (!c) {
+      *error = c.error() == std::errc::address_in_use
+                   ? fmt::format("another xnet process already serves {} in this network namespace "
+                                 "(stop it first, or use `xnet stats --dev {}`)",
+                                 options.dev, options.dev)
+                   : fmt::format("control channel for {}: {}", options.dev, c.error().message());
+      return nullptr;
+    }
+    h->control_.emplace(std::move(c.value()));
+  }
+
+  xdp::XdpHostConfig hc;
+  hc.ifname = options.dev;
+  hc.address = options.addr;
+  hc.gateway = options.gateway;
+  hc.queues = options.queues;
+  std::vector<CaptureLink*>* captures = &h->captures_;
+  hc.wrap_link = [captures](uint32_t, stack::Link& inner) {
+    auto c = std::make_unique<CaptureLink>(inner);
+    captures->push_back(c.get());
+    return std::unique_ptr<stack::Link>(std::move(c));
+  };
+  auto host = xdp::XdpHost::open(hc, std::chrono::steady_clock::now());
+  if (!host) {
+    *error = host.message();
+    return nullptr;
+  }
+  h->host_ = std::move(host.value());
+
+  rt::RuntimeOptions ro;
+  ro.shards = static_cast<unsigned>(h->host_->shard_count());
+  ro.mode = options.busy_poll ? rt::PollMode::kBusy : rt::PollMode::kIdle;
+  h->runtime_ = std::make_unique<rt::Runtime>(ro);
+  for (size_t i = 0; i < h->host_->shard_count(); ++i) h->links_.push_back(h->host_->shard(i).link.get());
+
+  // Each shard takes its stack and links out of the XdpHost (which keeps the
+  // interface and detaches the program last). Wrapper before link in `links`:
+  // the vector destroys front to back.
+  xdp::XdpHost* xh = h->host_.get();
+  h->stacks_ = std::make_unique<ShardedStacks>(*h->runtime_, [xh](unsigned shard) {
+    xdp::XdpShard& s = xh->shard(shard);
+    ShardNet net;
+    if (s.wrapper) net.links.push_back(std::move(s.wrapper));
+    net.links.push_back(std::move(s.link));
+    net.stack = std::move(s.stack);
+    return net;
+  });
+  if (!options.capture_path.empty()) {
+    if (auto r = h->start_capture(options.capture_path); !r) {
+      *error = fmt::format("cannot write {}: {}", options.capture_path, r.error().message());
+      return nullptr;
+    }
+  }
+  return h;
+}
+
+ServiceHost::~ServiceHost() {
+  stop();
+  if (signal_fd_ >= 0) ::close(signal_fd_);
+}
+
+void ServiceHost::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (stacks_) stacks_->stop();
+  stacks_.reset();
+  if (runtime_) runtime_->stop();
+  runtime_.reset();
+  if (pcap_) pcap_->flush();
+  if (host_) (void)host_->close();
+}
+
+int ServiceHost::run(std::optional<std::chrono::milliseconds> duration, const std::function<bool()>& done) {
+  const auto deadline = duration ? std::optional(std::chrono::steady_clock::now() + *duration) : std::nullopt;
+  for (;;) {
+    if (done && done()) return 0;
+    int wait_ms = done ? 50 : 1000;
+    if (deadline) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return 0;
+      wait_ms = static_cast<int>(std::min<int64_t>(wait_ms, left.count()));
+    }
+    pollfd fds[2] = {{signal_fd_, POLLIN, 0}, {control_ ? control_->fd() : -1, POLLIN, 0}};
+    const int n = ::poll(fds, 2, wait_ms);
+    if (n < 0 && errno != EINTR) return 0;
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo si;
+      if (::read(signal_fd_, &si, sizeof si) == sizeof si) return static_cast<int>(si.ssi_signo);
+    }
+    if (control_ && (fds[1].revents & POLLIN)) {
+      while (auto req = control_->receive()) control_->reply(*req, handle(req->text));
+    }
+  }
+}
+
+std::string ServiceHost::handle(const std::string& request) {
+  if (request == "stats") return "ok\n" + snmp_text() + ring_text();
+  if (request.rfind("capture ", 0) == 0) {
+    const std::string path = request.substr(8);
+    if (auto r = start_capture(path); !r) {
+      return fmt::format("error: cannot write {}: {}\n", path, r.error().message());
+    }
+    return fmt::format("ok\ncapturing to {}\n", path);
+  }
+  if (request == "capture-stop") {
+    const uint64_t n = pcap_ ? pcap_->frames() : 0;
+    stop_capture();
+    return fmt::format("ok\n{} frames written\n", n);
+  }
+  return fmt::format("error: unknown request '{}' (stats, capture PATH, capture-stop)\n", request);
+}
+
+stack::Stats ServiceHost::stats() {
+  stack::Stats sum;
+  if (!stacks_) return sum;
+  for (unsigned i = 0; i < stacks_->shard_count(); ++i) {
+    sum += runtime_->run_on(i, [this, i] { return stacks_->driver(i).stack().stats(); });
+  }
+  return sum;
+}
+
+std::string ServiceHost::snmp_text() {
+  const stack::Stats s = stats();
+  return stack::format_snmp(s, false, 64);
+}
+
+std::string ServiceHost::ring_text() {
+  std::string out;
+  if (!stacks_) return out;
+  out += "Queue: queue rx tx fill completion free stack rx_dropped rx_ring_full rx_fill_empty tx_invalid tx_ring_empty in_flight\n";
+  for (unsigned i = 0; i < stacks_->shard_count(); ++i) {
+    xdp::XdpLink* link = links_[i];
+    out += runtime_->run_on(i, [link] {
+      const xdp::FrameCounts c = link->frame_counts();
+      const auto st = link->xsk_statistics();
+      const stack::LinkStats ls = link->stats();
+      xdp_statistics x{};
+      if (st) x = st.value();
+      return fmt::format("Queue: {} {} {} {} {} {} {} {} {} {} {} {} {}\n", link->queue(), ls.rx_packets,
+                         ls.tx_packets, c.fill, c.completion, c.free, c.stack, x.rx_dropped,
+                         x.rx_ring_full, x.rx_fill_ring_empty_descs, x.tx_invalid_descs,
+                         x.tx_ring_empty_descs, c.total - c.free - c.fill);
+    });
+  }
+  return out;
+}
+
+Result<void> ServiceHost::start_capture(const std::string& path) {
+  auto w = stack::PcapWriter::open(path);
+  if (!w) return w.error();
+  stop_capture();
+  pcap_ = std::make_shared<SharedPcap>(std::move(w.value()));
+  for (unsigned i = 0; i < captures_.size(); ++i) {
+    CaptureLink* c = captures_[i];
+    runtime_->run_on(i, [c, p = pcap_] { c->set_capture(p); });
+  }
+  return {};
+}
+
+void ServiceHost::stop_capture() {
+  if (!pcap_) return;
+  for (unsigned i = 0; i < captures_.size(); ++i) {
+    CaptureLink* c = captures_[i];
+    runtime_->run_on(i, [c] { c->set_capture(nullptr); });
+  }
+  pcap_->flush();
+  pcap_.reset();
+}
+
+}  // namespace xnet::tools

@@ -1,0 +1,94 @@
+#pragma once
+// ServiceHost: what every `xnet` subcommand that runs on AF_XDP shares. It
+// owns an interface (XdpHost: steering program, one XdpLink + Stack per
+// queue), runs one shard per queue on an rt::Runtime (ShardedStacks), serves
+// the control channel (`xnet stats`, `xnet capture`), and stops cleanly on
+// SIGINT/SIGTERM or at a deadline: services cancelled, sockets closed, the
+// XDP program detached.
+//
+//   std::string err;
+//   auto host = ServiceHost::open(opts, &err);
+//   if (!host) { fmt::print(stderr, "xnet: {}\n", err); return 1; }
+//   host->serve([](StackDriver& d) -> rt::Task<void> { ... });
+//   host->run(std::chrono::seconds(10));
+//   fmt::print("{}", host->snmp_text());
+
+#include <chrono>
+#include <csignal>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "stack/api/sharded_stacks.h"
+#include "stack/api/stack_driver.h"
+#include "stack/stats.h"
+#include "stack/wire/addr.h"
+#include "tools/capture_link.h"
+#include "tools/control.h"
+#include "xdp/host/xdp_host.h"
+
+namespace xnet::tools {
+
+struct ServiceOptions {
+  std::string dev;
+  wire::Ipv4Prefix addr;
+  std::optional<wire::Ipv4Addr> gateway;
+  uint32_t queues = 1;  // 0: every queue of the interface
+  bool busy_poll = false;
+  bool control = true;  // serve `xnet stats` / `xnet capture`
+  std::string capture_path;  // non-empty: capture from the start
+};
+
+class ServiceHost {
+ public:
+  // Blocks SIGINT/SIGTERM in the calling thread (and so in the shard threads
+  // created after it): they are read from a signalfd by run().
+  static std::unique_ptr<ServiceHost> open(const ServiceOptions& options, std::string* error);
+  ~ServiceHost();
+  ServiceHost(const ServiceHost&) = delete;
+  ServiceHost& operator=(const ServiceHost&) = delete;
+
+  unsigned shard_count() const { return stacks_->shard_count(); }
+  ShardedStacks& stacks() { return *stacks_; }
+
+  // make_service(StackDriver&) -> rt::Task<void>, on every shard.
+  template <typename F>
+  void serve(F make_service) {
+    stacks_->serve(std::move(make_service));
+  }
+
+  // Serves the control channel until SIGINT/SIGTERM, `duration` elapsed, or
+  // `done()` (polled every 50 ms) returns true. Returns the signal number, or 0.
+  int run(std::optional<std::chrono::milliseconds> duration, const std::function<bool()>& done = {});
+
+  // Cancels the services and tears the shards down (the destructor does it too).
+  void stop();
+
+  stack::Stats stats();
+  // Ip:/Icmp:/IcmpMsg:/Udp: as /proc/net/snmp prints them.
+  std::string snmp_text();
+  // Per-queue ring figures: rx, tx, fill, completion, drops, frames in flight.
+  std::string ring_text();
+
+  Result<void> start_capture(const std::string& path);
+  void stop_capture();
+
+ private:
+  ServiceHost() = default;
+  std::string handle(const std::string& request);
+
+  ServiceOptions options_;
+  std::unique_ptr<xdp::XdpHost> host_;
+  std::unique_ptr<rt::Runtime> runtime_;
+  std::unique_ptr<ShardedStacks> stacks_;
+  std::vector<xdp::XdpLink*> links_;       // per shard, owned by the shard's ShardNet
+  std::vector<CaptureLink*> captures_;     // per shard
+  std::shared_ptr<SharedPcap> pcap_;
+  std::optional<ControlServer> control_;
+  int signal_fd_ = -1;
+  bool stopped_ = false;
+};
+
+}  // namespace xnet::tools
