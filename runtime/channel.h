@@ -4,6 +4,8 @@
 // empty. A value goes straight to a waiting receiver when there is one. Both
 // are cancellable through the ambient token without losing values: a receiver
 // cancelled after a value was handed to it still gets that value.
+// A send cancelled while waiting for space enqueued nothing; its value dies
+// with it (use try_send to keep the value when that matters).
 // close(): pending and later sends fail with broken_pipe; receivers drain what
 // is buffered, then get broken_pipe.
 

@@ -277,7 +277,8 @@ void Reactor::handle_completion(std::uint64_t user_data, int res) {
     wake_armed_ = false;  // re-armed lazily, right before the next sleep
     return;
   }
-  if (user_data < kSlotBase) return;
+  // Also skips liburing's own timeout requests on kernels without EXT_ARG.
+  if (user_data < kSlotBase || user_data - kSlotBase >= io_slots_.size()) return;
   auto slot = static_cast<std::uint32_t>(user_data - kSlotBase);
   IoTarget* t = io_slots_[slot];
   io_slots_[slot] = nullptr;

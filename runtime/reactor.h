@@ -45,7 +45,8 @@ struct ReactorOptions {
 class Reactor;
 class FdAwaiter;
 
-// Unregisters the poller when destroyed. Must die on the reactor's thread.
+// Unregisters the poller when destroyed. Must die on the reactor's thread and
+// before the reactor; the Poller must outlive the handle.
 class [[nodiscard]] PollerHandle {
  public:
   PollerHandle() = default;

@@ -15,6 +15,7 @@
 // loops waiting forever) are destroyed with their shard's reactor.
 
 #include <atomic>
+#include <cassert>
 #include <cstddef>
 #include <exception>
 #include <future>
@@ -135,6 +136,8 @@ template <typename F>
 Task<SubmitResult<F>> Runtime::submit_to(unsigned shard, F fn) {
   using R = SubmitResult<F>;
   const unsigned home = this_shard();
+  assert(home != kNoShard && "submit_to from outside the runtime: use run_on");
+  assert(shard < shard_count());
   if (shard == home) co_return co_await detail::call_as_task(fn);
 
   in_flight_.fetch_add(1, std::memory_order_relaxed);
