@@ -25,7 +25,7 @@ uint32_t held_offset(const FramePool& pool, uint32_t f) {
 
 }  // namespace
 
-Reassembly::Reassembly(Stack& stack) : stack_(stack), table_(64, kNone) {}
+Reassembly::Reassembly(Stack& stack) : stack_(stack), table_(64, kNone), peers_(kPeerSlots) {}
 
 Reassembly::~Reassembly() {
   while (oldest_ != kNone) kill(oldest_);
@@ -95,10 +95,7 @@ uint32_t Reassembly::find_or_create(const Key& key, TimePoint now) {
   q.used = true;
   // The kernel arms the timer once, when the queue is created.
   q.deadline = now + stack_.config().ipfrag_time;
-  q.older = newest_;
-  if (newest_ != kNone) queues_[newest_].newer = s;
-  newest_ = s;
-  if (oldest_ == kNone) oldest_ = s;
+  age_append(s);
   hash_insert(key, s);
   ++count_;
   return s;
@@ -114,11 +111,58 @@ void Reassembly::kill(uint32_t slot) {
   q.head = q.tail = kNone;
   mem_ -= q.truesize;
   hash_erase(q.key);
-  if (q.older != kNone) queues_[q.older].newer = q.newer; else oldest_ = q.newer;
-  if (q.newer != kNone) queues_[q.newer].older = q.older; else newest_ = q.older;
+  age_unlink(slot);
   q.used = false;
   free_slots_.push_back(slot);
   --count_;
+}
+
+void Reassembly::age_unlink(uint32_t slot) {
+  Queue& q = queues_[slot];
+  if (q.older != kNone) queues_[q.older].newer = q.newer; else oldest_ = q.newer;
+  if (q.newer != kNone) queues_[q.newer].older = q.older; else newest_ = q.older;
+  q.older = q.newer = kNone;
+}
+
+void Reassembly::age_append(uint32_t slot) {
+  Queue& q = queues_[slot];
+  q.older = newest_;
+  q.newer = kNone;
+  if (newest_ != kNone) queues_[newest_].newer = slot;
+  newest_ = slot;
+  if (oldest_ == kNone) oldest_ = slot;
+}
+
+// ip_frag_too_far: more than max_dist fragments from this source since this
+// queue's previous one (only once the queue holds something).
+bool Reassembly::too_far(Queue& q, uint32_t saddr) {
+  const uint32_t max = stack_.config().ipfrag_max_dist;
+  if (max == 0) return false;
+  uint32_t h = saddr * 0x9e3779b1u;
+  Peer& peer = peers_[(h >> 22) & (kPeerSlots - 1)];
+  peer.saddr = saddr;
+  const uint32_t start = q.rid;
+  const uint32_t end = ++peer.rid;
+  q.rid = end;
+  return q.head != kNone && end - start > max;
+}
+
+// ip_frag_reinit: the queue forgets what it held and starts its time again.
+void Reassembly::reinit(uint32_t slot, TimePoint now) {
+  Queue& q = queues_[slot];
+  for (uint32_t f = q.head; f != kNone;) {
+    const uint32_t next = q.pool->meta(f).next;
+    Packet(q.pool, f).reset();
+    f = next;
+  }
+  mem_ -= q.truesize;
+  q.head = q.tail = kNone;
+  q.first_in = q.last_in = false;
+  q.len = q.meat = q.truesize = 0;
+  q.max_size = q.max_df_size = 0;
+  q.deadline = now + stack_.config().ipfrag_time;
+  age_unlink(slot);
+  age_append(slot);  // the newest deadline now
 }
 
 void Reassembly::evict_for(uint32_t truesize) {
@@ -213,6 +257,10 @@ std::optional<ReassembledDatagram> Reassembly::defrag(Packet pkt, TimePoint now)
   };
   {
     Queue& q = queues_[slot];
+    if (too_far(q, key.saddr)) {
+      stats.ip.ReasmFails++;  // counted by ip_frag_too_far; this fragment goes on
+      reinit(slot, now);
+    }
     if (!mf) {
       // A last fragment: nothing may lie beyond it, and it may not move the end.
       if (end < q.len || (q.last_in && end != q.len)) return discard(DropReason::kFragMalformed);

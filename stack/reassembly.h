@@ -20,8 +20,13 @@
 // eviction counting ReasmFails and kFragMemLimit (the gVisor / pre-4.17 Linux
 // policy the issue asks for; Linux ≥ 4.17 instead refuses new fragments at
 // the threshold and lets the timer free memory).
-// Not done: the ipfrag_max_dist disorder check (the kernel keeps per-source
-// inet_peer counters for it); the ID space per key is left to the timeout.
+// Disorder bound (ipfrag_max_dist, RFC 4963 ID wrap): every fragment from a
+// source advances that source's counter; a queue that sees more than
+// max_dist fragments from its source between two of its own is re-initialised
+// (its fragments freed, timer re-armed, ReasmFails), as ip_frag_too_far /
+// ip_frag_reinit do. The kernel keeps the counters in inet_peer entries; xnet
+// keeps them in a fixed direct-mapped table, where two sources sharing a slot
+// share a counter (which can only make the bound stricter for them).
 //
 // Zero-copy: the fragments' frames are kept as they arrived (data() pulled to
 // their payload) and handed up as a chain; only a fragment from another pool
@@ -90,8 +95,14 @@ class Reassembly {
     uint32_t truesize = 0;                // bytes of frames held
     uint16_t max_size = 0, max_df_size = 0;
     TimePoint deadline{};
-    uint32_t older = kNone, newer = kNone;  // age list (creation order = deadline order)
+    uint32_t older = kNone, newer = kNone;  // age list (deadline order)
+    uint32_t rid = 0;                       // the source's counter at our last fragment
   };
+  struct Peer {
+    uint32_t saddr = 0;
+    uint32_t rid = 0;
+  };
+  static constexpr size_t kPeerSlots = 1024;
   enum class Insert { kOk, kDuplicate, kOverlap };
 
   uint32_t find_or_create(const Key& key, TimePoint now);
@@ -101,6 +112,10 @@ class Reassembly {
   size_t bucket_of(const Key& key) const;
   void kill(uint32_t slot);  // frees the fragments, unlinks the queue
   void evict_for(uint32_t truesize);
+  void age_unlink(uint32_t slot);
+  void age_append(uint32_t slot);
+  bool too_far(Queue& q, uint32_t saddr);
+  void reinit(uint32_t slot, TimePoint now);
   Insert insert(Queue& q, Packet& frag, uint32_t offset, uint32_t end);
   ReassembledDatagram reassemble(uint32_t slot);
 
@@ -108,6 +123,7 @@ class Reassembly {
   std::vector<Queue> queues_;
   std::vector<uint32_t> free_slots_;
   std::vector<uint32_t> table_;  // open addressing (linear probing) of slot indices
+  std::vector<Peer> peers_;
   size_t count_ = 0;
   size_t mem_ = 0;
   uint32_t oldest_ = kNone, newest_ = kNone;

@@ -361,5 +361,32 @@ TEST_F(ReasmTest, ReassembledUdpReachesTheSocket) {
   stack_->udp().close(sk);
 }
 
+// ipfrag_max_dist: 65 fragments from the same source between two of a
+// queue's own re-initialise it (ip_frag_too_far / ip_frag_reinit).
+TEST_F(ReasmTest, DisorderBeyondMaxDistReinitialisesTheQueue) {
+  const Bytes data = pattern(2000);
+  inject(frag(data, 0, 1000, true, 1));
+  const Bytes other = pattern(2000, 5);
+  for (uint16_t i = 0; i < 64; ++i) inject(frag(other, 0, 8, true, static_cast<uint16_t>(100 + i)));
+  EXPECT_EQ(st().ip.ReasmFails, 0u);
+  const TimePoint later = now_ + std::chrono::seconds(10);
+  now_ = later;
+  inject(frag(data, 1000, 1000, false, 1));  // distance 65 > 64
+  EXPECT_EQ(st().ip.ReasmFails, 1u);
+  EXPECT_TRUE(delivered().empty());
+  inject(frag(data, 0, 1000, true, 1));  // fragment 0 again: now it completes
+  ASSERT_EQ(delivered().size(), 1u);
+  expect_datagram(delivered()[0], data);
+  // A source that interleaves within the bound is not affected.
+  make_stack({});
+  inject(frag(data, 0, 1000, true, 2));
+  for (uint16_t i = 0; i < 63; ++i) inject(frag(other, 0, 8, true, static_cast<uint16_t>(100 + i)));
+  inject(frag(data, 1000, 1000, false, 2));
+  EXPECT_EQ(st().ip.ReasmFails, 0u);
+  EXPECT_EQ(delivered().size(), 1u);
+  stack_->run_timers(now_ + std::chrono::seconds(60));
+  expect_idle();
+}
+
 }  // namespace
 }  // namespace xnet::stack::rxtest
