@@ -11,7 +11,7 @@
 namespace xnet::wire {
 
 enum class WireError : uint8_t {
-  kTruncated,        // buffer shorter than the header or than its length field says
+  kTruncated,        // buffer shorter than the header or its length field (IPv4: see checked)
   kBadVersion,       // IP version is not 4
   kBadHeaderLength,  // IHL < 5, or a length field smaller than its own header
   kBadLength,        // a length field that contradicts another one

@@ -43,21 +43,22 @@ class BasicIpv4View {
   static constexpr bool kMutable = !std::is_const_v<B>;
 
  public:
-  // kTruncated: shorter than 20 bytes, than IHL, or than the total length
-  // (InTruncatedPkts); kBadVersion / kBadHeaderLength / kBadLength: header
+  // Errors map onto ip_rcv's counters: kTruncated only when the total length
+  // runs past the buffer (InTruncatedPkts); a buffer that ends inside the
+  // header, a version other than 4, IHL < 5 (kBadHeaderLength, kBadVersion)
+  // and a total length below the header length (kBadLength) are header
   // errors (InHdrErrors). Bytes past the total length (Ethernet padding) are
   // allowed and excluded from payload().
   static WireResult<BasicIpv4View> checked(std::span<B> bytes) {
     using namespace detail::ipv4;
-    if (bytes.size() < kIpv4MinHeaderLen) return WireError::kTruncated;
+    if (bytes.size() < kIpv4MinHeaderLen) return WireError::kBadHeaderLength;
     const uint8_t vi = detail::get_u8(bytes.data() + kVerIhl);
     if ((vi >> 4) != 4) return WireError::kBadVersion;
     const size_t hl = size_t{vi & 0x0fu} * 4;
-    if (hl < kIpv4MinHeaderLen) return WireError::kBadHeaderLength;
-    if (bytes.size() < hl) return WireError::kTruncated;
+    if (hl < kIpv4MinHeaderLen || bytes.size() < hl) return WireError::kBadHeaderLength;
     const size_t total = detail::get_be16(bytes.data() + kTotalLen);
-    if (total < hl) return WireError::kBadLength;
     if (bytes.size() < total) return WireError::kTruncated;
+    if (total < hl) return WireError::kBadLength;
     return BasicIpv4View(bytes);
   }
   static BasicIpv4View unchecked(std::span<B> bytes) { return BasicIpv4View(bytes); }
