@@ -11,6 +11,12 @@
 // completion in fastbuild and asan builds. Outside the loop (a coroutine
 // resumed by foreign code) the handle is returned as usual.
 //
+// GCC 12 pitfall: `if ((co_await sleep_for(d)).ok())` destroys the temporary
+// awaiter at the suspension point. Our awaiters withdraw themselves when
+// destroyed, so the coroutine then never resumes (a hang, not corruption).
+// Bind the result first: `Result<void> r = co_await sleep_for(d); if (r) ...`.
+// (while conditions, initialisers and co_return operands are fine.)
+//
 // Each task carries an ambient CancellationToken, inherited from its awaiter
 // unless set explicitly: leaf awaitables (sleep, fd readiness, WaitQueue) read
 // it when they suspend, which is how with_timeout and when_any reach them.

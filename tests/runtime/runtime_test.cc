@@ -75,6 +75,14 @@ TEST(Runtime, ManyConcurrentCallersOverflowTheRingsSafely) {
   EXPECT_EQ(total, 999L * 1000 / 2);
 }
 
+TEST(Runtime, SubmitToOwnShardRunsInline) {
+  Runtime rt(RuntimeOptions{.shards = 1});
+  EXPECT_EQ(rt.run_on(0, []() -> Task<unsigned> {
+    co_return co_await submit_to(0, [] { return this_shard() + 40; });
+  }),
+            40u);
+}
+
 TEST(Runtime, MoreShardsThanCoresIsReportedAndNotPinned) {
   const unsigned cores = std::thread::hardware_concurrency();
   testing::internal::CaptureStderr();

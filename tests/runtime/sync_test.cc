@@ -21,7 +21,8 @@ namespace {
 using namespace std::chrono_literals;
 
 Task<int> after(Duration d, int v) {
-  (void)co_await sleep_for(d);
+  Result<void> slept = co_await sleep_for(d);  // not inside if (): see task.h
+  if (!slept.ok()) co_return -1;
   co_return v;
 }
 
@@ -88,6 +89,29 @@ TEST(WhenAny, WithAWaitQueueLoserLosesNothing) {
   EXPECT_EQ(keep, "datagram");  // not consumed: no waiter
 }
 
+TEST(WhenAny, WinnerExceptionIsRethrownAfterLosersFinish) {
+  Reactor r;
+  EXPECT_THROW((void)r.block_on(when_any(fail_after(1ms), after(10s, 1))), std::runtime_error);
+  EXPECT_EQ(r.armed_timers(), 0u);
+  EXPECT_EQ(r.detached_count(), 0u);
+}
+
+TEST(WhenAny, CallerCancellationReachesChildren) {
+  Reactor r;
+  CancellationSource src;
+  Task<WhenAnyResult<int, int>> race = when_any(after(10s, 1), after(10s, 2));
+  race.set_cancellation_token(src.token());
+  spawn([](CancellationSource* s) -> Task<void> {
+    (void)co_await sleep_for(2ms);
+    s->cancel();
+  }(&src));
+  auto t0 = Reactor::now();
+  auto res = r.block_on(std::move(race));
+  EXPECT_LT(Reactor::now() - t0, 1s);
+  EXPECT_EQ(std::get<0>(res.value), -1);  // after() reports its cancelled sleep as -1
+  (void)res;
+}
+
 Task<bool> wait_event(Event* e) { co_return (co_await e->wait()).ok(); }
 
 TEST(Event, WakesAllWaitersAndStaysSet) {
@@ -96,7 +120,8 @@ TEST(Event, WakesAllWaitersAndStaysSet) {
   int woken = 0;
   for (int i = 0; i < 5; ++i) {
     spawn([](Event* e, int* woken) -> Task<void> {
-      if ((co_await e->wait()).ok()) ++*woken;
+      Result<void> ok = co_await e->wait();
+      if (ok.ok()) ++*woken;
     }(&e, &woken));
   }
   r.run_once(false);
