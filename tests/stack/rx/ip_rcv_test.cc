@@ -372,5 +372,23 @@ TEST_F(RxTest, MartianCheckComesBeforeOptions) {
   EXPECT_TRUE(icmp_.empty());
 }
 
+// The whole path to udp_rcv: a closed port answers port unreachable quoting
+// the datagram from its IPv4 header.
+TEST_F(RxTest, UdpToClosedPortThroughTheReceivePath) {
+  Ip ip;
+  ip.protocol = 17;
+  ip.payload = bytes({0x30, 0x39, 0x13, 0x88, 0, 12, 0, 0, 1, 2, 3, 4});  // checksum 0: none
+  const Bytes sent = build(ip);
+  inject(sent);
+  EXPECT_EQ(st().ip.InDelivers, 1u);
+  EXPECT_EQ(st().udp.NoPorts, 1u);
+  ASSERT_EQ(icmp_.size(), 1u);
+  EXPECT_EQ(icmp_[0].icmp_type(), 3);
+  EXPECT_EQ(icmp_[0].icmp_code(), 3);
+  const Bytes q = icmp_[0].quote();
+  ASSERT_GE(q.size(), 28u);
+  EXPECT_TRUE(std::equal(q.begin(), q.begin() + 28, sent.begin()));
+}
+
 }  // namespace
 }  // namespace xnet::stack::rxtest
