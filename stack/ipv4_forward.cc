@@ -110,9 +110,9 @@ void ip_forward(Stack& stack, Packet pkt, TimePoint now) {
       case HookVerdict::kAccept:
         break;
       case HookVerdict::kStolen:
-        pkt.release();
-        return;
+        return;  // the hook moved the packet out (hooks.h)
       case HookVerdict::kDrop:
+        stack.stats().drop(DropReason::kHookDrop);  // NF_DROP: no SNMP counter
         return;
     }
   }

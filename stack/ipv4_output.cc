@@ -10,6 +10,7 @@
 #include "stack/cork.h"
 #include "stack/hdr_bytes.h"
 #include "stack/hooks.h"
+#include "stack/icmp.h"
 #include "stack/neighbour.h"
 #include "stack/route.h"
 #include "stack/stack.h"
@@ -26,6 +27,8 @@ void ip_build_header(Stack& stack, Packet& pkt, const IpHeaderParams& params, ui
 }
 
 namespace {
+
+constexpr uint8_t kIcmpDestUnreach = 3, kIcmpHostUnreach = 1;
 
 uint32_t datagram_bytes(const Packet& head, const PacketQueue& rest) {
   return head.size() + static_cast<uint32_t>(rest.bytes());
@@ -118,9 +121,11 @@ bool run_hook(Stack& stack, HookPoint point, Packet& head, TimePoint now, Result
     case HookVerdict::kAccept:
       return true;
     case HookVerdict::kStolen:
-      head.release();
+      // The hook moved the packet out (hooks.h); the rest of a multi-frame
+      // datagram is freed by the caller's queue (NF_STOLEN is success).
       return false;
     case HookVerdict::kDrop:
+      stack.stats().drop(DropReason::kHookDrop);  // NF_DROP: no SNMP counter
       err = std::errc::operation_not_permitted;
       return false;
   }
@@ -182,29 +187,55 @@ Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now) {
 }
 
 void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoint now) {
-  (void)stack;
-  (void)now;
-  // Only frames charged to a socket's send buffer have someone to tell; the
-  // buffer outlives its socket, so an orphaned one (owner null) is skipped.
+  // Linux: arp_error_report → ipv4_link_failure → icmp_send(host unreachable)
+  // to the packet's source. For a forwarded packet that ICMP goes back to the
+  // remote sender (ROBUSTNESS case 25); for our own it comes back to us over
+  // loopback and __udp4_lib_err hands it to the sending socket (sk_err on a
+  // connected socket, the error queue with IP_RECVERR). Here the local case
+  // goes to udp_err directly, without the ICMP round trip (and so without
+  // Icmp Out/In counters). Like icmp_send, only the first fragment of a
+  // datagram is reported: the others carry no ports.
   const PacketMeta& m = pkt.meta();
-  if (m.destructor != &SendBuffer::release || m.destructor_ctx == nullptr) return;
-  const auto* sb = static_cast<const SendBuffer*>(m.destructor_ctx);
-  if (sb->orphaned || sb->owner == nullptr) return;
-  SockError e;
-  e.err = err;
-  e.origin = ErrOrigin::kLocal;  // ip_local_error: SO_EE_ORIGIN_LOCAL
-  if (m.network_off != kNoOffset) {
-    const std::byte* ip = pkt.network_header();
-    e.dest_addr = wire::Ipv4Addr(load_be32(ip + kIpDst));
-    // The port is only in the first fragment (offset 0) of a UDP datagram.
-    const uint16_t hl = static_cast<uint16_t>((std::to_integer<uint8_t>(ip[kIpVerIhl]) & 0xf) * 4);
-    if (std::to_integer<uint8_t>(ip[kIpProto]) == kIpProtoUdp &&
-        (load_be16(ip + kIpFragOff) & kIpOffsetMask) == 0 &&
-        size_t{m.network_off} + hl + kUdpHeaderLen <= size_t{m.head} + m.len) {
-      e.dest_port = load_be16(ip + hl + kUdpDport);
+  if (m.network_off == kNoOffset) return;
+  const std::byte* ip = pkt.network_header();
+  const uint16_t hl = static_cast<uint16_t>((std::to_integer<uint8_t>(ip[kIpVerIhl]) & 0xf) * 4);
+  const wire::Ipv4Addr saddr(load_be32(ip + kIpSrc));
+  const wire::Ipv4Addr daddr(load_be32(ip + kIpDst));
+  const bool first_fragment = (load_be16(ip + kIpFragOff) & kIpOffsetMask) == 0;
+  const bool ports = std::to_integer<uint8_t>(ip[kIpProto]) == kIpProtoUdp && first_fragment &&
+                     size_t{m.network_off} + hl + kUdpHeaderLen <= size_t{m.head} + m.len;
+
+  const bool charged = m.destructor == &SendBuffer::release && m.destructor_ctx != nullptr;
+  const auto* sb = charged ? static_cast<const SendBuffer*>(m.destructor_ctx) : nullptr;
+  const bool local = sb != nullptr || stack.is_local_address(saddr);
+  if (!local) {
+    if (err == std::errc::host_unreachable) {
+      icmp_send(stack, pkt, kIcmpDestUnreach, kIcmpHostUnreach, 0, now);
     }
+    return;
   }
-  udp_report_local_error(*static_cast<UdpSock*>(sb->owner), e);
+  if (err == std::errc::host_unreachable) {
+    if (!ports) return;
+    IcmpErrorInfo e;
+    e.type = kIcmpDestUnreach;
+    e.code = kIcmpHostUnreach;
+    e.offender = saddr;  // the ICMP would come from ourselves
+    e.saddr = saddr;
+    e.daddr = daddr;
+    e.sport = load_be16(ip + hl + kUdpSport);
+    e.dport = load_be16(ip + hl + kUdpDport);
+    e.ifindex = m.out_ifindex;
+    (void)udp_err(stack, e, now);
+    return;
+  }
+  // Any other local transmit error: ip_local_error to the owning socket.
+  if (sb == nullptr || sb->orphaned || sb->owner == nullptr) return;
+  SockError se;
+  se.err = err;
+  se.origin = ErrOrigin::kLocal;
+  se.dest_addr = daddr;
+  if (ports) se.dest_port = load_be16(ip + hl + kUdpDport);
+  udp_report_local_error(*static_cast<UdpSock*>(sb->owner), se);
 }
 
 }  // namespace xnet::stack

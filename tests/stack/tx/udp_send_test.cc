@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "stack/hooks.h"
 #include "stack/stack.h"
 #include "stack/stats.h"
 #include "stack/udp_output.h"
+#include "stack/udp_recv.h"
 #include "stack/udp_socket.h"
 #include "tests/stack/tx/ref_checksum.h"
 #include "tests/stack/tx/tx_net.h"
@@ -290,6 +292,144 @@ TEST_F(UdpSendTest, SendBufferFullIsEagainThenFreesOnCompletion) {
   EXPECT_TRUE(net.send(0, a, data, to(net.addr(1), kPortB)).ok());
   net.run();
   EXPECT_EQ(net.recv_all(1, b).size(), static_cast<size_t>(ok + 1));
+}
+
+TEST_F(UdpSendTest, IpIdsFollowLinux519Rules) {
+  UdpSock& a = net.socket(0);
+  UdpSock& c = net.socket(0);
+  UdpSock& b = net.socket(1);
+  net.bind(1, b, kPortB);
+  const auto data = pattern(10);
+  // A connected socket numbers its datagrams with its own counter.
+  net.connect(0, c, net.addr(1), kPortB);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(net.send(0, c, data, std::nullopt).ok());
+  net.run();
+  auto caps = net.captured(1);
+  ASSERT_EQ(caps.size(), 3u);
+  EXPECT_EQ(static_cast<uint16_t>(caps[0].id() + 1), caps[1].id());
+  EXPECT_EQ(static_cast<uint16_t>(caps[1].id() + 1), caps[2].id());
+  // Unconnected with IP_PMTUDISC_DO: DF and nobody may fragment: ID 0.
+  udp_set_pmtudisc(a, PmtuDisc::kDo);
+  ASSERT_TRUE(net.send(0, a, data, to(net.addr(1), kPortB)).ok());
+  net.run();
+  caps = net.captured(1);
+  ASSERT_EQ(caps.size(), 1u);
+  EXPECT_TRUE(caps[0].df());
+  EXPECT_EQ(caps[0].id(), 0);
+  EXPECT_EQ(net.recv_all(1, b).size(), 4u);
+}
+
+TEST_F(UdpSendTest, UnknownPktinfoInterfaceIsEnodev) {
+  UdpSock& a = net.socket(0);
+  SendOptions o;
+  o.ifindex = 9;
+  EXPECT_EQ(net.send(0, a, pattern(10), to(net.addr(1), kPortB), o).error(), err(std::errc::no_such_device));
+}
+
+TEST_F(UdpSendTest, MulticastTtlAndInterface) {
+  UdpSock& a = net.socket(0);
+  UdpSock& b = net.socket(1);
+  net.bind(1, b, kPortB);
+  const wire::Ipv4Addr group(239, 1, 2, 3);
+  net.stack(1).join_group(1, group);
+  const auto data = pattern(10);
+  // No route to 239/8 and no IP_MULTICAST_IF: nowhere to send.
+  EXPECT_EQ(net.send(0, a, data, to(group, kPortB)).error(), err(std::errc::network_unreachable));
+  udp_set_multicast_if(a, wire::Ipv4Addr(), 1);
+  ASSERT_TRUE(net.send(0, a, data, to(group, kPortB)).ok());
+  ASSERT_TRUE(udp_set_multicast_ttl(a, 5).ok());
+  ASSERT_TRUE(udp_set_ttl(a, 77).ok());  // unicast TTL: not used for groups
+  ASSERT_TRUE(net.send(0, a, data, to(group, kPortB)).ok());
+  net.run();
+  auto caps = net.captured(1);
+  ASSERT_EQ(caps.size(), 2u);
+  EXPECT_EQ(caps[0].dst(), group);
+  EXPECT_EQ(caps[0].ttl(), 1);  // IP_MULTICAST_TTL default
+  EXPECT_EQ(caps[1].ttl(), 5);
+  EXPECT_EQ(caps[0].src(), net.addr(0));
+}
+
+TEST_F(UdpSendTest, PendingDatagramOfAnotherFamilyIsEinval) {
+  UdpSock& a = net.socket(0);
+  SendOptions more;
+  more.more = true;
+  ASSERT_TRUE(net.send(0, a, pattern(10), to(net.addr(1), kPortB), more).ok());
+  a.tx.pending = 10;  // as if an AF_INET6 socket had started it (v4-mapped)
+  EXPECT_EQ(net.send(0, a, pattern(10), to(net.addr(1), kPortB)).error(), err(std::errc::invalid_argument));
+  a.tx.pending = kAfInet;
+  udp_flush_pending_frames(a);
+  EXPECT_EQ(udp_wmem_alloc(a), 0u);
+}
+
+TEST_F(UdpSendTest, NeighbourFailureReachesTheSocket) {
+  // 10.0.1.99 is on link but nobody answers ARP: after the probes the queued
+  // packets are dropped and their senders hear EHOSTUNREACH the way Linux
+  // tells them (ipv4_link_failure's host-unreachable to ourselves, then
+  // __udp4_lib_err): host unreachable is not a "fatal" ICMP error, so only
+  // sockets with IP_RECVERR learn of it — on the error queue, and as the
+  // pending error of a connected one. A connected socket without IP_RECVERR
+  // hears nothing (not ECONNREFUSED-like).
+  UdpSock& a = net.socket(0);
+  UdpSock& c = net.socket(0);
+  UdpSock& d = net.socket(0);
+  a.recverr = true;
+  c.recverr = true;
+  const wire::Ipv4Addr nobody(10, 0, 1, 99);
+  net.connect(0, c, nobody, 9);
+  net.connect(0, d, nobody, 10);
+  ASSERT_TRUE(net.send(0, a, pattern(10), to(nobody, 9)).ok());
+  ASSERT_TRUE(net.send(0, c, pattern(10), std::nullopt).ok());
+  ASSERT_TRUE(net.send(0, d, pattern(10), std::nullopt).ok());
+  net.run_for(std::chrono::milliseconds(6000), std::chrono::milliseconds(250));
+  auto e = udp_recv_error(a);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->err, std::errc::host_unreachable);
+  EXPECT_EQ(e->dest_addr, nobody);
+  EXPECT_EQ(e->dest_port, 9);
+  EXPECT_FALSE(net.pending_error(0, a).has_value());  // unconnected: the queue only
+  ASSERT_TRUE(net.pending_error(0, c).has_value());
+  EXPECT_EQ(*net.pending_error(0, c), err(std::errc::host_unreachable));
+  EXPECT_FALSE(net.pending_error(0, c).has_value());  // reported once
+  EXPECT_FALSE(net.pending_error(0, d).has_value());
+  EXPECT_FALSE(udp_recv_error(d).ok());
+  EXPECT_EQ(net.stats(0).dropped(DropReason::kNeighFailed), 3u);
+}
+
+TEST_F(UdpSendTest, HooksAtLocalOutAndPostRouting) {
+  UdpSock& a = net.socket(0);
+  UdpSock& b = net.socket(1);
+  net.bind(1, b, kPortB);
+  Stack& s = net.stack(0);
+  const auto data = pattern(10);
+  // A recording hook at POST_ROUTING sees the finished packet.
+  std::vector<uint16_t> seen;
+  const auto rec = s.hooks().add(HookPoint::kPostRouting, 0, [&](Packet& p, auto) {
+    seen.push_back(txtest::be16(p.network_header() + 2));
+    return HookVerdict::kAccept;
+  });
+  ASSERT_TRUE(net.send(0, a, data, to(net.addr(1), kPortB)).ok());
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], 38);  // tot_len set before the hook
+  // A dropping hook at LOCAL_OUT: the sender gets EPERM, nothing leaves.
+  const auto drop = s.hooks().add(HookPoint::kLocalOut, 0, [](Packet&, auto) { return HookVerdict::kDrop; });
+  EXPECT_EQ(net.send(0, a, data, to(net.addr(1), kPortB)).error(), err(std::errc::operation_not_permitted));
+  EXPECT_EQ(seen.size(), 1u);
+  ASSERT_TRUE(s.hooks().remove(drop));
+  // A stealing hook takes the packet (and frees it when done).
+  Packet stolen;
+  const auto steal = s.hooks().add(HookPoint::kLocalOut, 0, [&](Packet& p, auto) {
+    stolen = std::move(p);
+    return HookVerdict::kStolen;
+  });
+  ASSERT_TRUE(net.send(0, a, data, to(net.addr(1), kPortB)).ok());
+  EXPECT_TRUE(stolen.valid());
+  stolen.reset();
+  ASSERT_TRUE(s.hooks().remove(steal));
+  ASSERT_TRUE(s.hooks().remove(rec));
+  net.run();
+  EXPECT_EQ(net.captured(1).size(), 1u);
+  EXPECT_EQ(net.recv_all(1, b).size(), 1u);
+  EXPECT_EQ(net.stats(0).ip.OutRequests, 3u);
 }
 
 // ---- cork ----
