@@ -26,6 +26,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <span>
@@ -145,9 +146,10 @@ class E2e : public ::testing::Test {
  protected:
   // Creates the topology and xnet on it, and starts the shard thread.
   void start(rt::PollMode mode = rt::PollMode::kIdle,
-             DriveWith with = DriveWith::kTestPoller) {
+             DriveWith with = DriveWith::kTestPoller, uint32_t queues = 1) {
     with_ = with;
     VethOptions o;
+    o.queues = queues;
     o.kernel_tx_checksum_off = true;
     o.xnet_side_kernel_addrs = {kXnetSideKernelIp + "/24"};
     std::string error;
@@ -169,10 +171,13 @@ class E2e : public ::testing::Test {
       host_ = std::move(h.value());
     });
     ASSERT_TRUE(host_) << open_error;
-    ASSERT_EQ(host_->shard_count(), 1u);
+    ASSERT_EQ(host_->shard_count(), queues);
     ifindex_ = host_->shard(0).ifindex;
     ifindex_os_ = host_->interface().ifindex();
     runner_ = std::make_unique<ShardRunner>(host_->shard(0), mode, with);
+    for (uint32_t q = 1; q < queues; ++q) {
+      extra_runners_.push_back(std::make_unique<ShardRunner>(host_->shard(q), mode, with));
+    }
   }
 
   // An xnet UDP socket bound to 10.77.0.1:port, closed in TearDown.
@@ -192,8 +197,16 @@ class E2e : public ::testing::Test {
   // An echo server on 10.77.0.1:port: a poll-loop app, or with the
   // StackDriver a UdpSocket coroutine. Returns once the port is bound
   // (sk null if binding failed).
-  std::shared_ptr<EchoState> start_echo(uint16_t port = kEchoPort) {
+  std::shared_ptr<EchoState> start_echo(uint16_t port = kEchoPort, ShardRunner* on = nullptr) {
     auto st = std::make_shared<EchoState>();
+    if (on != nullptr && on != runner_.get()) {  // another shard: StackDriver only
+      on->spawn_on([port, st](StackDriver& d) { return echo_server(d, port, st); });
+      for (int i = 0; i < 100; ++i) {
+        if (on->call([&](stack::Stack&) { return st->sk != nullptr; })) break;
+        std::this_thread::sleep_for(2ms);
+      }
+      return st;
+    }
     if (with_ == DriveWith::kTestPoller) {
       st->sk = open_udp(port);
       if (st->sk != nullptr) runner_->add_app(echo_app(st));
@@ -212,6 +225,8 @@ class E2e : public ::testing::Test {
   }
 
   void TearDown() override {
+    for (auto& r : extra_runners_) r->stop();
+    extra_runners_.clear();
     if (runner_) {
       runner_->clear_apps();
       runner_->call([&](stack::Stack& s) {
@@ -258,7 +273,8 @@ class E2e : public ::testing::Test {
 
   std::unique_ptr<VethTopology> topo_;
   std::unique_ptr<xdp::XdpHost> host_;
-  std::unique_ptr<ShardRunner> runner_;
+  std::unique_ptr<ShardRunner> runner_;                       // shard 0
+  std::vector<std::unique_ptr<ShardRunner>> extra_runners_;  // shards 1..n
   std::vector<stack::UdpSock*> socks_;  // touched on the shard thread only
   DriveWith with_ = DriveWith::kTestPoller;
   uint16_t ifindex_ = 0;     // inside the stack
@@ -654,6 +670,125 @@ TEST_F(E2e, ApiClientGsoAndConnectionRefused) {
   EXPECT_EQ(k.recv(buf, 200ms), -EAGAIN) << "more than 5 datagrams";
   const stack::Stats st = stats();
   EXPECT_EQ(st.icmp.InDestUnreachs, 1u);
+}
+
+// Two queues: XdpHost makes one link and one stack per queue, each with the
+// address; the kernel spreads its flows over both queues by hash, and every
+// flow should be answered by the shard whose queue it landed on.
+//
+// DISABLED: fails today (known, reported). Each shard has its own neighbour
+// table, but the kernel sends all its ARP frames for this pair on one queue
+// (veth delivers on the rx queue matching the tx queue the kernel hashed the
+// skb to), so only that queue's shard ever resolves 10.77.0.2. The other
+// shard queues its replies on an incomplete entry, its requests are answered
+// onto the first shard's queue, and after 3 probes the entry fails
+// (kNeighFailed): every flow hashed to it gets no answer. Needs neighbour
+// updates shared between shards (e.g. a confirmed entry published to the
+// other shards with submit_to), or ARP steered to every queue's shard.
+// Run with --gtest_also_run_disabled_tests.
+TEST_F(E2e, DISABLED_TwoQueuesTwoShardsAnswerEveryFlow) {
+  XNET_REQUIRE_PRIVILEGED();
+  ASSERT_NO_FATAL_FAILURE(start(rt::PollMode::kIdle, DriveWith::kStackDriver, 2));
+  std::vector<std::shared_ptr<EchoState>> echoes;
+  echoes.push_back(start_echo(kEchoPort, runner_.get()));
+  echoes.push_back(start_echo(kEchoPort, extra_runners_[0].get()));
+  ASSERT_NE(echoes[0]->sk, nullptr);
+  ASSERT_NE(echoes[1]->sk, nullptr);
+
+  const CommandResult ping = topo_->kernel_ns().exec("ping -c 5 -i 0.2 -W 2 " + kXnetIp, 15s);
+  EXPECT_NE(ping.output.find(" 0% packet loss"), std::string::npos) << ping.output;
+
+  constexpr int kFlows = 16;
+  constexpr uint32_t kPerFlow = 100;
+  uint32_t flows_ok = 0;
+  std::vector<std::byte> buf(2048);
+  for (int f = 0; f < kFlows; ++f) {
+    KernelUdp k = KernelUdp::open(topo_->kernel_ns(), kKernelIp, 0);
+    ASSERT_TRUE(k.valid());
+    uint32_t ok = 0;
+    for (uint32_t i = 0; i < kPerFlow; ++i) {
+      const std::vector<std::byte> p = pattern(f * 1000 + i, 64 + i);
+      if (k.send_to(p, kXnetIp, kEchoPort) != static_cast<long>(p.size())) break;
+      const long n = k.recv(buf, 2s);
+      if (n != static_cast<long>(p.size()) || std::memcmp(buf.data(), p.data(), n) != 0) break;
+      ++ok;
+    }
+    EXPECT_EQ(ok, kPerFlow) << "flow " << f << " from port " << k.port();
+    if (ok == kPerFlow) ++flows_ok;
+  }
+  const uint64_t in0 = runner_->call([](stack::Stack& s) { return s.stats().udp.InDatagrams; });
+  const uint64_t in1 =
+      extra_runners_[0]->call([](stack::Stack& s) { return s.stats().udp.InDatagrams; });
+  std::printf("[queues] %u/%d flows complete; shard 0 received %llu, shard 1 %llu datagrams\n",
+              flows_ok, kFlows, static_cast<unsigned long long>(in0),
+              static_cast<unsigned long long>(in1));
+  for (ShardRunner* r : {runner_.get(), extra_runners_[0].get()}) {
+    const auto n = r->call([&](stack::Stack& s) {
+      return std::make_pair(s.neighbours().lookup(ifindex_, kKernelAddr), s.stats());
+    });
+    std::printf("[queues] shard: neighbour %s, state %d, ArpIn? InDelivers %llu OutTransmits %llu NeighFailed %llu\n",
+                n.first ? n.first->mac.to_string().c_str() : "none",
+                n.first ? static_cast<int>(n.first->state) : -1,
+                static_cast<unsigned long long>(n.second.ip.InDelivers),
+                static_cast<unsigned long long>(n.second.ip.OutTransmits),
+                static_cast<unsigned long long>(n.second.dropped(stack::DropReason::kNeighFailed)));
+  }
+  EXPECT_EQ(in0 + in1, static_cast<uint64_t>(kFlows) * kPerFlow);
+  const xdp::SteerCounters sc = host_->interface().counters();
+  EXPECT_EQ(sc.no_socket, 0u);
+}
+
+// The `xnet` command as a process: `xnet echo` serves the kernel's datagrams,
+// and whether it exits at the end of --duration or on SIGINT (Ctrl-C), no
+// XDP program is left on the interface.
+void cli_echo_and_exit(bool interrupt) {
+  VethOptions o;
+  o.kernel_tx_checksum_off = true;
+  std::string error;
+  auto topo = VethTopology::create(o, &error);
+  ASSERT_TRUE(topo) << error;
+  const std::string cli = std::filesystem::absolute("tools/xnet").string();
+  ASSERT_TRUE(std::filesystem::exists(cli)) << cli;
+  const std::string echo =
+      cli + " echo --dev " + topo->xnet_if() + " --addr " + kXnetIp + "/24 --port 7";
+  // Only processes started here are signalled: `timeout` sends SIGINT to
+  // its own child.
+  const std::string command =
+      interrupt ? "timeout --preserve-status -s INT 2.5 " + echo : echo + " --duration 2.5";
+  CommandResult result;
+  std::thread runner([&] { result = topo->xnet_ns().exec(command, 20s); });
+
+  KernelUdp k = KernelUdp::open(topo->kernel_ns(), kKernelIp, 0);
+  ASSERT_TRUE(k.valid());
+  std::vector<std::byte> buf(2048);
+  uint32_t answered = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  // Until the service is up (first answer), then 100 in lockstep.
+  for (uint32_t i = 0; answered < 100 && std::chrono::steady_clock::now() < deadline; ++i) {
+    const std::vector<std::byte> p = pattern(i, 1 + i % 1400);
+    if (k.send_to(p, kXnetIp, 7) != static_cast<long>(p.size())) break;
+    const long n = k.recv(buf, answered == 0 ? 100ms : 1s);
+    if (n == static_cast<long>(p.size()) && std::memcmp(buf.data(), p.data(), n) == 0) ++answered;
+  }
+  runner.join();
+  EXPECT_EQ(answered, 100u);
+  EXPECT_TRUE(result.ok()) << "exit " << result.exit_code << "\n" << result.output;
+  EXPECT_NE(result.output.find("Udp:"), std::string::npos) << result.output;
+  const CommandResult link = topo->xnet_ns().exec("ip -d link show dev " + topo->xnet_if());
+  EXPECT_TRUE(link.ok()) << link.output;
+  EXPECT_EQ(link.output.find("prog/xdp"), std::string::npos) << link.output;
+  std::printf("[cli] %s: %u echoed, exit %d\n", interrupt ? "SIGINT" : "--duration", answered,
+              result.exit_code);
+}
+
+TEST(E2eCli, EchoServesAndLeavesNoProgramAfterDuration) {
+  XNET_REQUIRE_PRIVILEGED();
+  cli_echo_and_exit(false);
+}
+
+TEST(E2eCli, EchoServesAndLeavesNoProgramAfterSigint) {
+  XNET_REQUIRE_PRIVILEGED();
+  cli_echo_and_exit(true);
 }
 
 }  // namespace
