@@ -791,5 +791,74 @@ TEST(E2eCli, EchoServesAndLeavesNoProgramAfterSigint) {
   cli_echo_and_exit(true);
 }
 
+// XdpHost refuses what cannot work, with an errno and a message that says
+// what to do, and leaves nothing attached behind.
+TEST(E2eHost, SetupErrors) {
+  XNET_REQUIRE_PRIVILEGED();
+  VethOptions o;
+  o.xnet_side_kernel_addrs = {kXnetSideKernelIp + "/24"};
+  std::string error;
+  auto topo = VethTopology::create(o, &error);
+  ASSERT_TRUE(topo) << error;
+  auto try_open = [&](xdp::XdpHostConfig c) {
+    std::error_code ec;
+    std::string msg;
+    topo->xnet_ns().run([&] {
+      auto h = xdp::XdpHost::open(c, std::chrono::steady_clock::now());
+      if (!h) {
+        ec = h.error();
+        msg = h.message();
+      }
+    });
+    std::printf("[host] %s: %s\n", ec.message().c_str(), msg.c_str());
+    return std::make_pair(ec, msg);
+  };
+  xdp::XdpHostConfig c;
+  c.ifname = topo->xnet_if();
+  c.address = wire::Ipv4Prefix{kXnetAddr, 24};
+
+  xdp::XdpHostConfig held = c;  // the kernel holds 10.77.0.3 on that veth
+  held.address = *wire::Ipv4Prefix::parse(kXnetSideKernelIp + "/24");
+  auto [e1, m1] = try_open(held);
+  EXPECT_EQ(e1, std::errc::address_in_use);
+  EXPECT_NE(m1.find("ip addr del"), std::string::npos) << m1;
+
+  xdp::XdpHostConfig off = c;
+  off.gateway = wire::Ipv4Addr(10, 99, 0, 1);
+  auto [e2, m2] = try_open(off);
+  EXPECT_EQ(e2, std::errc::invalid_argument);
+  EXPECT_NE(m2.find("10.99.0.1"), std::string::npos) << m2;
+
+  xdp::XdpHostConfig bcast = c;
+  bcast.address = *wire::Ipv4Prefix::parse("10.77.0.255/24");
+  EXPECT_EQ(try_open(bcast).first, std::errc::invalid_argument);
+
+  xdp::XdpHostConfig nodev = c;
+  nodev.ifname = "xnt-no-such-dev";
+  EXPECT_EQ(try_open(nodev).first, std::errc::no_such_device);
+
+  xdp::XdpHostConfig queues = c;
+  queues.queues = 4;  // the veth has one
+  EXPECT_EQ(try_open(queues).first, std::errc::invalid_argument);
+
+  // A gateway route works, and closing detaches.
+  xdp::XdpHostConfig good = c;
+  good.gateway = kKernelAddr;
+  good.routes.push_back({*wire::Ipv4Prefix::parse("192.0.2.0/24"), kKernelAddr});
+  std::unique_ptr<xdp::XdpHost> host;
+  topo->xnet_ns().run([&] {
+    auto h = xdp::XdpHost::open(good, std::chrono::steady_clock::now());
+    ASSERT_TRUE(h) << h.message();
+    host = std::move(h.value());
+  });
+  ASSERT_TRUE(host);
+  EXPECT_EQ(host->shard(0).stack->select_source(host->shard(0).ifindex,
+                                                wire::Ipv4Addr(192, 0, 2, 1)),
+            kXnetAddr);
+  topo->xnet_ns().run([&] { EXPECT_TRUE(host->close()); });
+  const CommandResult link = topo->xnet_ns().exec("ip -d link show dev " + topo->xnet_if());
+  EXPECT_EQ(link.output.find("prog/xdp"), std::string::npos) << link.output;
+}
+
 }  // namespace
 }  // namespace xnet::e2e
