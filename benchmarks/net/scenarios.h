@@ -1,0 +1,79 @@
+#pragma once
+// Every measured run of netbench. Each function sets up its peers (threads
+// joined to the topology's namespaces, active side on opts.cpu_a, passive side
+// on opts.cpu_b), measures, tears down, and returns one Measurement (ok=false
+// with an error when the run could not be done).
+
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "benchmarks/net/common.h"
+#include "benchmarks/net/topology.h"
+
+namespace xnet::bench {
+
+// Two peers of one run: the passive one reports ready, the active one done.
+struct PeerSync {
+  std::atomic<bool> ready{false};
+  std::atomic<bool> done{false};
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  std::string error;
+
+  void fail(const std::string& e) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (error.empty()) error = e;
+    }
+    failed = true;
+  }
+  // Waits until ready (true) or failure / Ctrl-C / 20 s (false).
+  bool wait_ready();
+  bool should_stop() const { return done.load(std::memory_order_relaxed) || failed.load() || stopping(); }
+};
+
+// How long one ping-pong run may take and how many round trips it measures.
+struct PingPlan {
+  size_t size = 64;
+  uint64_t warmup = 2000;
+  uint64_t count = 100000;
+  double max_seconds = 60;
+};
+PingPlan ping_plan(const Options& o, size_t size);
+
+// --- latency: ping-pong, RTT histogram ---
+Measurement kernel_latency(const Topology& t, const Options& o, size_t size, bool busy);
+Measurement io_uring_latency(const Topology& t, const Options& o, size_t size);
+Measurement xnet_latency(Topology& t, const Options& o, size_t size, bool busy);
+Measurement raw_latency(Topology& t, const Options& o, size_t size);
+
+// --- throughput: one sending core, spinning receiver ---
+Measurement kernel_throughput(const Topology& t, const Options& o, size_t size, double seconds);
+Measurement xnet_throughput(Topology& t, const Options& o, size_t size, double seconds,
+                            uint32_t shards = 1, bool busy = true, const char* scenario = "throughput");
+Measurement raw_throughput(Topology& t, const Options& o, size_t size, double seconds);
+
+// recvmmsg x64 MSG_DONTWAIT spinning in ns B on cpu_b, bound to addr:port;
+// sets sync.ready once bound, stops 200 ms after sender_done (or on failure).
+std::thread start_kernel_receiver(const Topology& t, const Options& o, const std::string& addr, int port,
+                                  size_t size, PeerSync& sync, std::atomic<bool>& sender_done,
+                                  std::atomic<uint64_t>& received);
+
+// --- gso: 64 KiB sends of 1400-byte segments to a plain recvmmsg receiver ---
+Measurement kernel_gso(const Topology& t, const Options& o, double seconds);
+Measurement xnet_gso(Topology& t, const Options& o, double seconds);
+
+// --- soak: rate-limited xnet → xnet with checked payloads ---
+Measurement xnet_soak(Topology& t, const Options& o, double rate, double seconds);
+
+// --- idle: CPU use of an idle xnet shard ---
+Measurement xnet_idle_cpu(Topology& t, const Options& o, double seconds);
+
+inline constexpr size_t kGsoSegment = 1400;
+inline constexpr size_t kGsoSegments = 46;  // 46 × 1400 = 64400 ≤ 65507
+inline constexpr int kBasePort = 9000;
+
+}  // namespace xnet::bench

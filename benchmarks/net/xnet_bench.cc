@@ -1,0 +1,528 @@
+// xnet ↔ xnet runs: ping-pong (busy and idle reactors), throughput, GSO to a
+// kernel receiver, soak, and the idle CPU of a shard. Each peer is an XnetSide
+// (XdpHost + one reactor thread per shard) in its own namespace.
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cstring>
+#include <vector>
+
+#include "benchmarks/net/xnet_side.h"
+#include "runtime/sleep.h"
+#include "runtime/with_timeout.h"
+
+namespace xnet::bench {
+namespace {
+
+
+XnetSideConfig side_config(const Options& o, const std::string& ifname, const std::string& addr, bool busy,
+                           std::vector<int> cpus) {
+  XnetSideConfig c;
+  c.ifname = ifname;
+  c.address = addr + "/24";
+  c.busy = busy;
+  c.cpus = std::move(cpus);
+  c.tuning = o.tuning;
+  return c;
+}
+
+// Threaded NAPI on one veth end, set once XDP is attached there, kthreads pinned.
+std::function<void()> napi_hook(Topology& t, const Options& o, bool on, int default_cpu) {
+  if (!on) return {};
+  return [&t, &o, default_cpu] {
+    t.set_threaded_napi(true);
+    t.pin_napi_threads(o.tuning.napi_cpu >= 0 ? o.tuning.napi_cpu : default_cpu);
+  };
+}
+
+rt::Task<void> echo_task(StackDriver& d, int port, PeerSync& sync) {
+  auto sock = UdpSocket::open(d);
+  if (!sock || !sock->bind({Ipv4Addr(), static_cast<uint16_t>(port)})) {
+    sync.fail(fmt::format("xnet echo cannot bind port {}", port));
+    co_return;
+  }
+  sync.ready = true;
+  std::array<Datagram, 32> batch;
+  for (;;) {
+    auto n = co_await sock->recv_batch(batch);
+    if (!n) co_return;  // cancelled at the end of the run
+    for (size_t i = 0; i < *n; ++i) {
+      Datagram& dg = batch[i];
+      auto sent = sock->try_send_to(dg.source(), dg.front());
+      if (!sent && sent.error() == std::errc::resource_unavailable_try_again) {
+        (void)co_await sock->send_to(dg.source(), dg.front());
+      }
+      dg.reset();
+    }
+  }
+}
+
+rt::Task<void> ping_task(StackDriver& d, Endpoint to, PingPlan plan, tools::LatencyHistogram& hist, uint64_t& lost,
+                         PeerSync& sync) {
+  auto sock = UdpSocket::open(d);
+  if (!sock || !sock->connect(to)) {
+    sync.fail("xnet pinger cannot connect");
+    co_return;
+  }
+  std::vector<std::byte> req(plan.size), buf(plan.size + 64);
+  const auto start = Clock::now();
+  for (uint64_t seq = 0; seq < plan.warmup + plan.count && !stopping(); ++seq) {
+    const bool counted = seq >= plan.warmup;
+    if (counted && seconds_since(start) > plan.max_seconds) break;
+    fill_payload(req.data(), plan.size, seq);
+    const auto t0 = Clock::now();
+    if (!co_await sock->send(req)) co_return;
+    for (;;) {
+      auto r = co_await rt::with_timeout(sock->recv_from(buf), std::chrono::milliseconds(100));
+      if (!r) {
+        if (r.error() == std::errc::timed_out) {
+          if (counted) ++lost;
+          break;
+        }
+        if (r.error() == std::errc::connection_refused) continue;
+        co_return;  // cancelled
+      }
+      if (r->size < 8 || payload_seq(buf.data()) != seq) continue;
+      if (counted) hist.record(ns_since(t0));
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+Measurement xnet_latency(Topology& t, const Options& o, size_t size, bool busy) {
+  Measurement m;
+  m.scenario = "latency";
+  m.impl = busy ? "xnet-busy" : "xnet";
+  m.size = size;
+  const bool napi = o.tuning.threaded_napi_latency;
+  m.note = fmt::format("pinger shard on cpu {} (ns A), echo shard on cpu {} (ns B), reactors {}, NAPI {}",
+                       o.cpu_a, o.cpu_b, busy ? "busy-poll" : "idle (io_uring sleep, 50 us idle spin)",
+                       napi ? "threaded" : "softirq");
+  const PingPlan plan = ping_plan(o, size);
+  const int port = kBasePort + 11;
+  PeerSync sync;
+  XnetSide echo_side, ping_side;
+  tools::LatencyHistogram hist;
+  uint64_t lost = 0;
+
+  std::thread echo = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {
+    XnetSideConfig c = side_config(o, t.if_b(), t.xnet_b(), busy, {o.cpu_b});
+    c.after_open = napi_hook(t, o, napi, o.cpu_b);
+    echo_side.run(c, sync, [&](unsigned, StackDriver& d) { return echo_task(d, port, sync); });
+  });
+  std::thread pinger = spawn_in_netns(t.ns_a(), o.cpu_a, [&] {
+    if (!sync.wait_ready()) return;
+    XnetSideConfig c = side_config(o, t.if_a(), t.xnet_a(), busy, {o.cpu_a});
+    c.after_open = napi_hook(t, o, napi, o.cpu_a);
+    ping_side.run(c, sync, [&](unsigned, StackDriver& d) {
+      return ping_task(d, endpoint(t.xnet_b(), port), plan, hist, lost, sync);
+    });
+    sync.done = true;
+  });
+  pinger.join();
+  echo_side.stop_and_wait();
+  echo.join();
+  if (sync.failed) {
+    m.ok = false;
+    m.error = sync.error;
+    return m;
+  }
+  set_latency_figures(m, hist);
+  m.set("lost", static_cast<double>(lost));
+  m.set("frames_leaked", static_cast<double>(echo_side.frames_out() + ping_side.frames_out()));
+  return m;
+}
+
+// ---------------------------------------------------------------------------
+// Throughput and soak: a sender shard per queue on A, a receiver shard per
+// queue on B (reuseport group: each receives what lands on its queue).
+
+namespace {
+
+struct RateTally {
+  std::atomic<uint64_t> sent{0};
+  std::atomic<uint64_t> received{0};
+  std::atomic<uint64_t> corrupt{0};
+  std::atomic<uint64_t> dup{0};
+  std::atomic<uint64_t> reordered{0};
+  std::atomic<uint64_t> unique{0};
+  std::atomic<unsigned> receivers_ready{0};
+  std::atomic<unsigned> senders_done{0};
+  std::atomic<double> measured{0};
+};
+
+struct SenderPlan {
+  size_t size = 64;
+  double seconds = 5;
+  double rate = 0;            // datagrams/s per shard; 0 = as fast as possible
+  bool hashed = false;        // soak payload (sequence + hash)
+  std::optional<uint16_t> gso;  // size = the whole send, split into gso-sized segments
+  uint64_t segments = 1;      // datagrams on the wire per send
+};
+
+rt::Task<void> sender_task(StackDriver& d, unsigned shard, Endpoint to, SenderPlan plan, RateTally& tally,
+                           PeerSync& sync) {
+  auto sock = UdpSocket::open(d);
+  if (!sock || !sock->connect(to)) {
+    sync.fail("xnet sender cannot connect");
+    co_return;
+  }
+  constexpr size_t kBatch = 32;
+  const size_t batch = plan.gso ? 1 : kBatch;
+  std::vector<std::vector<std::byte>> bufs(batch, std::vector<std::byte>(plan.size));
+  std::vector<OutDatagram> out(batch);
+  for (size_t i = 0; i < batch; ++i) {
+    out[i].payload = bufs[i];
+    if (plan.gso) out[i].options.gso_size = *plan.gso;
+  }
+  // Shards number their datagrams apart (shard in the top bits).
+  uint64_t seq = uint64_t{shard} << 48;
+  auto fill = [&](size_t i, uint64_t s) {
+    if (plan.gso) {
+      for (uint64_t k = 0; k < plan.segments; ++k) fill_payload(bufs[i].data() + k * *plan.gso, 16, s + k);
+    } else if (plan.hashed) {
+      fill_payload_hashed(bufs[i].data(), plan.size, s);
+    } else {
+      fill_payload(bufs[i].data(), plan.size, s);
+    }
+  };
+  // Warm-up: resolve ARP, then let the receiver drain.
+  for (int w = 0; w < 3; ++w) {
+    fill(0, kWarmBit | static_cast<uint64_t>(w));
+    (void)co_await sock->send_batch(std::span(out).first(1));
+    co_await rt::sleep_for(std::chrono::milliseconds(30));
+  }
+  if (plan.gso) fill(0, seq);
+  const auto start = Clock::now();
+  uint64_t sent = 0;  // datagrams on the wire
+  while (!stopping()) {
+    const double elapsed = seconds_since(start);
+    if (elapsed >= plan.seconds) break;
+    size_t n = batch;
+    if (plan.rate > 0) {
+      const double due = plan.rate * elapsed - static_cast<double>(sent);
+      if (due < 1) {
+        co_await rt::yield();
+        continue;
+      }
+      n = std::min<size_t>(batch, static_cast<size_t>(due));
+    }
+    if (!plan.gso) {
+      for (size_t i = 0; i < n; ++i) fill(i, seq + i);
+    } else {
+      fill(0, seq);
+    }
+    auto r = co_await sock->send_batch(std::span(out).first(n));
+    if (!r) {
+      if (r.error() == std::errc::operation_canceled) break;
+      co_await rt::yield();
+      continue;
+    }
+    seq += *r * plan.segments;
+    sent += *r * plan.segments;
+    co_await rt::yield();  // let the stack flush and receive
+  }
+  tally.measured = std::max(tally.measured.load(), seconds_since(start));
+  tally.sent += sent;
+  ++tally.senders_done;
+}
+
+// Seen-sequence window for dup/reorder detection (per receiving shard; seq
+// numbers of one sender shard are consecutive).
+class SeqWindow {
+ public:
+  SeqWindow() : bits_(kSize / 64, 0) {}
+  // Returns 0 new in order, 1 new out of order, 2 duplicate.
+  int add(uint64_t seq) {
+    if (seq + kSize <= next_) return 2;  // too old to tell: count as duplicate
+    if (seq >= next_) {
+      for (uint64_t s = next_; s <= seq && s < next_ + kSize; ++s) clear(s);
+      if (seq >= next_ + kSize) std::fill(bits_.begin(), bits_.end(), 0);
+      next_ = seq + 1;  // a gap is loss until the missing ones arrive (then: reordered)
+      set(seq);
+      return 0;
+    }
+    if (test(seq)) return 2;
+    set(seq);
+    return 1;
+  }
+
+ private:
+  static constexpr uint64_t kSize = 1 << 20;
+  void set(uint64_t s) { bits_[(s % kSize) / 64] |= uint64_t{1} << (s % 64); }
+  void clear(uint64_t s) { bits_[(s % kSize) / 64] &= ~(uint64_t{1} << (s % 64)); }
+  bool test(uint64_t s) const { return (bits_[(s % kSize) / 64] >> (s % 64)) & 1; }
+  std::vector<uint64_t> bits_;
+  uint64_t next_ = 0;
+};
+
+rt::Task<void> receiver_task(StackDriver& d, int port, bool check, unsigned shards, RateTally& tally,
+                             PeerSync& sync) {
+  auto sock = UdpSocket::open(d);
+  if (!sock) co_return sync.fail("xnet receiver: socket");
+  (void)sock->set_reuse_port(true);
+  if (!sock->bind({Ipv4Addr(), static_cast<uint16_t>(port)})) {
+    sync.fail(fmt::format("xnet receiver cannot bind port {}", port));
+    co_return;
+  }
+  if (++tally.receivers_ready == shards) sync.ready = true;
+  std::array<Datagram, 64> batch;
+  std::vector<SeqWindow> windows(4);
+  uint64_t received = 0;
+  for (;;) {
+    auto n = co_await sock->recv_batch(batch);
+    if (!n) co_return;
+    for (size_t i = 0; i < *n; ++i) {
+      Datagram& dg = batch[i];
+      const std::span<const std::byte> p = dg.front();
+      if (p.size() < 8) {
+        ++tally.corrupt;
+      } else if (check) {
+        uint64_t seq = 0;
+        if (!check_payload_hashed(p.data(), p.size(), &seq) || (seq & kWarmBit) != 0) {
+          if ((payload_seq(p.data()) & kWarmBit) == 0) ++tally.corrupt;
+        } else {
+          ++received;
+          const unsigned src = static_cast<unsigned>(seq >> 48) & 3;
+          const int r = windows[src].add(seq & ((uint64_t{1} << 48) - 1));
+          if (r == 2) {
+            ++tally.dup;
+          } else {
+            ++tally.unique;
+            if (r == 1) ++tally.reordered;
+          }
+        }
+      } else if ((payload_seq(p.data()) & kWarmBit) == 0) {
+        ++received;
+      }
+      dg.reset();
+    }
+    tally.received += received;
+    received = 0;
+  }
+}
+
+struct RateRun {
+  bool ok = true;
+  std::string error;
+  bool frames_idle = true;
+  uint32_t frames_out = 0;
+  uint64_t rss_before = 0, rss_after = 0;
+};
+
+// Runs senders on A and receivers on B; `progress` is called about once a
+// second while running (soak).
+RateRun xnet_rate_run(Topology& t, const Options& o, uint32_t shards, bool busy, int port, SenderPlan plan,
+                      bool check, RateTally& tally, const std::function<void(double)>& progress = {}) {
+  PeerSync sync;
+  XnetSide rx_side, tx_side;
+  RateRun run;
+  const bool napi = o.tuning.threaded_napi_throughput;
+  std::vector<int> tx_cpus = {o.cpu_a, o.cpu_b}, rx_cpus = {o.cpu_b, o.cpu_a};
+  tx_cpus.resize(shards);
+  rx_cpus.resize(shards);
+  std::thread rx = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {
+    XnetSideConfig c = side_config(o, t.if_b(), t.xnet_b(), busy, rx_cpus);
+    c.queues = shards;
+    c.after_open = napi_hook(t, o, napi, o.cpu_a);
+    rx_side.run(c, sync, [&](unsigned, StackDriver& d) { return receiver_task(d, port, check, shards, tally, sync); });
+  });
+  std::thread tx = spawn_in_netns(t.ns_a(), o.cpu_a, [&] {
+    if (!sync.wait_ready()) return;
+    XnetSideConfig c = side_config(o, t.if_a(), t.xnet_a(), busy, tx_cpus);
+    c.queues = shards;
+    c.after_open = napi_hook(t, o, napi, o.cpu_a);
+    tx_side.run(c, sync, [&](unsigned shard, StackDriver& d) {
+      return sender_task(d, shard, endpoint(t.xnet_b(), port), plan, tally, sync);
+    });
+  });
+  // Progress and the end of the sending phase, seen from here.
+  const auto start = Clock::now();
+  auto next = start + std::chrono::seconds(1);
+  bool rss_taken = false;
+  while (tally.senders_done.load() < shards && !sync.failed && !tx_side.finished()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!rss_taken && seconds_since(start) > 1.0) {
+      run.rss_before = rss_kib();
+      rss_taken = true;
+    }
+    if (progress && Clock::now() >= next) {
+      next += std::chrono::seconds(1);
+      progress(seconds_since(start));
+    }
+  }
+  run.rss_after = rss_kib();
+  if (!rss_taken) run.rss_before = run.rss_after;
+  tx.join();
+  // Drain: what is still in rings and queues reaches the receiver.
+  uint64_t last = ~uint64_t{0};
+  for (int i = 0; i < 50 && tally.received.load() != last; ++i) {
+    last = tally.received.load();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  rx_side.stop_and_wait();
+  rx.join();
+  if (sync.failed) {
+    run.ok = false;
+    run.error = sync.error;
+  }
+  run.frames_idle = rx_side.frames_idle() && tx_side.frames_idle();
+  run.frames_out = rx_side.frames_out() + tx_side.frames_out();
+  return run;
+}
+
+}  // namespace
+
+Measurement xnet_throughput(Topology& t, const Options& o, size_t size, double seconds, uint32_t shards,
+                            bool busy, const char* scenario) {
+  Measurement m;
+  m.scenario = scenario;
+  m.impl = busy ? "xnet-busy" : "xnet";
+  m.size = size;
+  m.queues = shards;
+  m.note = fmt::format("{} sender shard(s) (send_batch x32) on cpu {}, {} receiver shard(s) (recv_batch x64) on cpu {}, "
+                       "reactors {}, NAPI {}",
+                       shards, shards == 1 ? std::to_string(o.cpu_a) : "0,1", shards,
+                       shards == 1 ? std::to_string(o.cpu_b) : "1,0", busy ? "busy-poll" : "idle",
+                       o.tuning.threaded_napi_throughput ? "threaded" : "softirq");
+  RateTally tally;
+  SenderPlan plan;
+  plan.size = size;
+  plan.seconds = seconds;
+  RateRun r = xnet_rate_run(t, o, shards, busy, kBasePort + 12, plan, false, tally);
+  if (!r.ok) {
+    m.ok = false;
+    m.error = r.error;
+    return m;
+  }
+  set_rate_figures(m, tally.sent.load(), tally.received.load(), tally.measured.load());
+  m.set("frames_leaked", r.frames_out);
+  return m;
+}
+
+Measurement xnet_soak(Topology& t, const Options& o, double rate, double seconds) {
+  Measurement m;
+  m.scenario = "soak";
+  m.impl = "xnet-busy";
+  m.size = o.soak_size;
+  m.note = fmt::format("sender on cpu {} at {:.0f} datagrams/s, receiver on cpu {}; every datagram carries "
+                       "a sequence number and a payload hash",
+                       o.cpu_a, rate, o.cpu_b);
+  RateTally tally;
+  SenderPlan plan;
+  plan.size = std::max<size_t>(o.soak_size, 16);
+  plan.seconds = seconds;
+  plan.rate = rate;
+  plan.hashed = true;
+  uint64_t last_rx = 0;
+  auto progress = [&](double elapsed) {
+    const uint64_t rx = tally.received.load();
+    const uint64_t expected = static_cast<uint64_t>(rate * std::max(0.0, elapsed - 0.1));
+    fmt::print(stderr,
+               "  soak {:5.0f}s  rx {:>10} ({:>8} /s)  behind {:>6}  dup {}  reordered {}  corrupt {}  rss {} KiB\n",
+               elapsed, rx, rx - last_rx, expected > rx ? expected - rx : 0, tally.dup.load(),
+               tally.reordered.load(), tally.corrupt.load(), rss_kib());
+    last_rx = rx;
+  };
+  RateRun r = xnet_rate_run(t, o, 1, true, kBasePort + 13, plan, true, tally, progress);
+  if (!r.ok) {
+    m.ok = false;
+    m.error = r.error;
+    return m;
+  }
+  set_rate_figures(m, tally.sent.load(), tally.unique.load(), tally.measured.load());
+  m.set("rate_target", rate);
+  m.set("corrupt", static_cast<double>(tally.corrupt.load()));
+  m.set("dup", static_cast<double>(tally.dup.load()));
+  m.set("reordered", static_cast<double>(tally.reordered.load()));
+  m.set("frames_leaked", r.frames_out);
+  m.set("rss_growth_kib", static_cast<double>(r.rss_after) - static_cast<double>(r.rss_before));
+  return m;
+}
+
+// ---------------------------------------------------------------------------
+// GSO: xnet on A (owning an address in the kernel's subnet) sends 64400-byte
+// datagrams with gso_size 1400 to a plain recvmmsg receiver in B.
+
+Measurement xnet_gso(Topology& t, const Options& o, double seconds) {
+  Measurement m;
+  m.scenario = "gso";
+  m.impl = "xnet-busy";
+  m.size = kGsoSegment;
+  m.note = fmt::format("xnet sender (send 64400 B, SendOptions gso_size 1400) on cpu {}, plain recvmmsg x64 spin on cpu {}",
+                       o.cpu_a, o.cpu_b);
+  const int port = kBasePort + 14;
+  PeerSync sync;
+  XnetSide tx_side;
+  RateTally tally;
+  std::atomic<bool> sender_done{false};
+  std::atomic<uint64_t> received{0};
+  std::thread rx = start_kernel_receiver(t, o, t.kernel_b(), port, kGsoSegment, sync, sender_done, received);
+  SenderPlan plan;
+  plan.size = kGsoSegment * kGsoSegments;
+  plan.seconds = seconds;
+  plan.gso = static_cast<uint16_t>(kGsoSegment);
+  plan.segments = kGsoSegments;
+  std::thread tx = spawn_in_netns(t.ns_a(), o.cpu_a, [&] {
+    if (!sync.wait_ready()) return;
+    XnetSideConfig c = side_config(o, t.if_a(), t.xnet_to_kernel_a(), true, {o.cpu_a});
+    c.after_open = napi_hook(t, o, o.tuning.threaded_napi_throughput, o.cpu_a);
+    tx_side.run(c, sync, [&](unsigned shard, StackDriver& d) {
+      return sender_task(d, shard, endpoint(t.kernel_b(), port), plan, tally, sync);
+    });
+  });
+  tx.join();
+  sender_done = true;
+  rx.join();
+  if (sync.failed) {
+    m.ok = false;
+    m.error = sync.error;
+    return m;
+  }
+  set_rate_figures(m, tally.sent.load(), received.load(), tally.measured.load());
+  if (auto pps = m.get("pps")) m.set("segments_per_s", *pps);
+  m.set("frames_leaked", tx_side.frames_out());
+  return m;
+}
+
+// ---------------------------------------------------------------------------
+
+Measurement xnet_idle_cpu(Topology& t, const Options& o, double seconds) {
+  Measurement m;
+  m.scenario = "idle";
+  m.impl = "xnet";
+  m.size = 0;
+  m.note = fmt::format("one idle-mode shard with an open echo socket and no traffic, on cpu {}: thread CPU time "
+                       "(getrusage RUSAGE_THREAD) over {:.0f} s",
+                       o.cpu_b, seconds);
+  PeerSync sync;
+  XnetSide side;
+  double cpu = 0;
+  std::thread th = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {
+    XnetSideConfig c = side_config(o, t.if_b(), t.xnet_b(), false, {o.cpu_b});
+    side.run(c, sync, [&](unsigned, StackDriver& d) -> rt::Task<void> {
+      return [](StackDriver& d, double secs, double& cpu) -> rt::Task<void> {
+        auto sock = UdpSocket::open(d);
+        if (sock) (void)sock->bind({Ipv4Addr(), static_cast<uint16_t>(kBasePort + 15)});
+        co_await rt::sleep_for(std::chrono::milliseconds(300));
+        const double c0 = thread_cpu_seconds();
+        const auto t0 = Clock::now();
+        co_await rt::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
+        cpu = (thread_cpu_seconds() - c0) / seconds_since(t0);
+      }(d, seconds, cpu);
+    });
+  });
+  th.join();
+  if (sync.failed) {
+    m.ok = false;
+    m.error = sync.error;
+    return m;
+  }
+  m.set("cpu_percent", cpu * 100);
+  return m;
+}
+
+}  // namespace xnet::bench

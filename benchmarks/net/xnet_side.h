@@ -1,0 +1,77 @@
+#pragma once
+// One side of an xnet run: an XdpHost on a veth end (steering program, one
+// XdpLink + Stack per queue), each shard driven by its own thread with an
+// rt::Reactor and a StackDriver, running one coroutine made by the scenario.
+//
+// Call run() on a thread already inside the side's namespace (spawn_in_netns):
+// the host is opened, used and closed there (libxdp talks netlink from the
+// calling thread), shard threads created by it inherit the namespace.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "benchmarks/net/common.h"
+#include "benchmarks/net/scenarios.h"
+#include "runtime/reactor.h"
+#include "runtime/task.h"
+#include "stack/api/stack_driver.h"
+#include "stack/api/udp_socket.h"
+
+namespace xnet::bench {
+
+struct XnetSideConfig {
+  std::string ifname;
+  std::string address;  // "a.b.c.d/len" owned by xnet
+  uint32_t queues = 1;
+  bool busy = true;
+  std::vector<int> cpus;  // per shard; empty = the calling thread's pinning
+  Tuning tuning;
+  // Runs after the host is open (XDP attached), before the shards start:
+  // threaded NAPI is set here.
+  std::function<void()> after_open;
+};
+
+class XnetSide {
+ public:
+  using MakeTask = std::function<rt::Task<void>(unsigned shard, StackDriver& driver)>;
+
+  // Opens, runs make(shard, driver) on every shard until every task returned
+  // or stop() was called (tasks are then cancelled), drains, checks the frame
+  // accounting and closes. Reports failures to sync. Blocks.
+  void run(const XnetSideConfig& config, PeerSync& sync, const MakeTask& make);
+
+  // From any thread: cancel the shard tasks.
+  void stop();
+  // stop() until run() has returned (covers a wake that raced a sleep).
+  void stop_and_wait();
+  bool finished() const { return finished_.load(); }
+  // Set after run(): every shard's frames were back at their idle places.
+  bool frames_idle() const { return frames_idle_; }
+  // Frames still out of place after the drain (per side, summed over shards).
+  uint32_t frames_out() const { return frames_out_; }
+  // Set once every shard is running (after ARP may not yet be resolved).
+  bool running() const { return running_.load(); }
+  // Per-shard CPU seconds measured over the run (thread rusage).
+  const std::vector<double>& shard_cpu() const { return shard_cpu_; }
+
+ private:
+  void drive(unsigned shard, void* xdp_shard, bool busy, const MakeTask& make);
+
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> running_{false};
+  std::atomic<bool> finished_{false};
+  unsigned expected_ = 1;
+  std::atomic<unsigned> started_{0};
+  std::vector<std::atomic<rt::Reactor*>> reactors_ = std::vector<std::atomic<rt::Reactor*>>(8);
+  bool frames_idle_ = false;
+  std::atomic<uint32_t> frames_out_{0};
+  std::atomic<unsigned> idle_shards_{0};
+  std::vector<double> shard_cpu_ = std::vector<double>(8, 0.0);
+};
+
+Endpoint endpoint(const std::string& addr, int port);
+
+}  // namespace xnet::bench
