@@ -10,7 +10,6 @@
 #include "stack/cork.h"
 #include "stack/hdr_bytes.h"
 #include "stack/hooks.h"
-#include "stack/icmp.h"
 #include "stack/neighbour.h"
 #include "stack/route.h"
 #include "stack/stack.h"
@@ -28,7 +27,7 @@ void ip_build_header(Stack& stack, Packet& pkt, const IpHeaderParams& params, ui
 
 namespace {
 
-constexpr uint8_t kIcmpDestUnreach = 3, kIcmpHostUnreach = 1;
+constexpr uint8_t kIcmpDestUnreach = 3, kIcmpHostUnreach = 1;  // for udp_err
 
 uint32_t datagram_bytes(const Packet& head, const PacketQueue& rest) {
   return head.size() + static_cast<uint32_t>(rest.bytes());
@@ -189,7 +188,7 @@ Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now) {
 void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoint now) {
   // Linux: arp_error_report → ipv4_link_failure → icmp_send(host unreachable)
   // to the packet's source. For a forwarded packet that ICMP goes back to the
-  // remote sender (ROBUSTNESS case 25); for our own it comes back to us over
+  // remote sender (ROBUSTNESS case 25; neigh_fail sends it); for our own it comes back to us over
   // loopback and __udp4_lib_err hands it to the sending socket (sk_err on a
   // connected socket, the error queue with IP_RECVERR). Here the local case
   // goes to udp_err directly, without the ICMP round trip (and so without
@@ -208,12 +207,8 @@ void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoin
   const bool charged = m.destructor == &SendBuffer::release && m.destructor_ctx != nullptr;
   const auto* sb = charged ? static_cast<const SendBuffer*>(m.destructor_ctx) : nullptr;
   const bool local = sb != nullptr || stack.is_local_address(saddr);
-  if (!local) {
-    if (err == std::errc::host_unreachable) {
-      icmp_send(stack, pkt, kIcmpDestUnreach, kIcmpHostUnreach, 0, now);
-    }
-    return;
-  }
+  // A forwarded packet: neigh_fail answers its source with ICMP 3/1 itself.
+  if (!local) return;
   if (err == std::errc::host_unreachable) {
     if (!ports) return;
     IcmpErrorInfo e;

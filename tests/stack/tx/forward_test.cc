@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "stack/stack.h"
+#include "stack/udp_recv.h"
 #include "stack/stats.h"
 #include "stack/udp_output.h"
 #include "stack/udp_socket.h"
@@ -145,6 +146,27 @@ TEST_F(ForwardTest, RouterFragmentsA4000ByteDatagram) {
   EXPECT_EQ(net.stats(kR).ip.FragOKs, 1u);
   EXPECT_EQ(net.stats(kR).ip.FragCreates, 3u);
   EXPECT_EQ(net.stats(kA).ip.FragOKs, 0u);
+}
+
+TEST_F(ForwardTest, NextHopArpFailureIsHostUnreachable) {
+  // ROBUSTNESS case 25: R cannot resolve 10.0.2.77 on its B-side link; after
+  // the probes it drops the packet and answers ICMP 3/1, which A's socket
+  // (IP_RECVERR) receives as EHOSTUNREACH from R.
+  UdpSock& a = net.socket(kA);
+  a.recverr = true;
+  const wire::Ipv4Addr nobody(10, 0, 2, 77);
+  ASSERT_TRUE(net.send(kA, a, pattern(100), to(nobody, 9)).ok());
+  net.run_for(std::chrono::milliseconds(6000), std::chrono::milliseconds(250));
+  EXPECT_EQ(net.stats(kR).ip.ForwDatagrams, 1u);
+  auto back = net.captured(kA);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].protocol(), 1);
+  EXPECT_EQ(std::to_integer<int>(back[0].payload()[0]), 3);
+  EXPECT_EQ(std::to_integer<int>(back[0].payload()[1]), 1);
+  auto e = udp_recv_error(a);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->err, std::errc::host_unreachable);
+  EXPECT_EQ(e->offender, net.addr(kR));
 }
 
 }  // namespace
