@@ -4,7 +4,6 @@
 #include "stack/neighbour_table.h"
 
 #include <algorithm>
-#include <vector>
 
 #include "stack/stack.h"
 #include "stack/stats.h"
@@ -16,6 +15,7 @@ NeighbourTable::NeighbourTable(Stack& stack) : stack_(stack) {
   // rehash in the middle of run_timers (a failure report can send an ICMP
   // that resolves a new neighbour) must not happen.
   entries_.reserve(stack.config().neigh_gc_thresh3 + 1);
+  due_.reserve(stack.config().neigh_gc_thresh3 + 1);
 }
 
 NeighbourTable::~NeighbourTable() = default;  // pending queues free their frames
@@ -111,7 +111,10 @@ void NeighbourTable::run_timers(TimePoint now) {
   if (now < next_due_) return;
   // Keys first: expiring an entry can report errors, which can send packets,
   // which can create or evict entries.
+  // A timer can run into run_timers again (a report that sends): work on a copy.
   std::vector<uint64_t> due;
+  due.swap(due_);
+  due.clear();
   for (const auto& [k, e] : entries_) {
     if (e.due <= now) due.push_back(k);
   }
@@ -123,6 +126,7 @@ void NeighbourTable::run_timers(TimePoint now) {
     if (!expire(it->second, now)) entries_.erase(k);
   }
   for (const auto& [k, e] : entries_) next_due_ = std::min(next_due_, e.due);
+  due_.swap(due);
 }
 
 std::optional<TimePoint> NeighbourTable::next_deadline() const {

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "stack/neighbour.h"
 #include "stack/packet.h"
@@ -98,6 +99,7 @@ class NeighbourTable {
 
   Stack& stack_;
   std::unordered_map<uint64_t, NeighEntry> entries_;
+  std::vector<uint64_t> due_;  // run_timers scratch, reserved once
   TimePoint next_due_ = TimePoint::max();
 };
 
