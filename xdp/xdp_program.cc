@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
@@ -25,13 +26,31 @@ int libxdp_log(enum libxdp_print_level level, const char* fmt, va_list ap) {
   char line[512];
   std::vsnprintf(line, sizeof(line), fmt, ap);
   static std::atomic<bool> bpffs_told{false};
-  if (std::strstr(line, "bpffs") != nullptr && bpffs_told.exchange(true)) return 0;
+  // Without a bpffs (e.g. under `ip netns exec`) libxdp loads the program
+  // alone instead of through its dispatcher: expected, so said only on request.
+  if (std::strstr(line, "bpffs") != nullptr && (std::getenv("XNET_DEBUG") == nullptr || bpffs_told.exchange(true))) {
+    return 0;
+  }
+  return std::fprintf(stderr, "xnet-xdp: %s", line);
+}
+
+// libbpf warns about every ELF section it does not know, e.g. the
+// "xdp_metadata" section clang emits for kfunc metadata: harmless, and printed
+// twice per attach. Other warnings pass through, prefixed.
+int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list ap) {
+  if (level != LIBBPF_WARN) return 0;
+  char line[512];
+  std::vsnprintf(line, sizeof(line), fmt, ap);
+  if (std::strstr(line, "skipping unrecognized data section") != nullptr) return 0;
   return std::fprintf(stderr, "xnet-xdp: %s", line);
 }
 
 void install_logger() {
   static std::once_flag once;
-  std::call_once(once, [] { libxdp_set_print(libxdp_log); });
+  std::call_once(once, [] {
+    libxdp_set_print(libxdp_log);
+    libbpf_set_print(libbpf_log);
+  });
 }
 
 enum xdp_attach_mode to_libxdp(AttachMode m) {
