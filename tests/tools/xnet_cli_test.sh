@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The xnet command end to end on a veth pair: echo serves the kernel's ping,
+# a kernel UDP socket and xnet ping; stats and capture talk to the running
+# process; its exit prints /proc/net/snmp-format counters; errors are one
+# clear line with a non-zero status; --help has examples.
+source tests/support_sh/veth_pair.sh
+X=tools/xnet
+
+# --help for every subcommand, with examples.
+for sub in echo ping stats capture; do
+  "$X" "$sub" --help | grep -q "Example" || fail "xnet $sub --help has no example"
+done
+"$X" --help | grep -q "Examples:" || fail "xnet --help has no examples"
+out=$("$X" ping --kernel --to not-an-address 2>&1) && fail "bad --to accepted"
+grep -q "is not an IPv4 address" <<<"$out" || fail "unclear error: $out"
+
+require_privileged
+make_veth_pair
+
+out=$(in_x "$X" echo --dev nosuchdev0 --addr 10.88.0.1/24 --duration 1 2>&1) && fail "echo on a missing interface succeeded"
+[[ $(wc -l <<<"$out") -eq 1 ]] || fail "error is not one line: $out"
+grep -qi "nosuchdev0" <<<"$out" || fail "error does not name the interface: $out"
+
+out=$(in_x "$X" stats --dev "$DEV_X" 2>&1) && fail "stats without a running xnet succeeded"
+grep -q "no xnet process serves" <<<"$out" || fail "unclear stats error: $out"
+
+log=$(mktemp)
+trap 'cleanup_veth_pair; rm -f "$log" /tmp/xnet_cli_test_$$.pcap' EXIT
+bg_in_x "$X" echo --dev "$DEV_X" --addr 10.88.0.1/24 --port 7 --duration 60
+echo_pid=$BG_PID
+wait_reachable 10.88.0.1
+
+out=$(in_x "$X" echo --dev "$DEV_X" --addr 10.88.0.1/24 --duration 1 2>&1) && fail "a second echo on the same interface succeeded"
+grep -q "another xnet process already serves" <<<"$out" || fail "unclear second-instance error: $out"
+
+out=$(in_k "$X" ping --kernel --to 10.88.0.1:7 --count 500 --size 100 2>/dev/null) || fail "kernel ping: $out"
+echo "$out"
+grep -q "received 500  lost 0" <<<"$out" || fail "kernel socket ping lost replies: $out"
+grep -q "rtt us: min" <<<"$out" || fail "no RTT line: $out"
+
+in_x "$X" capture --dev "$DEV_X" --out /tmp/xnet_cli_test_$$.pcap --seconds 3 >"$log" 2>&1 &
+cap_pid=$!
+sleep 1
+out=$(in_k "$X" ping --dev "$DEV_K" --addr 10.88.0.3/24 --to 10.88.0.1:7 --count 300 --size 1400 2>/dev/null) \
+  || fail "xnet ping: $out"
+echo "$out"
+grep -q "received 300  lost 0" <<<"$out" || fail "xnet ping lost replies: $out"
+wait "$cap_pid" || fail "capture failed: $(cat "$log")"
+frames=$(tcpdump -nr /tmp/xnet_cli_test_$$.pcap 2>/dev/null | grep -c "UDP, length 1400" || true)
+[[ "$frames" -ge 600 ]] || fail "capture has $frames UDP frames of 1400 bytes, expected >= 600"
+
+stats=$(in_x "$X" stats --dev "$DEV_X") || fail "stats: $stats"
+grep -q "^Udp: InDatagrams NoPorts InErrors OutDatagrams" <<<"$stats" || fail "stats format: $stats"
+grep -q "^Queue: 0 " <<<"$stats" || fail "no ring figures: $stats"
+
+stop_bg "$echo_pid"
+echo PASS
