@@ -94,7 +94,20 @@ int online_cpus() {
   return n > 0 ? static_cast<int>(n) : 1;
 }
 
+namespace {
+std::atomic<int> g_nice{0};
+}  // namespace
+
+void set_thread_nice(int nice) { g_nice = nice; }
+int thread_nice() { return g_nice.load(); }
+
+double load_average() {
+  double l[3] = {0, 0, 0};
+  return getloadavg(l, 3) > 0 ? l[0] : 0;
+}
+
 bool pin_self(int cpu) {
+  if (g_nice.load() != 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), g_nice.load());
   if (cpu < 0) return true;
   cpu_set_t set;
   CPU_ZERO(&set);

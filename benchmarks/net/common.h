@@ -51,6 +51,8 @@ struct Options {
   double soak_rate = 0;        // datagrams/s; 0 = 90% of measured max
   size_t soak_size = 64;
   int repeat = 1;              // alternating rounds per scenario
+  std::string only;            // run only this impl (profiling)
+  int nice = 0;                // scheduling priority of every benchmark thread (and our NAPI kthreads)
   Tuning tuning;
   bool verbose = false;
 
@@ -103,6 +105,11 @@ void unregister_cleanup_netns(const std::string& name);
 
 // Pins the calling thread; false (and a warning once) if it could not.
 bool pin_self(int cpu);
+// Nice value for every thread pinned by pin_self / spawn_in_netns (and NAPI kthreads).
+void set_thread_nice(int nice);
+int thread_nice();
+// 1-minute load average (other work on the machine makes figures noisy).
+double load_average();
 int online_cpus();
 
 // Runs fn on a new thread joined to network namespace `ns` and pinned to

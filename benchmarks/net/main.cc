@@ -42,10 +42,16 @@ int run(Options& o) {
   }
   if (online_cpus() < 2) fmt::print(stderr, "netbench: one CPU: peers share it, figures are not comparable\n");
   install_signal_handling();
+  set_thread_nice(o.nice);
+  const double load = load_average();
+  if (load > 0.5) {
+    fmt::print(stderr, "netbench: load average {:.1f} on {} cores: other work competes for the cores, expect noisy "
+               "tails (try --nice -20)\n", load, online_cpus());
+  }
   remove_stale_namespaces();
   const Machine mach = machine_info();
-  fmt::print("netbench: {} ({} cores), Linux {}; active side on cpu {}, passive side on cpu {}\n", mach.cpu_model,
-             mach.cores, mach.kernel, o.cpu_a, o.cpu_b);
+  fmt::print("netbench: {} ({} cores), Linux {}; active side on cpu {}, passive side on cpu {}; load average {:.1f}, "
+             "nice {}\n", mach.cpu_model, mach.cores, mach.kernel, o.cpu_a, o.cpu_b, load, o.nice);
 
   std::string err;
   auto topo = Topology::create(1, 0, &err);
@@ -56,6 +62,7 @@ int run(Options& o) {
   fmt::print("topology: {} [{}] <-> {} [{}], 1 queue\n", topo->if_a(), topo->ns_a(), topo->if_b(), topo->ns_b());
   Topology& t = *topo;
   std::vector<Measurement> rs;
+  auto on = [&](const char* impl) { return o.only.empty() || o.only == impl; };
   auto add = [&](Measurement m) {
     progress(m);
     rs.push_back(std::move(m));
@@ -68,12 +75,12 @@ int run(Options& o) {
     for (int r = 0; r < o.repeat && !stopping(); ++r) {
       for (size_t s : sizes) {
         if (stopping()) break;
-        add(raw_latency(t, o, s));
-        add(xnet_latency(t, o, s, true));
-        add(kernel_latency(t, o, s, true));
-        add(xnet_latency(t, o, s, false));
-        add(kernel_latency(t, o, s, false));
-        add(io_uring_latency(t, o, s));
+        if (on("afxdp-raw")) add(raw_latency(t, o, s));
+        if (on("xnet-busy")) add(xnet_latency(t, o, s, true));
+        if (on("kernel-busy")) add(kernel_latency(t, o, s, true));
+        if (on("xnet")) add(xnet_latency(t, o, s, false));
+        if (on("kernel")) add(kernel_latency(t, o, s, false));
+        if (on("io_uring")) add(io_uring_latency(t, o, s));
       }
     }
   }
@@ -84,17 +91,17 @@ int run(Options& o) {
     for (int r = 0; r < o.repeat && !stopping(); ++r) {
       for (size_t s : sizes) {
         if (stopping()) break;
-        add(raw_throughput(t, o, s, tsec));
-        add(xnet_throughput(t, o, s, tsec));
-        add(kernel_throughput(t, o, s, tsec));
+        if (on("afxdp-raw")) add(raw_throughput(t, o, s, tsec));
+        if (on("xnet-busy")) add(xnet_throughput(t, o, s, tsec));
+        if (on("kernel")) add(kernel_throughput(t, o, s, tsec));
       }
     }
   }
   if (wants(o, "gso")) {
     fmt::print(stderr, "gso: {:.0f} s per run\n", tsec);
     for (int r = 0; r < o.repeat && !stopping(); ++r) {
-      add(xnet_gso(t, o, tsec));
-      add(kernel_gso(t, o, tsec));
+      if (on("xnet-busy")) add(xnet_gso(t, o, tsec));
+      if (on("kernel")) add(kernel_gso(t, o, tsec));
     }
   }
   if (wants(o, "soak") && !stopping()) {
@@ -187,6 +194,10 @@ int main(int argc, char** argv) {
   app.add_option("--ring-size", o.tuning.ring_size, "XSK ring sizes")->capture_default_str();
   app.add_option("--frames", o.tuning.frames, "UMEM frames per link")->capture_default_str();
   app.add_option("--batch", o.tuning.batch, "descriptors per ring operation")->capture_default_str();
+  app.add_option("--only", o.only, "run only this implementation (xnet, xnet-busy, kernel, kernel-busy, io_uring, "
+                 "afxdp-raw), e.g. under perf");
+  app.add_option("--nice", o.nice, "nice value of the benchmark threads and our NAPI kthreads (e.g. -20 on a busy machine)")
+      ->capture_default_str();
   app.add_flag("--xsk-busy-poll", o.tuning.xsk_busy_poll, "SO_BUSY_POLL on XSKs of busy-mode xnet");
   CLI11_PARSE(app, argc, argv);
   if (seconds > 0) o.seconds = seconds;

@@ -55,6 +55,7 @@ Machine machine_info() {
   m.cores = online_cpus();
   utsname u{};
   if (uname(&u) == 0) m.kernel = u.release;
+  m.load_average = load_average();
   return m;
 }
 
@@ -201,14 +202,15 @@ std::string format_targets(const std::vector<Measurement>& rs, const Ratios& rat
 bool write_json(const std::string& path, const Options& o, const Machine& mach, const std::vector<Measurement>& rs,
                 const Ratios& ratios, std::string* error) {
   std::string j = "{\n";
-  j += fmt::format("  \"machine\": {{\"cpu_model\": \"{}\", \"cores\": {}, \"kernel\": \"{}\"}},\n",
-                   json_escape(mach.cpu_model), mach.cores, json_escape(mach.kernel));
+  j += fmt::format("  \"machine\": {{\"cpu_model\": \"{}\", \"cores\": {}, \"kernel\": \"{}\", "
+                   "\"load_average_at_start\": {}}},\n",
+                   json_escape(mach.cpu_model), mach.cores, json_escape(mach.kernel), num(mach.load_average));
   j += fmt::format("  \"options\": {{\"scenario\": \"{}\", \"seconds\": {}, \"round_trips\": {}, \"cpu_a\": {}, "
                    "\"cpu_b\": {}, \"threaded_napi_latency\": {}, \"threaded_napi_throughput\": {}, \"napi_cpu\": {}, "
-                   "\"ring_size\": {}, \"frames\": {}, \"batch\": {}}},\n",
+                   "\"ring_size\": {}, \"frames\": {}, \"batch\": {}, \"nice\": {}}},\n",
                    o.scenario, o.seconds ? num(*o.seconds) : "null", o.round_trips, o.cpu_a, o.cpu_b,
                    o.tuning.threaded_napi_latency, o.tuning.threaded_napi_throughput, o.tuning.napi_cpu,
-                   o.tuning.ring_size, o.tuning.frames, o.tuning.batch);
+                   o.tuning.ring_size, o.tuning.frames, o.tuning.batch, o.nice);
   j += "  \"measurements\": [\n";
   for (size_t i = 0; i < rs.size(); ++i) {
     const Measurement& m = rs[i];

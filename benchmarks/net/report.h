@@ -15,6 +15,7 @@ struct Machine {
   std::string cpu_model;
   int cores = 0;
   std::string kernel;
+  double load_average = 0;
 };
 Machine machine_info();
 

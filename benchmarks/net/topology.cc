@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fmt/format.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -137,6 +138,7 @@ int Topology::pin_napi_threads(int cpu) {
       CPU_ZERO(&set);
       CPU_SET(cpu, &set);
       if (sched_setaffinity(pid, sizeof set, &set) == 0) ++pinned;
+      if (thread_nice() != 0) setpriority(PRIO_PROCESS, static_cast<id_t>(pid), thread_nice());
     }
   }
   closedir(d);
