@@ -51,6 +51,7 @@ struct Options {
   double soak_rate = 0;        // datagrams/s; 0 = 90% of measured max
   size_t soak_size = 64;
   int repeat = 1;              // alternating rounds per scenario
+  int ping_timeout_ms = 100;   // xnet pinger: with_timeout per receive (0: none)
   std::string only;            // run only this impl (profiling)
   int nice = 0;                // scheduling priority of every benchmark thread (and our NAPI kthreads)
   Tuning tuning;

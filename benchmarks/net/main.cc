@@ -196,6 +196,9 @@ int main(int argc, char** argv) {
   app.add_option("--batch", o.tuning.batch, "descriptors per ring operation")->capture_default_str();
   app.add_option("--only", o.only, "run only this implementation (xnet, xnet-busy, kernel, kernel-busy, io_uring, "
                  "afxdp-raw), e.g. under perf");
+  app.add_option("--ping-timeout-ms", o.ping_timeout_ms,
+                 "xnet pinger: rt::with_timeout on every receive (0: plain co_await, a lost reply then hangs)")
+      ->capture_default_str();
   app.add_option("--nice", o.nice, "nice value of the benchmark threads and our NAPI kthreads (e.g. -20 on a busy machine)")
       ->capture_default_str();
   app.add_flag("--xsk-busy-poll", o.tuning.xsk_busy_poll, "SO_BUSY_POLL on XSKs of busy-mode xnet");

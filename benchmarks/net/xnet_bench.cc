@@ -59,7 +59,7 @@ rt::Task<void> echo_task(StackDriver& d, int port, PeerSync& sync) {
 }
 
 rt::Task<void> ping_task(StackDriver& d, Endpoint to, PingPlan plan, tools::LatencyHistogram& hist, uint64_t& lost,
-                         PeerSync& sync) {
+                         PeerSync& sync, int timeout_ms) {
   auto sock = UdpSocket::open(d);
   if (!sock || !sock->connect(to)) {
     sync.fail("xnet pinger cannot connect");
@@ -74,7 +74,9 @@ rt::Task<void> ping_task(StackDriver& d, Endpoint to, PingPlan plan, tools::Late
     const auto t0 = Clock::now();
     if (!co_await sock->send(req)) co_return;
     for (;;) {
-      auto r = co_await rt::with_timeout(sock->recv_from(buf), std::chrono::milliseconds(100));
+      // --ping-timeout-ms 0: no per-receive timer (measures what with_timeout costs).
+      auto r = timeout_ms > 0 ? co_await rt::with_timeout(sock->recv_from(buf), std::chrono::milliseconds(timeout_ms))
+                              : co_await sock->recv_from(buf);
       if (!r) {
         if (r.error() == std::errc::timed_out) {
           if (counted) ++lost;
@@ -118,7 +120,7 @@ Measurement xnet_latency(Topology& t, const Options& o, size_t size, bool busy) 
     XnetSideConfig c = side_config(o, t.if_a(), t.xnet_a(), busy, {o.cpu_a});
     c.after_open = napi_hook(t, o, napi, o.cpu_a);
     ping_side.run(c, sync, [&](unsigned, StackDriver& d) {
-      return ping_task(d, endpoint(t.xnet_b(), port), plan, hist, lost, sync);
+      return ping_task(d, endpoint(t.xnet_b(), port), plan, hist, lost, sync, o.ping_timeout_ms);
     });
     sync.done = true;
   });
