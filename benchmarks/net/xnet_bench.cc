@@ -188,9 +188,12 @@ rt::Task<void> sender_task(StackDriver& d, unsigned shard, Endpoint to, SenderPl
     } else if (plan.hashed) {
       fill_payload_hashed(bufs[i].data(), plan.size, s);
     } else {
-      fill_payload(bufs[i].data(), plan.size, s);
+      std::memcpy(bufs[i].data(), &s, sizeof s);  // the pattern is written once, below
     }
   };
+  if (!plan.gso && !plan.hashed) {
+    for (auto& b : bufs) fill_payload(b.data(), plan.size, 0);
+  }
   // Warm-up: resolve ARP, then let the receiver drain.
   for (int w = 0; w < 3; ++w) {
     fill(0, kWarmBit | static_cast<uint64_t>(w));
