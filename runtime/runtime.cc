@@ -1,10 +1,15 @@
 #include "runtime/runtime.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <deque>
+#include <string>
 
 namespace xnet::rt {
 
@@ -13,6 +18,24 @@ thread_local unsigned tl_shard = kNoShard;
 thread_local Runtime* tl_runtime = nullptr;
 // How soon a shard with handles stuck behind a full ring looks again.
 constexpr auto kOverflowRetry = std::chrono::microseconds(20);
+
+enum class Claim { kOurs, kTaken, kUnknown };
+
+// Claims `cpu` for this process until *fd is closed. kUnknown when the lock
+// file cannot be opened (no /dev/shm, a sandbox): the caller then pins as if
+// the core were free. Open read-only: flock needs no write access, so a claim
+// file created by root still works for other users.
+Claim claim_cpu(int cpu, int* fd) {
+  const std::string path = "/dev/shm/xnet-cpu" + std::to_string(cpu) + ".lock";
+  *fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (*fd < 0) *fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (*fd < 0) return Claim::kUnknown;
+  if (::flock(*fd, LOCK_EX | LOCK_NB) == 0) return Claim::kOurs;
+  const int err = errno;
+  ::close(*fd);
+  *fd = -1;
+  return err == EWOULDBLOCK ? Claim::kTaken : Claim::kUnknown;
+}
 }  // namespace
 
 unsigned this_shard() { return tl_shard; }
@@ -90,9 +113,28 @@ Runtime::Runtime(RuntimeOptions options) : options_(options) {
       if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
     }
   }
+  std::vector<int> chosen;
   if (options_.pin_threads) {
     if (cpus.size() >= n) {
-      pinned_ = true;
+      // The first n allowed cores no other xnet process has pinned to.
+      for (int c : cpus) {
+        if (chosen.size() == n) break;
+        int fd = -1;
+        const Claim claim = claim_cpu(c, &fd);
+        if (claim == Claim::kTaken) continue;
+        if (fd >= 0) cpu_claims_.push_back(fd);
+        chosen.push_back(c);
+      }
+      if (chosen.size() == n) {
+        pinned_ = true;
+      } else {
+        std::fprintf(stderr,
+                     "xnet::rt: %u shards but only %zu of %zu usable cores not pinned by other xnet "
+                     "processes: threads not pinned\n",
+                     n, chosen.size(), cpus.size());
+        for (int fd : cpu_claims_) ::close(fd);
+        cpu_claims_.clear();
+      }
     } else {
       std::fprintf(stderr, "xnet::rt: %u shards but %zu usable cores: threads not pinned\n", n,
                    cpus.size());
@@ -102,7 +144,7 @@ Runtime::Runtime(RuntimeOptions options) : options_(options) {
   for (unsigned i = 0; i < n; ++i) {
     auto s = std::make_unique<Shard>();
     s->overflow.resize(n);
-    if (pinned_) s->cpu = cpus[i];
+    if (pinned_) s->cpu = chosen[i];
     shards_.push_back(std::move(s));
   }
   for (unsigned i = 0; i < n * n; ++i) {
@@ -113,7 +155,10 @@ Runtime::Runtime(RuntimeOptions options) : options_(options) {
   while (ready_shards_.load(std::memory_order_acquire) < n) std::this_thread::yield();
 }
 
-Runtime::~Runtime() { stop(); }
+Runtime::~Runtime() {
+  stop();
+  for (int fd : cpu_claims_) ::close(fd);
+}
 
 Reactor& Runtime::reactor(unsigned shard) { return *shards_[shard]->reactor; }
 

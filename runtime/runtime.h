@@ -1,6 +1,12 @@
 #pragma once
 // Runtime: N shards, each a thread with its own Reactor, pinned to its own core
 // when there are enough cores (otherwise it says so on stderr and does not pin).
+// Cores are claimed machine-wide (an flock on /dev/shm/xnet-cpu<N>.lock, held
+// while the runtime lives), so two xnet processes never pin a shard to the same
+// core: both would otherwise take the first allowed core, and two reactors
+// spinning (idle_spin, busy poll) on one core take turns in whole spins or
+// time slices (a ping to a local echo went from ~10 to ~124 us p50). When
+// other xnet processes hold too many cores the shards are left unpinned.
 //
 // Cross-shard calls: co_await submit_to(shard, fn) runs fn on that shard and
 // resumes the caller on its own shard with the result (or exception). The
@@ -124,6 +130,7 @@ class Runtime {
 
   RuntimeOptions options_;
   bool pinned_ = false;
+  std::vector<int> cpu_claims_;  // flock'ed fds, closed after the shards stop
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<std::unique_ptr<SpscRing<void*>>> rings_;  // [from * n + to]
   std::atomic<unsigned> ready_shards_{0};

@@ -1,6 +1,8 @@
 #include "runtime/runtime.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -93,6 +95,21 @@ TEST(Runtime, MoreShardsThanCoresIsReportedAndNotPinned) {
   }
   std::string err = testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find("not pinned"), std::string::npos) << err;
+}
+
+// Two runtimes (as two xnet processes would) never pin a shard to the same
+// core: each claims its cores machine-wide while it lives.
+TEST(Runtime, RuntimesDoNotShareAPinnedCore) {
+  if (::access("/dev/shm", W_OK) != 0) GTEST_SKIP() << "no writable /dev/shm: core claims unavailable";
+  testing::internal::CaptureStderr();
+  Runtime a(RuntimeOptions{.shards = 1});
+  Runtime b(RuntimeOptions{.shards = 1});
+  (void)testing::internal::GetCapturedStderr();
+  if (!a.pinned() || !b.pinned()) {
+    SUCCEED() << "cores held elsewhere: at least one runtime left unpinned, as it should";
+    return;
+  }
+  EXPECT_NE(a.run_on(0, [] { return ::sched_getcpu(); }), b.run_on(0, [] { return ::sched_getcpu(); }));
 }
 
 TEST(Runtime, ShutdownDestroysSuspendedTasks) {
