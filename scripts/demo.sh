@@ -29,6 +29,7 @@ DEV_A="xdA$tag"
 DEV_B="xdB$tag"
 echo_pid=""
 echo_out=$(mktemp)
+echo_err=$(mktemp)
 
 cleanup() {
   set +e
@@ -39,7 +40,7 @@ cleanup() {
   fi
   ip netns del "$NS_A" 2>/dev/null
   ip netns del "$NS_B" 2>/dev/null
-  rm -f "$echo_out"
+  rm -f "$echo_out" "$echo_err"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -57,7 +58,7 @@ ip netns exec "$NS_B" ethtool -K "$DEV_B" tx off >/dev/null
 
 echo "demo: xnet echo owns 10.77.0.1 on $DEV_A (namespace $NS_A)" >&2
 ip netns exec "$NS_A" "$XNET" echo --dev "$DEV_A" --addr 10.77.0.1/24 --port 7 --duration 90 \
-  >"$echo_out" 2>&1 &
+  >"$echo_out" 2>"$echo_err" &
 echo_pid=$!
 # Wait until it answers (bounded).
 for _ in $(seq 50); do
@@ -80,3 +81,8 @@ echo_pid=""
 echo
 echo "== xnet echo counters at exit (/proc/net/snmp format)"
 cat "$echo_out"
+if [[ ! -s "$echo_out" ]]; then
+  echo "demo: xnet echo printed no counters; its messages:" >&2
+  cat "$echo_err" >&2
+  exit 1
+fi
