@@ -64,16 +64,19 @@ void neigh_flush_pending(Stack& stack, NeighEntry& e, TimePoint now) {
 // neigh_update for ARP: `override` unless the entry changed within locktime
 // (arp_process: the first of several back-to-back replies wins) or the message
 // is gratuitous. A valid entry ignores a different MAC without override; the
-// same MAC with a weaker state (stale) keeps the stronger one.
-void neigh_update(Stack& stack, NeighEntry& e, const wire::MacAddr& mac, NeighState state,
-                  bool override, TimePoint now) {
+// same MAC with a weaker state (stale) keeps the stronger one. Returns whether
+// the entry took the update. `announce`: tell the table's observer (the other
+// shards); false for what came from another shard, so nothing loops.
+bool neigh_update(Stack& stack, NeighEntry& e, const wire::MacAddr& mac, NeighState state,
+                  bool override, TimePoint now, bool announce = true) {
   const NeighState old = e.state;
   const bool valid = old == NeighState::kReachable || old == NeighState::kStale;
   if (valid) {
-    if (mac != e.mac && !override) return;
+    if (mac != e.mac && !override) return false;
     if (mac == e.mac && state == NeighState::kStale) state = old;
   }
   const StackConfig& cfg = stack.config();
+  const bool changed = !valid || mac != e.mac || state != old;
   if (!valid || mac != e.mac) {
     e.mac = mac;
     e.updated = now;
@@ -90,7 +93,9 @@ void neigh_update(Stack& stack, NeighEntry& e, const wire::MacAddr& mac, NeighSt
   } else if (!e.probing) {
     stack.neighbours().arm(e, std::max(e.used, now) + cfg.neigh_gc_stale_time);
   }
+  if (announce) stack.neighbours().announce(e, changed, now);
   neigh_flush_pending(stack, e, now);
+  return true;
 }
 
 wire::Ipv4Addr ip_saddr(const std::byte* ip) {
@@ -296,20 +301,47 @@ void arp_rcv(Stack& stack, Packet pkt, TimePoint now) {
     return;
   }
 
-  NeighEntry* e = table.find(ifindex, sip);
-  if (e == nullptr) {
-    // arp_accept = 0: unsolicited information creates nothing.
-    if (!for_us) stack.stats().drop(DropReason::kArpNotForUs);
-    return;
-  }
   // arp_is_garp: sender = target, and a reply's target MAC (when given) is the sender's.
   const bool garp = sip == tip && (request || arp.target_mac.is_zero() || arp.target_mac == arp.sender_mac);
-  const bool override = now >= e->updated + stack.config().neigh_locktime || garp;
   // Only a unicast reply proves reachability; requests and broadcast replies say stale.
   const NeighState state = !request && pkt.meta().pkt_type == PacketType::kHost
                                ? NeighState::kReachable
                                : NeighState::kStale;
+  NeighEntry* e = table.find(ifindex, sip);
+  if (e == nullptr) {
+    // arp_accept = 0: unsolicited information creates nothing. With several
+    // shards it may answer another shard's request (the device chose this
+    // queue): the other shards apply it to an entry they have.
+    table.announce_unknown(NeighAnnouncement{ifindex, sip, arp.sender_mac, state, false, garp}, now);
+    if (!for_us) stack.stats().drop(DropReason::kArpNotForUs);
+    return;
+  }
+  const bool override = now >= e->updated + stack.config().neigh_locktime || garp;
   neigh_update(stack, *e, arp.sender_mac, state, override, now);
+}
+
+bool NeighbourTable::learn_from_peer(uint16_t ifindex, wire::Ipv4Addr ip, const wire::MacAddr& mac,
+                                     TimePoint now) {
+  return learn_from_peer(NeighAnnouncement{ifindex, ip, mac, NeighState::kReachable, true, false}, now);
+}
+
+// The peer ran arp_rcv's checks on the message; what is left is this table's
+// own view: no entry for our own addresses or for an interface we lack, and
+// the update rules of neigh_update. Nothing is announced back.
+bool NeighbourTable::learn_from_peer(const NeighAnnouncement& a, TimePoint now) {
+  if (stack_.link(a.ifindex) == nullptr || stack_.is_local_address(a.ip)) return false;
+  if (a.mac.is_multicast() || a.mac.is_zero()) return false;
+  const NeighState state = a.state == NeighState::kStale ? NeighState::kStale : NeighState::kReachable;
+  bool override = true;  // a peer's entry already went through locktime
+  NeighEntry* e = find(a.ifindex, a.ip);
+  if (e == nullptr) {
+    if (!a.known) return false;  // arp_accept = 0, host-wide
+    e = create(a.ifindex, a.ip, now);
+    if (e == nullptr) return false;  // table full: the peer's entry still serves its shard
+  } else if (!a.known) {
+    override = a.garp || now >= e->updated + stack_.config().neigh_locktime;
+  }
+  return neigh_update(stack_, *e, a.mac, state, override, now, /*announce=*/false);
 }
 
 }  // namespace xnet::stack

@@ -129,6 +129,27 @@ void NeighbourTable::run_timers(TimePoint now) {
   due_.swap(due);
 }
 
+void NeighbourTable::announce(NeighEntry& e, bool changed, TimePoint now) {
+  if (!observer_) return;
+  if (e.state != NeighState::kReachable && e.state != NeighState::kStale) return;
+  // An unchanged re-confirmation is worth passing on (the peers' copies age
+  // and would re-probe on their own), but not once per ARP message.
+  if (!changed && e.announced && now < *e.announced + stack_.config().neigh_retrans_time) return;
+  e.announced = now;
+  observer_(NeighAnnouncement{e.ifindex, e.ip, e.mac, e.state, true, false});
+}
+
+void NeighbourTable::announce_unknown(const NeighAnnouncement& a, TimePoint now) {
+  if (!observer_) return;
+  if (now >= foreign_window_ + stack_.config().neigh_retrans_time) {
+    foreign_window_ = now;
+    foreign_in_window_ = 0;
+  }
+  if (foreign_in_window_ >= kNeighForeignAnnounceBudget) return;
+  ++foreign_in_window_;
+  observer_(a);
+}
+
 std::optional<TimePoint> NeighbourTable::next_deadline() const {
   if (next_due_ == TimePoint::max()) return std::nullopt;
   return next_due_;

@@ -20,12 +20,21 @@
 // stale entry without queued packets is evicted (neigh_forced_gc), else the new
 // entry is refused (kArpTableFull).
 //
+// Shards. With several shards on one interface (one Stack per receive queue,
+// see DESIGN.md) every shard has its own table, but the neighbour's ARP
+// messages arrive on one queue only. The table therefore announces what it
+// learns to an optional observer (set_observer; the shard layer forwards it to
+// the other shards, stack/api/neighbour_sync.h) and takes what the other
+// shards learned (learn_from_peer), so the shards behave as one host's
+// arp_tbl. With no observer (one shard) nothing changes.
+//
 // Deviation, documented: the kernel leaves the table alone below gc_thresh1
 // (128 entries) and randomises reachable_time in [0.5, 1.5) × base; xnet ages
 // every entry and uses reachable_time as configured, so tests are exact.
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -49,6 +58,29 @@ struct NeighInfo {
 // being used before unicast probes start.
 inline constexpr std::chrono::milliseconds kNeighDelayFirstProbe{5000};
 
+// What a table tells the other shards' tables about a neighbour.
+struct NeighAnnouncement {
+  uint16_t ifindex = 0;
+  wire::Ipv4Addr ip;
+  wire::MacAddr mac;
+  NeighState state = NeighState::kReachable;  // kReachable or kStale
+  // true: the announcing table holds this entry in this state (it was
+  // confirmed or updated there); peers create or override theirs.
+  // false: an ARP message about a neighbour the announcing table does not
+  // track — typically the reply to a request another shard sent, which the
+  // device delivered to this shard's queue. Peers apply it only to an entry
+  // they have, with arp_rcv's rules (locktime unless `garp`), and create none
+  // (arp_accept = 0 for the host as a whole).
+  bool known = true;
+  bool garp = false;
+};
+using NeighbourObserver = std::function<void(const NeighAnnouncement&)>;
+
+// Unknown-neighbour announcements (known = false) come from ARP messages this
+// table does not track: bounded to this many per neigh_retrans_time, so an
+// ARP flood does not become a flood of cross-shard messages.
+inline constexpr uint32_t kNeighForeignAnnounceBudget = 16;
+
 struct NeighEntry {
   uint16_t ifindex = 0;
   wire::Ipv4Addr ip;
@@ -60,6 +92,7 @@ struct NeighEntry {
   TimePoint confirmed{};   // last reachability confirmation
   TimePoint used{};        // last time a packet went out through the entry
   std::optional<TimePoint> last_request;  // rate limit for requests (≤ 1 per retrans_time)
+  std::optional<TimePoint> announced;     // last announcement to the observer
   TimePoint due = TimePoint::max();       // the entry's timer
   PacketQueue pending;     // packets waiting for the MAC (unres_qlen)
 };
@@ -81,6 +114,25 @@ class NeighbourTable {
   // Drops every entry of `ifindex` and the packets queued on them (kNeighFailed).
   void flush_interface(uint16_t ifindex);
 
+  // --- several shards (see the top of this file) ---
+  // Called on this stack's thread with every entry this table confirms or
+  // updates from an ARP message (reachable or stale, with its MAC): at once
+  // when the MAC or state changes, else at most once per neigh_retrans_time
+  // per entry. Also with known = false for ARP messages about neighbours the
+  // table does not track (bounded, kNeighForeignAnnounceBudget). Never called
+  // for what learn_from_peer applied, so two tables feeding each other do not
+  // loop. Empty (the default): no announcements.
+  void set_observer(NeighbourObserver observer) { observer_ = std::move(observer); }
+  bool has_observer() const { return static_cast<bool>(observer_); }
+
+  // Takes an entry another shard learned: creates or updates (ifindex, ip) as
+  // reachable with `mac` and sends the packets that waited for it. Returns
+  // false when nothing was applied (no such interface, an address of ours,
+  // or a full table). Implemented in neighbour.cc (it runs neigh_update).
+  bool learn_from_peer(uint16_t ifindex, wire::Ipv4Addr ip, const wire::MacAddr& mac, TimePoint now);
+  // The general form: `a` as the observer of another table received it.
+  bool learn_from_peer(const NeighAnnouncement& a, TimePoint now);
+
   // --- for the stages in neighbour.cc ---
   NeighEntry* find(uint16_t ifindex, wire::Ipv4Addr ip);
   // A new incomplete entry, or nullptr when the table is full even after
@@ -88,6 +140,11 @@ class NeighbourTable {
   NeighEntry* create(uint16_t ifindex, wire::Ipv4Addr ip, TimePoint now);
   // Sets the entry's timer and keeps the cached earliest due time right.
   void arm(NeighEntry& e, TimePoint due);
+  // After neigh_update changed or confirmed `e`: tells the observer, if any
+  // (`changed`: MAC or state differ from before, announced at once).
+  void announce(NeighEntry& e, bool changed, TimePoint now);
+  // An ARP message about a neighbour without an entry here (known = false).
+  void announce_unknown(const NeighAnnouncement& a, TimePoint now);
 
  private:
   static uint64_t key(uint16_t ifindex, wire::Ipv4Addr ip) {
@@ -101,6 +158,9 @@ class NeighbourTable {
   std::unordered_map<uint64_t, NeighEntry> entries_;
   std::vector<uint64_t> due_;  // run_timers scratch, reserved once
   TimePoint next_due_ = TimePoint::max();
+  NeighbourObserver observer_;
+  TimePoint foreign_window_{};   // start of the current unknown-announcement window
+  uint32_t foreign_in_window_ = 0;
 };
 
 // The two actions of an entry's timer, implemented in neighbour.cc.

@@ -1,5 +1,7 @@
 #include "stack/api/sharded_stacks.h"
 
+#include "stack/api/neighbour_sync.h"
+
 namespace xnet {
 
 ShardedStacks::ShardedStacks(rt::Runtime& runtime, Factory make) : runtime_(&runtime) {
@@ -15,11 +17,41 @@ ShardedStacks::ShardedStacks(rt::Runtime& runtime, Factory make) : runtime_(&run
       slot->driver = std::make_unique<StackDriver>(*rt::Reactor::current(), *slot->net.stack);
     });
   }
+  share_neighbours();
+}
+
+// One shard needs nothing; with several, the shards' interfaces that are the
+// same device (same ifindex, same link name: the queues of one XdpHost
+// interface) share what their neighbour tables learn (neighbour_sync.h).
+void ShardedStacks::share_neighbours() {
+  if (shard_count() < 2) return;
+  std::vector<NeighbourPeer> peers;
+  for (unsigned i = 0; i < shard_count(); ++i) {
+    peers.push_back({slots_[i]->net.stack.get(), &runtime_->reactor(i)});
+  }
+  std::vector<stack::NeighbourObserver> observers = make_neighbour_observers(peers);
+  for (unsigned i = 0; i < shard_count(); ++i) {
+    if (!observers[i]) continue;
+    Slot* slot = slots_[i].get();
+    runtime_->run_on(i, [slot, &observers, i] {
+      slot->net.stack->neighbours().set_observer(std::move(observers[i]));
+    });
+    sharing_neighbours_ = true;
+  }
 }
 
 void ShardedStacks::stop() {
   if (stopped_) return;
   stopped_ = true;
+  // Phase 0: no shard announces to the others any more. Announcements already
+  // posted run before the later run_on's below (posts run in order), while
+  // every stack still exists.
+  if (sharing_neighbours_) {
+    for (unsigned i = 0; i < shard_count(); ++i) {
+      Slot* slot = slots_[i].get();
+      runtime_->run_on(i, [slot] { slot->net.stack->neighbours().set_observer(nullptr); });
+    }
+  }
   for (unsigned i = 0; i < shard_count(); ++i) {
     Slot* slot = slots_[i].get();
     // Phase 1: cancel the services and close every socket (pending operations

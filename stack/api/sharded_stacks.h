@@ -47,6 +47,14 @@
 // port to its shard's queue. Forwarding such a datagram with submit_to is the
 // planned extension (a lookup-miss hook in udp_rcv; not built).
 //
+// Neighbours. Shards whose stacks have the same device as the same interface
+// (same ifindex and link name — the queues of one XdpHost interface, each
+// interface ifindex 1 on every shard) share their neighbour tables'
+// announcements (stack/api/neighbour_sync.h): the device delivers a
+// neighbour's ARP replies to one queue only, and without sharing the other
+// shards could not resolve it. Off with one shard, or when no interface is
+// common (e.g. one differently named MemoryLink pair per shard).
+//
 // Threading: construct, serve, stop and destroy from outside the runtime
 // (they block on each shard with Runtime::run_on); local(), driver() and
 // on_shard() from shard threads.
@@ -113,6 +121,8 @@ class ShardedStacks {
   void stop();
 
  private:
+  void share_neighbours();
+
   struct Slot {
     ShardNet net;
     std::unique_ptr<StackDriver> driver;
@@ -136,6 +146,7 @@ class ShardedStacks {
   rt::Runtime* runtime_;
   std::vector<std::unique_ptr<Slot>> slots_;
   bool stopped_ = false;
+  bool sharing_neighbours_ = false;
 };
 
 template <typename F>

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "runtime/with_timeout.h"
+#include "stack/api/neighbour_sync.h"
 #include "stack/api/stack_driver.h"
 #include "stack/api/udp_socket.h"
 #include "stack/neighbour_table.h"
@@ -178,6 +179,36 @@ class E2e : public ::testing::Test {
     for (uint32_t q = 1; q < queues; ++q) {
       extra_runners_.push_back(std::make_unique<ShardRunner>(host_->shard(q), mode, with));
     }
+    share_neighbours();
+  }
+
+  std::vector<ShardRunner*> runners() {
+    std::vector<ShardRunner*> all{runner_.get()};
+    for (auto& r : extra_runners_) all.push_back(r.get());
+    return all;
+  }
+
+  // The queues of one interface share what their neighbour tables learn
+  // (stack/api/neighbour_sync.h), as ShardedStacks does for services.
+  void share_neighbours() {
+    const std::vector<ShardRunner*> all = runners();
+    if (all.size() < 2) return;
+    std::vector<NeighbourPeer> peers;
+    for (size_t q = 0; q < all.size(); ++q) peers.push_back({host_->shard(q).stack.get(), &all[q]->reactor()});
+    std::vector<stack::NeighbourObserver> observers = make_neighbour_observers(peers);
+    for (size_t q = 0; q < all.size(); ++q) {
+      all[q]->call([&](stack::Stack& s) { s.neighbours().set_observer(std::move(observers[q])); });
+    }
+    sharing_neighbours_ = true;
+  }
+
+  // Before any shard stops: no more announcements, and those already posted
+  // applied (posts run in order) while every stack and reactor still exists.
+  void unshare_neighbours() {
+    if (!sharing_neighbours_) return;
+    sharing_neighbours_ = false;
+    for (ShardRunner* r : runners()) r->call([](stack::Stack& s) { s.neighbours().set_observer(nullptr); });
+    for (ShardRunner* r : runners()) r->call([](stack::Stack&) {});
   }
 
   // An xnet UDP socket bound to 10.77.0.1:port, closed in TearDown.
@@ -225,6 +256,7 @@ class E2e : public ::testing::Test {
   }
 
   void TearDown() override {
+    if (runner_) unshare_neighbours();
     for (auto& r : extra_runners_) r->stop();
     extra_runners_.clear();
     if (runner_) {
@@ -273,6 +305,7 @@ class E2e : public ::testing::Test {
 
   std::unique_ptr<VethTopology> topo_;
   std::unique_ptr<xdp::XdpHost> host_;
+  bool sharing_neighbours_ = false;
   std::unique_ptr<ShardRunner> runner_;                       // shard 0
   std::vector<std::unique_ptr<ShardRunner>> extra_runners_;  // shards 1..n
   std::vector<stack::UdpSock*> socks_;  // touched on the shard thread only
@@ -676,17 +709,14 @@ TEST_F(E2e, ApiClientGsoAndConnectionRefused) {
 // address; the kernel spreads its flows over both queues by hash, and every
 // flow should be answered by the shard whose queue it landed on.
 //
-// DISABLED: fails today (known, reported). Each shard has its own neighbour
-// table, but the kernel sends all its ARP frames for this pair on one queue
+// The kernel sends all its ARP frames for this address pair on one queue
 // (veth delivers on the rx queue matching the tx queue the kernel hashed the
-// skb to), so only that queue's shard ever resolves 10.77.0.2. The other
-// shard queues its replies on an incomplete entry, its requests are answered
-// onto the first shard's queue, and after 3 probes the entry fails
-// (kNeighFailed): every flow hashed to it gets no answer. Needs neighbour
-// updates shared between shards (e.g. a confirmed entry published to the
-// other shards with submit_to), or ARP steered to every queue's shard.
-// Run with --gtest_also_run_disabled_tests.
-TEST_F(E2e, DISABLED_TwoQueuesTwoShardsAnswerEveryFlow) {
+// skb to), so only that queue's shard hears 10.77.0.2's replies and requests.
+// The fixture shares the shards' neighbour tables (share_neighbours, as
+// ShardedStacks does): without it the other shard's entry stays incomplete,
+// fails after 3 probes (kNeighFailed) and every flow hashed to it goes
+// unanswered.
+TEST_F(E2e, TwoQueuesTwoShardsAnswerEveryFlow) {
   XNET_REQUIRE_PRIVILEGED();
   ASSERT_NO_FATAL_FAILURE(start(rt::PollMode::kIdle, DriveWith::kStackDriver, 2));
   std::vector<std::shared_ptr<EchoState>> echoes;

@@ -64,6 +64,9 @@ class ShardRunner {
     });
   }
 
+  // The shard's reactor: post() to it from any thread (e.g. neighbour sharing).
+  rt::Reactor& reactor() { return *reactor_; }
+
   void add_app(App app);
   // Removes every app (on the shard thread; before closing their sockets).
   void clear_apps();
