@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
+#include <csignal>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -137,6 +140,10 @@ int run_xnet_ping(const PingArgs& a, EndpointArg to) {
 
 // --- on a kernel socket ---
 
+// Ctrl-C ends the run early; the report still covers what was measured.
+volatile std::sig_atomic_t g_interrupted = 0;
+void on_interrupt(int) { g_interrupted = 1; }
+
 int run_kernel_ping(const PingArgs& a, EndpointArg to) {
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail(fmt::format("socket: {}", std::strerror(errno)));
@@ -157,7 +164,11 @@ int run_kernel_ping(const PingArgs& a, EndpointArg to) {
   PingTally tally;
   Progress progress;
   const auto timeout = std::chrono::microseconds(static_cast<int64_t>(a.timeout_ms * 1000));
-  for (uint64_t seq = 0; seq < a.count + a.warmup; ++seq) {
+  struct sigaction sa_int {};
+  sa_int.sa_handler = on_interrupt;  // no SA_RESTART: a blocked recv returns EINTR
+  sigaction(SIGINT, &sa_int, nullptr);
+  sigaction(SIGTERM, &sa_int, nullptr);
+  for (uint64_t seq = 0; seq < a.count + a.warmup && !g_interrupted; ++seq) {
     const bool counted = seq >= a.warmup;
     fill_request(req, seq);
     const auto t0 = Clock::now();
@@ -168,6 +179,7 @@ int run_kernel_ping(const PingArgs& a, EndpointArg to) {
     for (;;) {
       const ssize_t n = ::recv(fd, buf.data(), buf.size(), a.busy_poll ? MSG_DONTWAIT : 0);
       if (n < 0) {
+        if (g_interrupted) break;
         if (a.busy_poll && errno == EAGAIN && Clock::now() - t0 < timeout) continue;  // spin
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNREFUSED) {
           if (counted) tally.lost++;
@@ -188,9 +200,9 @@ int run_kernel_ping(const PingArgs& a, EndpointArg to) {
     if (a.interval_ms > 0) std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(a.interval_ms * 1000)));
   }
   progress.done();
-  fmt::print("{}", format_ping_report(fmt::format("kernel UDP socket ping {}:{} ({}): {} x {} bytes", to.addr.to_string(),
+  fmt::print("{}", format_ping_report(fmt::format("kernel UDP socket ping {}:{} ({}): {} x {} bytes{}", to.addr.to_string(),
                                                   to.port, a.busy_poll ? "busy-poll, MSG_DONTWAIT" : "blocking",
-                                                  a.count, a.size),
+                                                  a.count, a.size, g_interrupted ? ", interrupted" : ""),
                                       tally));
   return tally.received == 0 ? 2 : 0;
 }
