@@ -113,9 +113,11 @@ class Stack {
   std::optional<TimePoint> next_deadline() const;
 
   // dev_queue_xmit: queues a complete L2 frame (Ethernet header at data(), from
-  // the link's pool) on the interface; it leaves on the next flush. A full
-  // queue drops it (DropReason::kTxQueueFull, Ip OutDiscards is not moved, as
-  // the kernel counts qdisc drops on the device). Counts Ip OutTransmits.
+  // the link's pool) on the interface; it leaves on the next flush, or at once
+  // when the queue reaches a burst (64 frames: the queue goes to the link's
+  // tx_burst, and what the link does not take stays queued). A full queue
+  // (txqueuelen) drops it (DropReason::kTxQueueFull, Ip OutDiscards is not
+  // moved, as the kernel counts qdisc drops on the device). Counts Ip OutTransmits.
   void dev_queue_xmit(uint16_t ifindex, Packet frame);
   // Hands queued frames to the links; returns how many they took.
   size_t flush_tx();

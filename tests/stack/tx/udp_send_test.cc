@@ -521,11 +521,9 @@ TEST_P(FragmentTest, FragmentsAndReassembles) {
     // (neigh_unres_qlen = 101): raise it so that this test checks fragmentation,
     // not the queue.
     fnet.stack(0).config().neigh_unres_qlen = 4096;
-    // 1365 fragments (65507 bytes at MTU 68) leave in one go. Linux's qdisc
-    // hands each to an idle device at once (direct xmit); xnet's interface
-    // queue fills until the end of the poll, and txqueuelen (1000) would drop
-    // the rest.
-    fnet.stack(0).config().txqueuelen = 4096;
+    // 1365 fragments (65507 bytes at MTU 68) leave in one go: the interface
+    // queue hands every full burst to the link (dev_queue_xmit), so txqueuelen
+    // (1000) is not in the way.
     // Reassembly at B holds every fragment frame (2 KiB each): beyond the
     // default rcvbuf once queued; raise it like SO_RCVBUFFORCE.
     b.rcvbuf = 8u << 20;
