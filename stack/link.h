@@ -65,6 +65,12 @@ class Link {
   // kernel if its rings asked for a wakeup (need_wakeup).
   virtual int wait_fd() const { return -1; }
   virtual void prepare_to_sleep() {}
+  // Transmits handed to the device whose completion has not been collected.
+  // Some devices (veth in copy mode) complete after the kick without raising
+  // the fd a reactor sleeps on; a driver that sees this keeps polling (with a
+  // short deadline) until they are collected, so send-buffer space and frames
+  // come back without waiting for unrelated traffic.
+  virtual bool tx_completions_pending() const { return false; }
 };
 
 }  // namespace xnet::stack

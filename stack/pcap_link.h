@@ -73,6 +73,7 @@ class PcapLink final : public Link {
   uint32_t frames_held() const override { return inner_.frames_held(); }
   int wait_fd() const override { return inner_.wait_fd(); }
   void prepare_to_sleep() override { inner_.prepare_to_sleep(); }
+  bool tx_completions_pending() const override { return inner_.tx_completions_pending(); }
 
   PcapWriter& writer() { return *writer_; }
 

@@ -74,6 +74,7 @@ class CaptureLink final : public stack::Link {
   uint32_t frames_held() const override { return inner_.frames_held(); }
   int wait_fd() const override { return inner_.wait_fd(); }
   void prepare_to_sleep() override { inner_.prepare_to_sleep(); }
+  bool tx_completions_pending() const override { return inner_.tx_completions_pending(); }
 
  private:
   stack::Link& inner_;

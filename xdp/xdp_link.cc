@@ -102,6 +102,10 @@ void XdpLink::refill() {
 }
 
 size_t XdpLink::rx_burst(stack::PacketQueue& out, size_t max) {
+  // Completions are collected here too, not only when sending: a sender that
+  // waits for send-buffer space sends nothing until they are, and every poll
+  // receives.
+  if (tx_outstanding_ > 0) reclaim_completions();
   stack::FramePool& pool = umem_->pool();
   const uint32_t n = static_cast<uint32_t>(std::min<size_t>(max, batch_));
   uint32_t idx = 0;

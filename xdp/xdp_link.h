@@ -75,6 +75,7 @@ class XdpLink final : public stack::Link {
   // wakeup, so nothing waits on a sleeping thread. Cheap when idle: no syscall
   // unless a ring needs one.
   void prepare_to_sleep() override;
+  bool tx_completions_pending() const override { return tx_outstanding_ > 0; }
 
   // For the reactor: wait for POLLIN on fd() (rx). After waking, or before
   // sleeping with transmits outstanding, call kick() if needs_wakeup().

@@ -62,7 +62,18 @@ std::optional<rt::PollFd> StackDriver::wait_fd() const {
   return fd;
 }
 
-std::optional<rt::TimePoint> StackDriver::next_deadline() const { return stack_->next_deadline(); }
+std::optional<rt::TimePoint> StackDriver::next_deadline() const {
+  std::optional<rt::TimePoint> d = stack_->next_deadline();
+  // Transmits whose completion no fd will announce: poll again shortly.
+  for (const stack::Interface& ifc : stack_->interfaces()) {
+    if (ifc.link != nullptr && ifc.link->tx_completions_pending()) {
+      const rt::TimePoint soon = rt::Reactor::now() + kTxCompletionPoll;
+      if (!d || soon < *d) d = soon;
+      break;
+    }
+  }
+  return d;
+}
 
 std::optional<rt::PollFd> StackDriver::LinkFdPoller::wait_fd() const {
   const int fd = link_->wait_fd();

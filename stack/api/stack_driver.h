@@ -39,6 +39,10 @@ namespace xnet {
 
 class StackDriver final : public rt::Poller {
  public:
+  // How soon to poll again while a link has transmits whose completion no fd
+  // announces (Link::tx_completions_pending).
+  static constexpr rt::Duration kTxCompletionPoll = std::chrono::microseconds(50);
+
   // Borrows `stack`: it must outlive the driver.
   StackDriver(rt::Reactor& reactor, xnet::stack::Stack& s);
   // Owns `stack`.
