@@ -52,41 +52,46 @@ struct Lines {
 
 std::string_view drop_reason_name(DropReason r) { return kDropNames[static_cast<size_t>(r)]; }
 
+namespace {
+
+// The ICMP types with their own Icmp: field, as (in, out) member pointers.
+struct IcmpTypeFields {
+  uint8_t type;
+  uint64_t IcmpStats::*in;
+  uint64_t IcmpStats::*out;
+};
+constexpr IcmpTypeFields kIcmpTypeFields[] = {
+    {0, &IcmpStats::InEchoReps, &IcmpStats::OutEchoReps},
+    {3, &IcmpStats::InDestUnreachs, &IcmpStats::OutDestUnreachs},
+    {4, &IcmpStats::InSrcQuenchs, &IcmpStats::OutSrcQuenchs},
+    {5, &IcmpStats::InRedirects, &IcmpStats::OutRedirects},
+    {8, &IcmpStats::InEchos, &IcmpStats::OutEchos},
+    {11, &IcmpStats::InTimeExcds, &IcmpStats::OutTimeExcds},
+    {12, &IcmpStats::InParmProbs, &IcmpStats::OutParmProbs},
+    {13, &IcmpStats::InTimestamps, &IcmpStats::OutTimestamps},
+    {14, &IcmpStats::InTimestampReps, &IcmpStats::OutTimestampReps},
+    {17, &IcmpStats::InAddrMasks, &IcmpStats::OutAddrMasks},
+    {18, &IcmpStats::InAddrMaskReps, &IcmpStats::OutAddrMaskReps},
+};
+
+const IcmpTypeFields* icmp_fields(uint8_t type) {
+  for (const auto& f : kIcmpTypeFields) {
+    if (f.type == type) return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 void Stats::icmp_out(uint8_t type) {
   icmp.OutType[type]++;
-  switch (type) {
-    case 0: icmp.OutEchoReps++; break;
-    case 3: icmp.OutDestUnreachs++; break;
-    case 4: icmp.OutSrcQuenchs++; break;
-    case 5: icmp.OutRedirects++; break;
-    case 8: icmp.OutEchos++; break;
-    case 11: icmp.OutTimeExcds++; break;
-    case 12: icmp.OutParmProbs++; break;
-    case 13: icmp.OutTimestamps++; break;
-    case 14: icmp.OutTimestampReps++; break;
-    case 17: icmp.OutAddrMasks++; break;
-    case 18: icmp.OutAddrMaskReps++; break;
-    default: break;
-  }
+  if (const auto* f = icmp_fields(type)) (icmp.*(f->out))++;
   icmp.OutMsgs++;
 }
 
 void Stats::icmp_in(uint8_t type) {
   icmp.InType[type]++;
-  switch (type) {
-    case 0: icmp.InEchoReps++; break;
-    case 3: icmp.InDestUnreachs++; break;
-    case 4: icmp.InSrcQuenchs++; break;
-    case 5: icmp.InRedirects++; break;
-    case 8: icmp.InEchos++; break;
-    case 11: icmp.InTimeExcds++; break;
-    case 12: icmp.InParmProbs++; break;
-    case 13: icmp.InTimestamps++; break;
-    case 14: icmp.InTimestampReps++; break;
-    case 17: icmp.InAddrMasks++; break;
-    case 18: icmp.InAddrMaskReps++; break;
-    default: break;
-  }
+  if (const auto* f = icmp_fields(type)) (icmp.*(f->in))++;
 }
 
 Stats& Stats::operator+=(const Stats& o) {

@@ -15,6 +15,23 @@ std::optional<wire::Ipv4Prefix> parse_prefix_arg(const std::string& text, std::s
   return p;
 }
 
+bool parse_service_args(const std::string& dev, const std::string& addr, const std::string& gateway,
+                        ServiceOptions& o, std::string* error) {
+  o.dev = dev;
+  auto prefix = parse_prefix_arg(addr, error);
+  if (!prefix) return false;
+  o.addr = *prefix;
+  if (!gateway.empty()) {
+    auto g = wire::Ipv4Addr::parse(gateway);
+    if (!g) {
+      *error = fmt::format("--gateway '{}' is not an IPv4 address", gateway);
+      return false;
+    }
+    o.gateway = *g;
+  }
+  return true;
+}
+
 std::optional<EndpointArg> parse_endpoint_arg(const std::string& text, std::string* error) {
   EndpointArg ep;
   std::string host = text;

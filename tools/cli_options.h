@@ -6,6 +6,7 @@
 #include <string>
 
 #include "stack/wire/addr.h"
+#include "tools/service_host.h"
 
 namespace xnet::tools {
 
@@ -16,6 +17,9 @@ struct EndpointArg {
 
 // "a.b.c.d/len"
 std::optional<wire::Ipv4Prefix> parse_prefix_arg(const std::string& text, std::string* error);
+// --dev, --addr A.B.C.D/N and an optional --gateway (empty: none) into `o`.
+bool parse_service_args(const std::string& dev, const std::string& addr, const std::string& gateway,
+                        ServiceOptions& o, std::string* error);
 // "a.b.c.d" or "a.b.c.d:port" (default port 7, the echo service)
 std::optional<EndpointArg> parse_endpoint_arg(const std::string& text, std::string* error);
 

@@ -59,15 +59,7 @@ int run_echo(const EchoArgs& a) {
   if (!require_root("xnet echo")) return 1;
   std::string err;
   ServiceOptions o;
-  o.dev = a.dev;
-  auto prefix = parse_prefix_arg(a.addr, &err);
-  if (!prefix) return fail(err);
-  o.addr = *prefix;
-  if (!a.gateway.empty()) {
-    auto g = wire::Ipv4Addr::parse(a.gateway);
-    if (!g) return fail(fmt::format("--gateway '{}' is not an IPv4 address", a.gateway));
-    o.gateway = *g;
-  }
+  if (!parse_service_args(a.dev, a.addr, a.gateway, o, &err)) return fail(err);
   o.queues = a.queues;
   o.busy_poll = a.busy_poll;
   o.capture_path = a.capture;

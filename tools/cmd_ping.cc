@@ -112,15 +112,7 @@ int run_xnet_ping(const PingArgs& a, EndpointArg to) {
   if (!require_root("xnet ping")) return 1;
   std::string err;
   ServiceOptions o;
-  o.dev = a.dev;
-  auto prefix = parse_prefix_arg(a.addr, &err);
-  if (!prefix) return fail(err);
-  o.addr = *prefix;
-  if (!a.gateway.empty()) {
-    auto g = wire::Ipv4Addr::parse(a.gateway);
-    if (!g) return fail(fmt::format("--gateway '{}' is not an IPv4 address", a.gateway));
-    o.gateway = *g;
-  }
+  if (!parse_service_args(a.dev, a.addr, a.gateway, o, &err)) return fail(err);
   o.queues = 1;  // one client shard: its replies come back on the queue it sends from
   o.busy_poll = a.busy_poll;
   auto host = ServiceHost::open(o, &err);
