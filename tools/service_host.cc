@@ -5,10 +5,34 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <cstring>
 
 namespace xnet::tools {
+
+namespace {
+
+// The interface's driver name (ETHTOOL_GDRVINFO), or "" when it cannot be read.
+std::string driver_of(const std::string& dev) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {};
+  ethtool_drvinfo info{};
+  info.cmd = ETHTOOL_GDRVINFO;
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, dev.c_str(), IFNAMSIZ - 1);
+  ifr.ifr_data = reinterpret_cast<char*>(&info);
+  const int r = ::ioctl(fd, SIOCETHTOOL, &ifr);
+  ::close(fd);
+  return r == 0 ? std::string(info.driver) : std::string();
+}
+
+}  // namespace
 
 std::unique_ptr<ServiceHost> ServiceHost::open(const ServiceOptions& options, std::string* error) {
   std::unique_ptr<ServiceHost> h(new ServiceHost());
@@ -51,6 +75,15 @@ std::unique_ptr<ServiceHost> ServiceHost::open(const ServiceOptions& options, st
     return nullptr;
   }
   h->host_ = std::move(host.value());
+  // A kernel peer on veth leaves UDP checksums unfinished (CHECKSUM_PARTIAL)
+  // unless told otherwise; xnet verifies them and drops what fails (Udp
+  // InCsumErrors), so say how to fix it before anyone wonders.
+  if (driver_of(options.dev) == "veth") {
+    fmt::print(stderr,
+               "xnet: {} is a veth: a kernel peer must send complete UDP checksums, run `ethtool -K <peer> tx "
+               "off` on the other end (otherwise its datagrams count as Udp InCsumErrors and are dropped)\n",
+               options.dev);
+  }
 
   rt::RuntimeOptions ro;
   ro.shards = static_cast<unsigned>(h->host_->shard_count());
