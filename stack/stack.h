@@ -11,7 +11,7 @@
 // Receive: poll → Link::rx_burst → eth_rcv (stack/eth_input) → arp_rcv
 // (stack/neighbour) | ip_rcv (stack/ipv4_input) → ... → udp_rcv / icmp_rcv.
 // Transmit: ... → neigh_output → dev_queue_xmit (interface queue) → flushed by
-// Link::tx_burst at the end of every poll (or when a burst fills).
+// Link::tx_burst at the start and the end of every poll (or when a burst fills).
 
 #include <chrono>
 #include <cstdint>

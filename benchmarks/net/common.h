@@ -50,6 +50,10 @@ struct Options {
   int cpu_b = 1;
   double soak_rate = 0;        // datagrams/s; 0 = 90% of measured max
   size_t soak_size = 64;
+  // Soak runs sustain ~90% of the maximum for minutes: a few milliseconds of
+  // host preemption must fit in the rings (8192 at 850k/s ≈ 10 ms).
+  uint32_t soak_ring_size = 8192;
+  uint32_t soak_frames = 16384;
   int repeat = 1;              // alternating rounds per scenario
   int ping_timeout_ms = 100;   // xnet pinger: with_timeout per receive (0: none)
   std::string only;            // run only this impl (profiling)

@@ -102,6 +102,7 @@ int run(Options& o) {
     for (int r = 0; r < o.repeat && !stopping(); ++r) {
       if (on("xnet-busy")) add(xnet_gso(t, o, tsec));
       if (on("kernel")) add(kernel_gso(t, o, tsec));
+      if (on("afxdp-raw")) add(raw_gso(t, o, tsec));
     }
   }
   if (wants(o, "soak") && !stopping()) {
@@ -192,6 +193,9 @@ int main(int argc, char** argv) {
   app.add_option("--napi-cpu", o.tuning.napi_cpu, "pin NAPI kthreads to this core (-1: the run's default)")
       ->capture_default_str();
   app.add_option("--ring-size", o.tuning.ring_size, "XSK ring sizes")->capture_default_str();
+  app.add_option("--soak-ring-size", o.soak_ring_size, "XSK ring sizes in the soak (buffering for host hiccups)")
+      ->capture_default_str();
+  app.add_option("--soak-frames", o.soak_frames, "UMEM frames per link in the soak")->capture_default_str();
   app.add_option("--frames", o.tuning.frames, "UMEM frames per link")->capture_default_str();
   app.add_option("--batch", o.tuning.batch, "descriptors per ring operation")->capture_default_str();
   app.add_option("--only", o.only, "run only this implementation (xnet, xnet-busy, kernel, kernel-busy, io_uring, "

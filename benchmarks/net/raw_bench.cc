@@ -217,6 +217,35 @@ Measurement raw_latency(Topology& t, const Options& o, size_t size) {
   return m;
 }
 
+namespace {
+
+// Prebuilt frames (a sequence number written into each) onto the TX ring in
+// batches for `seconds`; then lets the last transmits complete.
+void txonly(RawEndpoint& ep, const std::vector<std::byte>& tmpl, size_t batch, double seconds, uint64_t& sent,
+            double& measured) {
+  stack::FramePool& pool = ep.link->pool();
+  stack::PacketQueue q;
+  uint64_t seq = 0;
+  const auto start = Clock::now();
+  while (!stopping() && seconds_since(start) < seconds) {
+    while (q.size() < batch) {
+      stack::Packet p = frame_packet(pool, tmpl);
+      if (!p) break;
+      std::memcpy(p.data() + kHdr, &seq, sizeof seq);
+      ++seq;
+      q.push_back(std::move(p));
+    }
+    sent += ep.link->tx_burst(q);
+  }
+  measured = seconds_since(start);
+  q.clear();
+  // Let the last transmits complete before the link goes.
+  const auto end = Clock::now() + std::chrono::milliseconds(20);
+  while (Clock::now() < end) ep.link->kick();
+}
+
+}  // namespace
+
 Measurement raw_throughput(Topology& t, const Options& o, size_t size, double seconds) {
   Measurement m;
   m.scenario = "throughput";
@@ -263,26 +292,7 @@ Measurement raw_throughput(Topology& t, const Options& o, size_t size, double se
     }
     raw_napi(t, o, napi, o.cpu_a)();
     const auto tmpl = make_frame(t.mac_a(), t.mac_b(), t.xnet_a(), t.xnet_b(), 40001, kBasePort + 21, size);
-    stack::FramePool& pool = ep.link->pool();
-    stack::PacketQueue q;
-    uint64_t seq = 0;
-    const size_t batch = o.tuning.batch;
-    const auto start = Clock::now();
-    while (!stopping() && seconds_since(start) < seconds) {
-      while (q.size() < batch) {
-        stack::Packet p = frame_packet(pool, tmpl);
-        if (!p) break;
-        std::memcpy(p.data() + kHdr, &seq, sizeof seq);
-        ++seq;
-        q.push_back(std::move(p));
-      }
-      sent += ep.link->tx_burst(q);
-    }
-    measured = seconds_since(start);
-    q.clear();
-    // Let the last transmits complete before the link goes.
-    const auto end = Clock::now() + std::chrono::milliseconds(20);
-    while (Clock::now() < end) ep.link->kick();
+    txonly(ep, tmpl, o.tuning.batch, seconds, sent, measured);
     sender_done = true;
   });
   tx.join();
@@ -293,6 +303,52 @@ Measurement raw_throughput(Topology& t, const Options& o, size_t size, double se
     return m;
   }
   set_rate_figures(m, sent, received.load(), measured);
+  return m;
+}
+
+// The limit of the gso scenario's path for anything that sends through
+// AF_XDP: AF_XDP has no GSO transmit, so software-segmented datagrams cross
+// the kernel's xmit path and the receiving namespace's whole UDP receive path
+// one frame each. Prebuilt 1400-byte frames (UDP checksum 0, which the kernel
+// accepts) from xnet's kernel-subnet address to the same recvmmsg receiver
+// the gso runs use; no stack, no segmentation.
+Measurement raw_gso(Topology& t, const Options& o, double seconds) {
+  Measurement m;
+  m.scenario = "gso";
+  m.impl = "afxdp-raw";
+  m.size = kGsoSegment;
+  const bool napi = o.tuning.threaded_napi_throughput;
+  m.note = fmt::format("txonly 1400-byte frames (batches of {}) on cpu {} to the kernel's plain recvmmsg x64 spin "
+                       "on cpu {}: the per-frame limit under any AF_XDP sender's GSO",
+                       o.tuning.batch, o.cpu_a, o.cpu_b);
+  const int port = kBasePort + 22;
+  PeerSync sync;
+  std::atomic<bool> sender_done{false};
+  std::atomic<uint64_t> received{0};
+  uint64_t sent = 0;
+  double measured = 0;
+  std::thread rx = start_kernel_receiver(t, o, t.kernel_b(), port, kGsoSegment, sync, sender_done, received);
+  std::thread tx = spawn_in_netns(t.ns_a(), o.cpu_a, [&] {
+    RawEndpoint ep;
+    if (!sync.wait_ready() || !open_raw(t.if_a(), t.xnet_to_kernel_a(), o.tuning, ep, sync)) {
+      sender_done = true;
+      return;
+    }
+    raw_napi(t, o, napi, o.cpu_a)();
+    const auto tmpl = make_frame(t.mac_a(), t.mac_b(), t.xnet_to_kernel_a(), t.kernel_b(), 40002,
+                                 static_cast<uint16_t>(port), kGsoSegment);
+    txonly(ep, tmpl, o.tuning.batch, seconds, sent, measured);
+    sender_done = true;
+  });
+  tx.join();
+  rx.join();
+  if (sync.failed) {
+    m.ok = false;
+    m.error = sync.error;
+    return m;
+  }
+  set_rate_figures(m, sent, received.load(), measured);
+  if (auto pps = m.get("pps")) m.set("segments_per_s", *pps);
   return m;
 }
 

@@ -87,6 +87,13 @@ Ratios compute_ratios(const std::vector<Measurement>& rs) {
   ratio("pps_xnet_over_kernel", tput("xnet-busy"), tput("kernel"));
   ratio("gso_xnet_over_kernel", figure(rs, "gso", "xnet-busy", 1400, "segments_per_s"),
         figure(rs, "gso", "kernel", 1400, "segments_per_s"));
+  // How far the path itself allows: raw AF_XDP against the same references.
+  ratio("latency_p50_afxdp_raw_over_kernel_busy", lat("afxdp-raw", "p50_us"), lat("kernel-busy", "p50_us"));
+  ratio("latency_p99_afxdp_raw_over_kernel_busy", lat("afxdp-raw", "p99_us"), lat("kernel-busy", "p99_us"));
+  ratio("gso_xnet_over_afxdp_raw", figure(rs, "gso", "xnet-busy", 1400, "segments_per_s"),
+        figure(rs, "gso", "afxdp-raw", 1400, "segments_per_s"));
+  ratio("gso_afxdp_raw_over_kernel", figure(rs, "gso", "afxdp-raw", 1400, "segments_per_s"),
+        figure(rs, "gso", "kernel", 1400, "segments_per_s"));
   return r;
 }
 
@@ -180,6 +187,17 @@ std::string format_targets(const std::vector<Measurement>& rs, const Ratios& rat
   at_least("throughput 64 B: xnet / raw AF_XDP tx→rx", "pps_xnet_over_afxdp_raw", 0.9);
   at_least("throughput 64 B: xnet / kernel sendmmsg→recvmmsg (spinning)", "pps_xnet_over_kernel", 2.0);
   at_least("gso: xnet segments/s / kernel UDP_SEGMENT", "gso_xnet_over_kernel", 1.0);
+  // Context for the targets above: where the path itself (raw AF_XDP, no
+  // stack) stands against the same references in this run.
+  auto context = [&](const std::string& what, const std::string& key) {
+    if (auto v = get(key)) out += fmt::format("  [ info] {}: {:.3f}\n", what, *v);
+  };
+  context("raw AF_XDP p50 / kernel busy-poll p50 (the floor for the 0.6 target)",
+          "latency_p50_afxdp_raw_over_kernel_busy");
+  context("raw AF_XDP p99 / kernel busy-poll p99", "latency_p99_afxdp_raw_over_kernel_busy");
+  context("gso: raw AF_XDP frames / kernel UDP_SEGMENT (the ceiling for any AF_XDP sender)",
+          "gso_afxdp_raw_over_kernel");
+  context("gso: xnet / raw AF_XDP frames to the same receiver", "gso_xnet_over_afxdp_raw");
   bool soak_seen = false;
   for (const Measurement& m : rs) {
     if (m.scenario != "soak" || !m.ok) continue;

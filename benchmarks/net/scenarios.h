@@ -55,6 +55,7 @@ Measurement kernel_throughput(const Topology& t, const Options& o, size_t size, 
 Measurement xnet_throughput(Topology& t, const Options& o, size_t size, double seconds,
                             uint32_t shards = 1, bool busy = true, const char* scenario = "throughput");
 Measurement raw_throughput(Topology& t, const Options& o, size_t size, double seconds);
+Measurement raw_gso(Topology& t, const Options& o, double seconds);
 
 // recvmmsg x64 MSG_DONTWAIT spinning in ns B on cpu_b, bound to addr:port;
 // sets sync.ready once bound, stops 200 ms after sender_done (or on failure).

@@ -55,7 +55,72 @@ class TxReclaimPoller final : public rt::Poller {
   xdp::XdpLink* link_;
 };
 
+SideDrops read_drops(xdp::XdpShard& s) {
+  SideDrops d;
+  if (auto st = s.link->xsk_statistics()) {
+    d.xsk_rx_dropped = st.value().rx_dropped;
+    d.xsk_rx_ring_full = st.value().rx_ring_full;
+    d.xsk_fill_ring_empty = st.value().rx_fill_ring_empty_descs;
+    d.xsk_tx_invalid = st.value().tx_invalid_descs;
+  }
+  d.link_rx_dropped = s.link->stats().rx_dropped;
+  d.link_tx_dropped = s.link->stats().tx_dropped;
+  const stack::Stats& st = s.stack->stats();
+  d.udp_rcvbuf_errors = st.udp.RcvbufErrors;
+  d.udp_in_errors = st.udp.InErrors - st.udp.RcvbufErrors;  // InErrors includes RcvbufErrors
+  d.udp_sndbuf_errors = st.udp.SndbufErrors;
+  d.udp_no_ports = st.udp.NoPorts;
+  d.ip_in_discards = st.ip.InDiscards;
+  d.ip_out_discards = st.ip.OutDiscards;
+  for (size_t i = 0; i < st.drops.size(); ++i) {
+    // Not datagram losses: an ignored duplicate fragment.
+    if (static_cast<stack::DropReason>(i) != stack::DropReason::kFragDuplicate) d.other_drops += st.drops[i];
+  }
+  return d;
+}
+
 }  // namespace
+
+std::string SideDrops::describe() const {
+  std::string out;
+  auto add = [&](const char* name, uint64_t v) {
+    if (v != 0) out += fmt::format("{}{}={}", out.empty() ? "" : " ", name, v);
+  };
+  add("xsk_rx_dropped", xsk_rx_dropped);
+  add("xsk_rx_ring_full", xsk_rx_ring_full);
+  add("xsk_fill_ring_empty", xsk_fill_ring_empty);
+  add("xsk_tx_invalid", xsk_tx_invalid);
+  add("link_rx_dropped", link_rx_dropped);
+  add("link_tx_dropped", link_tx_dropped);
+  add("udp_rcvbuf_errors", udp_rcvbuf_errors);
+  add("udp_in_errors", udp_in_errors);
+  add("udp_sndbuf_errors", udp_sndbuf_errors);
+  add("udp_no_ports", udp_no_ports);
+  add("ip_in_discards", ip_in_discards);
+  add("ip_out_discards", ip_out_discards);
+  add("stack_drops", other_drops);
+  return out.empty() ? "none" : out;
+}
+
+SideDrops XnetSide::drops() const {
+  SideDrops sum;
+  for (const SideDrops& d : shard_drops_) {
+    sum.xsk_rx_dropped += d.xsk_rx_dropped;
+    sum.xsk_rx_ring_full += d.xsk_rx_ring_full;
+    sum.xsk_fill_ring_empty += d.xsk_fill_ring_empty;
+    sum.xsk_tx_invalid += d.xsk_tx_invalid;
+    sum.link_rx_dropped += d.link_rx_dropped;
+    sum.link_tx_dropped += d.link_tx_dropped;
+    sum.udp_rcvbuf_errors += d.udp_rcvbuf_errors;
+    sum.udp_in_errors += d.udp_in_errors;
+    sum.udp_sndbuf_errors += d.udp_sndbuf_errors;
+    sum.udp_no_ports += d.udp_no_ports;
+    sum.ip_in_discards += d.ip_in_discards;
+    sum.ip_out_discards += d.ip_out_discards;
+    sum.other_drops += d.other_drops;
+  }
+  return sum;
+}
 
 Endpoint endpoint(const std::string& addr, int port) {
   return Endpoint{*wire::Ipv4Addr::parse(addr), static_cast<uint16_t>(port)};
@@ -142,6 +207,7 @@ void XnetSide::drive(unsigned shard, void* xdp_shard, bool busy, const MakeTask&
     const auto end = Clock::now() + std::chrono::milliseconds(20);
     while (Clock::now() < end) reactor.run_once(false);
     frames_out_ += frames_out_of_place(xs);
+    shard_drops_[shard] = read_drops(xs);
   }
   shard_cpu_[shard] = thread_cpu_seconds() - cpu0;
 }

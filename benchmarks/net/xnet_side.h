@@ -34,6 +34,21 @@ struct XnetSideConfig {
   std::function<void()> after_open;
 };
 
+// Where datagrams were lost on one side, summed over its shards: the AF_XDP
+// socket's own statistics and the stack's counters that drop.
+struct SideDrops {
+  uint64_t xsk_rx_dropped = 0, xsk_rx_ring_full = 0, xsk_fill_ring_empty = 0, xsk_tx_invalid = 0;
+  uint64_t link_rx_dropped = 0, link_tx_dropped = 0;
+  uint64_t udp_rcvbuf_errors = 0, udp_in_errors = 0, udp_sndbuf_errors = 0, udp_no_ports = 0;
+  uint64_t ip_in_discards = 0, ip_out_discards = 0, other_drops = 0;
+  uint64_t total_lost() const {
+    return xsk_rx_dropped + xsk_rx_ring_full + link_rx_dropped + link_tx_dropped + udp_rcvbuf_errors +
+           udp_in_errors + udp_no_ports + ip_in_discards + ip_out_discards + other_drops;
+  }
+  // "name=value" for the non-zero counters, or "none".
+  std::string describe() const;
+};
+
 class XnetSide {
  public:
   using MakeTask = std::function<rt::Task<void>(unsigned shard, StackDriver& driver)>;
@@ -56,6 +71,8 @@ class XnetSide {
   bool running() const { return running_.load(); }
   // Per-shard CPU seconds measured over the run (thread rusage).
   const std::vector<double>& shard_cpu() const { return shard_cpu_; }
+  // Valid after run().
+  SideDrops drops() const;
 
  private:
   void drive(unsigned shard, void* xdp_shard, bool busy, const MakeTask& make);
@@ -70,6 +87,7 @@ class XnetSide {
   std::atomic<uint32_t> frames_out_{0};
   std::atomic<unsigned> idle_shards_{0};
   std::vector<double> shard_cpu_ = std::vector<double>(8, 0.0);
+  std::vector<SideDrops> shard_drops_ = std::vector<SideDrops>(8);
 };
 
 Endpoint endpoint(const std::string& addr, int port);

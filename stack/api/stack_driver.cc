@@ -48,7 +48,7 @@ void StackDriver::refresh_links() {
   }
 }
 
-bool StackDriver::poll() { return stack_->poll(rt::Reactor::now()) != 0; }
+bool StackDriver::poll() { return stack_->poll(reactor_->loop_time()) != 0; }
 
 std::optional<rt::PollFd> StackDriver::wait_fd() const {
   // Asked right before the reactor sleeps: the links kick their kernel rings
