@@ -129,6 +129,7 @@ class Stack {
   Hooks hooks_;
   IpIdentGenerator idents_;
   std::vector<Interface> ifaces_;  // ifindex i at [i - 1]
+  uint64_t tx_queued_ = 0;  // frames ever queued by dev_queue_xmit (poll: did this pass queue any?)
   std::unique_ptr<NeighbourTable> neigh_;
   std::unique_ptr<Reassembly> reasm_;
   std::unique_ptr<IcmpState> icmp_;

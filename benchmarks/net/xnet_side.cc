@@ -32,29 +32,6 @@ uint32_t frames_out_of_place(xdp::XdpShard& s) {
   return out;
 }
 
-// Workaround (see the report): in busy mode nothing reclaims the completion
-// ring unless the stack transmits again, so a sender waiting for send-buffer
-// space (freed at completion) waits forever; in idle mode it sleeps until an
-// unrelated wake-up. This poller reclaims while transmits are in flight.
-class TxReclaimPoller final : public rt::Poller {
- public:
-  explicit TxReclaimPoller(xdp::XdpLink& link) : link_(&link) {}
-  bool poll() override {
-    if (link_->tx_in_flight() == 0) return false;
-    return link_->reclaim_completions() > 0;
-  }
-  // Idle mode: completions raise no fd event (on veth they arrive when the
-  // peer's NAPI frees the skb), so a reactor asleep with transmits in flight
-  // would not reclaim them until something else wakes it. Come back soon.
-  std::optional<rt::TimePoint> next_deadline() const override {
-    if (link_->tx_in_flight() == 0) return std::nullopt;
-    return rt::Reactor::now() + std::chrono::microseconds(20);
-  }
-
- private:
-  xdp::XdpLink* link_;
-};
-
 SideDrops read_drops(xdp::XdpShard& s) {
   SideDrops d;
   if (auto st = s.link->xsk_statistics()) {
@@ -188,8 +165,6 @@ void XnetSide::drive(unsigned shard, void* xdp_shard, bool busy, const MakeTask&
   rt::Reactor reactor(ro);
   const double cpu0 = thread_cpu_seconds();
   {
-    TxReclaimPoller reclaim(*xs.link);
-    rt::PollerHandle reclaim_handle = reactor.register_poller(reclaim);
     StackDriver driver(reactor, *xs.stack);
     rt::CancellationSource cancel;
     bool done = false;
