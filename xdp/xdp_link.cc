@@ -104,8 +104,15 @@ void XdpLink::refill() {
 size_t XdpLink::rx_burst(stack::PacketQueue& out, size_t max) {
   // Completions are collected here too, not only when sending: a sender that
   // waits for send-buffer space sends nothing until they are, and every poll
-  // receives.
-  if (tx_outstanding_ > 0) reclaim_completions();
+  // receives. Likewise descriptors the kernel refused (EAGAIN: the XSK's own
+  // send buffer is full of skbs the peer has not freed yet) stay on the TX
+  // ring until someone kicks again; a sender waiting for its send buffer
+  // queues nothing new, so tx_burst would never run and both would wait on
+  // each other forever (found by netbench with a 4 MiB SO_SNDBUF).
+  if (tx_outstanding_ > 0) {
+    reclaim_completions();
+    kick_tx_until_drained();
+  }
   stack::FramePool& pool = umem_->pool();
   const uint32_t n = static_cast<uint32_t>(std::min<size_t>(max, batch_));
   uint32_t idx = 0;
@@ -259,6 +266,9 @@ void XdpLink::kick_tx_until_drained() {
     if (queued == 0 || !xsk_->tx_needs_wakeup()) break;
     if (xsk_->kick_tx() != 0) break;
     reclaim_completions();
+    // Nothing taken: the kernel is out of send buffer until the peer frees
+    // skbs; the next poll kicks again instead of a burst of futile syscalls.
+    if (tx.size - xsk_prod_nb_free(&tx, tx.size) == queued) break;
   }
 }
 
