@@ -11,12 +11,15 @@
 #include <bpf/bpf.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
+#include <dirent.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <xdp/libxdp.h>
 
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <thread>
 
 #include "stack/packet.h"
@@ -556,6 +559,101 @@ TEST(XdpLink, RecoversFromEmptyFillRing) {
     link.rx_burst(again, 0);
     EXPECT_TRUE(link.frame_counts().adds_up());
     EXPECT_EQ(link.frame_counts().stack, 0u);
+  });
+}
+
+// Pins the NAPI kthreads of `ifname` ("napi/<if>-<id>", comm cut to 15
+// characters) to `cpu`; returns how many.
+int pin_napi_threads(const std::string& ifname, int cpu) {
+  const std::string prefix = ("napi/" + ifname + "-").substr(0, 15);
+  int pinned = 0;
+  DIR* d = opendir("/proc");
+  if (d == nullptr) return 0;
+  while (dirent* e = readdir(d)) {
+    const pid_t pid = static_cast<pid_t>(std::atol(e->d_name));
+    if (pid <= 0) continue;
+    std::ifstream f(std::string("/proc/") + e->d_name + "/comm");
+    std::string comm;
+    std::getline(f, comm);
+    if (comm.rfind(prefix, 0) != 0) continue;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(pid, sizeof set, &set) == 0) ++pinned;
+  }
+  closedir(d);
+  return pinned;
+}
+
+// Copy mode refuses a transmit (sendto: EAGAIN) while the XSK's own send
+// buffer is full of skbs the peer has not freed yet; on veth with an XDP
+// program on the peer those are freed by the peer's NAPI, later. A caller that
+// only polls for receive from then on (a sender waiting for its send buffer,
+// which is freed by exactly these completions) must still get the refused
+// descriptors out: rx_burst kicks them. Deterministic: the peer's NAPI
+// kthread shares our core and we run SCHED_FIFO, so skbs are freed only while
+// we sleep, never during a kick loop.
+TEST(XdpLink, KicksRefusedTransmitsAgainFromReceivePolls) {
+  XNET_REQUIRE_PRIVILEGED();
+  auto t = make_topology();
+  ASSERT_TRUE(t);
+  const int cpu = 0;
+  xdp_program* pass = nullptr;
+  int kernel_ifindex = 0;
+  t->kernel_ns().run([&] {
+    kernel_ifindex = static_cast<int>(if_nametoindex(t->kernel_if().c_str()));
+    pass = xdp_program__open_file("tests/xdp/other_prog.bpf.o", "xdp", nullptr);
+    if (libxdp_get_error(pass) != 0) pass = nullptr;
+    if (pass != nullptr && xdp_program__attach(pass, kernel_ifindex, XDP_MODE_NATIVE, 0) != 0) {
+      xdp_program__close(pass);
+      pass = nullptr;
+    }
+  });
+  ASSERT_NE(pass, nullptr) << "attaching an XDP program to the kernel side";
+  ASSERT_TRUE(t->kernel_ns().exec("echo 1 > /sys/class/net/" + t->kernel_if() + "/threaded").ok());
+  ASSERT_GT(pin_napi_threads(t->kernel_if(), cpu), 0);
+
+  t->xnet_ns().run([&] {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    ASSERT_EQ(sched_setaffinity(0, sizeof set, &set), 0);
+    sched_param fifo{};
+    fifo.sched_priority = 1;
+    ASSERT_EQ(sched_setscheduler(0, SCHED_FIFO, &fifo), 0);
+    auto iface = open_iface(*t);
+    auto link = iface ? open_link(*iface, 0) : nullptr;
+    if (link) {
+      // The smallest XSK send buffer: a handful of skbs in flight.
+      const int sndbuf = 1;
+      EXPECT_EQ(setsockopt(link->fd(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf), 0);
+      constexpr size_t kFrames = 64;
+      stack::PacketQueue q;
+      for (size_t i = 0; i < kFrames; ++i) {
+        q.push_back(udp_packet(*link, *t, "deferred " + std::to_string(i), testing::UdpChecksum::kComplete));
+      }
+      EXPECT_EQ(link->tx_burst(q), kFrames);
+      // The kernel took what its send buffer allows; the rest waits on the ring.
+      EXPECT_GT(link->frame_counts().tx, 0u);
+      // From here on only receive polls, with pauses in which the peer's NAPI
+      // (and nothing else) can run.
+      stack::PacketQueue rx;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+      while (link->tx_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+        link->rx_burst(rx, 64);
+        rx.clear();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      EXPECT_EQ(link->tx_in_flight(), 0u) << "descriptors left on the TX ring with nobody to kick them";
+      EXPECT_EQ(link->stats().tx_packets, kFrames);
+      expect_idle(*link);
+    }
+    sched_param other{};
+    sched_setscheduler(0, SCHED_OTHER, &other);
+  });
+  t->kernel_ns().run([&] {
+    xdp_program__detach(pass, kernel_ifindex, XDP_MODE_NATIVE, 0);
+    xdp_program__close(pass);
   });
 }
 
