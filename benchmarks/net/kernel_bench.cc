@@ -166,11 +166,7 @@ Measurement kernel_latency(const Topology& t, const Options& o, size_t size, boo
   pinger.join();
   sync.done = true;
   echo.join();
-  if (sync.failed) {
-    m.ok = false;
-    m.error = sync.error;
-    return m;
-  }
+  if (mark_failed(m, sync)) return m;
   set_latency_figures(m, hist);
   m.set("lost", static_cast<double>(lost));
   m.set("corrupt", static_cast<double>(corrupt));
@@ -291,11 +287,7 @@ Measurement io_uring_latency(const Topology& t, const Options& o, size_t size) {
   pinger.join();
   sync.done = true;
   echo.join();
-  if (sync.failed) {
-    m.ok = false;
-    m.error = sync.error;
-    return m;
-  }
+  if (mark_failed(m, sync)) return m;
   set_latency_figures(m, hist);
   m.set("lost", static_cast<double>(lost));
   return m;
@@ -383,11 +375,7 @@ Measurement kernel_rate_run(const Topology& t, const Options& o, Measurement m, 
   });
   tx.join();
   rx.join();
-  if (sync.failed) {
-    m.ok = false;
-    m.error = sync.error;
-    return m;
-  }
+  if (mark_failed(m, sync)) return m;
   set_rate_figures(m, sent.load(), received.load(), measured);
   return m;
 }

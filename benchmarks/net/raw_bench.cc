@@ -207,11 +207,7 @@ Measurement raw_latency(Topology& t, const Options& o, size_t size) {
   pinger.join();
   sync.done = true;
   refl.join();
-  if (sync.failed) {
-    m.ok = false;
-    m.error = sync.error;
-    return m;
-  }
+  if (mark_failed(m, sync)) return m;
   set_latency_figures(m, hist);
   m.set("lost", static_cast<double>(lost));
   return m;
@@ -219,29 +215,54 @@ Measurement raw_latency(Topology& t, const Options& o, size_t size) {
 
 namespace {
 
-// Prebuilt frames (a sequence number written into each) onto the TX ring in
-// batches for `seconds`; then lets the last transmits complete.
-void txonly(RawEndpoint& ep, const std::vector<std::byte>& tmpl, size_t batch, double seconds, uint64_t& sent,
-            double& measured) {
-  stack::FramePool& pool = ep.link->pool();
-  stack::PacketQueue q;
-  uint64_t seq = 0;
-  const auto start = Clock::now();
-  while (!stopping() && seconds_since(start) < seconds) {
-    while (q.size() < batch) {
-      stack::Packet p = frame_packet(pool, tmpl);
-      if (!p) break;
-      std::memcpy(p.data() + kHdr, &seq, sizeof seq);
-      ++seq;
-      q.push_back(std::move(p));
+// What a raw txonly sender sends: frames from `src_ip` on A's veth to
+// B's MAC, `dst_ip`:`dport`.
+struct RawFlow {
+  std::string src_ip, dst_ip;
+  uint16_t sport = 0, dport = 0;
+  size_t size = 0;
+};
+
+// A txonly sender in A, once the receiver is ready: prebuilt frames (a
+// sequence number written into each) onto the TX ring in batches for
+// `seconds`; then lets the last transmits complete. Sets sender_done last.
+struct RawSender {
+  uint64_t sent = 0;
+  double measured = 0;
+  std::atomic<bool> done{false};
+};
+
+std::thread start_raw_sender(Topology& t, const Options& o, PeerSync& sync, RawFlow flow, double seconds,
+                             RawSender& out) {
+  return spawn_in_netns(t.ns_a(), o.cpu_a, [&t, &o, &sync, flow, seconds, &out] {
+    RawEndpoint ep;
+    if (!sync.wait_ready() || !open_raw(t.if_a(), flow.src_ip, o.tuning, ep, sync)) {
+      out.done = true;
+      return;
     }
-    sent += ep.link->tx_burst(q);
-  }
-  measured = seconds_since(start);
-  q.clear();
-  // Let the last transmits complete before the link goes.
-  const auto end = Clock::now() + std::chrono::milliseconds(20);
-  while (Clock::now() < end) ep.link->kick();
+    raw_napi(t, o, o.tuning.threaded_napi_throughput, o.cpu_a)();
+    const auto tmpl = make_frame(t.mac_a(), t.mac_b(), flow.src_ip, flow.dst_ip, flow.sport, flow.dport, flow.size);
+    stack::FramePool& pool = ep.link->pool();
+    stack::PacketQueue q;
+    uint64_t seq = 0;
+    const auto start = Clock::now();
+    while (!stopping() && seconds_since(start) < seconds) {
+      while (q.size() < o.tuning.batch) {
+        stack::Packet p = frame_packet(pool, tmpl);
+        if (!p) break;
+        std::memcpy(p.data() + kHdr, &seq, sizeof seq);
+        ++seq;
+        q.push_back(std::move(p));
+      }
+      out.sent += ep.link->tx_burst(q);
+    }
+    out.measured = seconds_since(start);
+    q.clear();
+    // Let the last transmits complete before the link goes.
+    const auto end = Clock::now() + std::chrono::milliseconds(20);
+    while (Clock::now() < end) ep.link->kick();
+    out.done = true;
+  });
 }
 
 }  // namespace
@@ -256,9 +277,7 @@ Measurement raw_throughput(Topology& t, const Options& o, size_t size, double se
                        o.cpu_a, o.cpu_b, napi ? "threaded" : "softirq");
   PeerSync sync;
   std::atomic<uint64_t> received{0};
-  std::atomic<bool> sender_done{false};
-  uint64_t sent = 0;
-  double measured = 0;
+  RawSender tx_out;
   std::thread rx = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {
     RawEndpoint ep;
     if (!open_raw(t.if_b(), t.xnet_b(), o.tuning, ep, sync)) return;
@@ -274,35 +293,17 @@ Measurement raw_throughput(Topology& t, const Options& o, size_t size, double se
         q.clear();
         received.store(n, std::memory_order_relaxed);
       }
-      if (sender_done.load(std::memory_order_relaxed)) {
+      if (tx_out.done.load(std::memory_order_relaxed)) {
         if (drain_end == Clock::time_point{}) drain_end = Clock::now() + std::chrono::milliseconds(200);
         if (Clock::now() > drain_end) break;
       }
     }
   });
-  std::thread tx = spawn_in_netns(t.ns_a(), o.cpu_a, [&] {
-    if (!sync.wait_ready()) {
-      sender_done = true;
-      return;
-    }
-    RawEndpoint ep;
-    if (!open_raw(t.if_a(), t.xnet_a(), o.tuning, ep, sync)) {
-      sender_done = true;
-      return;
-    }
-    raw_napi(t, o, napi, o.cpu_a)();
-    const auto tmpl = make_frame(t.mac_a(), t.mac_b(), t.xnet_a(), t.xnet_b(), 40001, kBasePort + 21, size);
-    txonly(ep, tmpl, o.tuning.batch, seconds, sent, measured);
-    sender_done = true;
-  });
+  std::thread tx = start_raw_sender(t, o, sync, {t.xnet_a(), t.xnet_b(), 40001, kBasePort + 21, size}, seconds, tx_out);
   tx.join();
   rx.join();
-  if (sync.failed) {
-    m.ok = false;
-    m.error = sync.error;
-    return m;
-  }
-  set_rate_figures(m, sent, received.load(), measured);
+  if (mark_failed(m, sync)) return m;
+  set_rate_figures(m, tx_out.sent, received.load(), tx_out.measured);
   return m;
 }
 
@@ -317,37 +318,20 @@ Measurement raw_gso(Topology& t, const Options& o, double seconds) {
   m.scenario = "gso";
   m.impl = "afxdp-raw";
   m.size = kGsoSegment;
-  const bool napi = o.tuning.threaded_napi_throughput;
   m.note = fmt::format("txonly 1400-byte frames (batches of {}) on cpu {} to the kernel's plain recvmmsg x64 spin "
                        "on cpu {}: the per-frame limit under any AF_XDP sender's GSO",
                        o.tuning.batch, o.cpu_a, o.cpu_b);
-  const int port = kBasePort + 22;
+  const uint16_t port = kBasePort + 22;
   PeerSync sync;
-  std::atomic<bool> sender_done{false};
   std::atomic<uint64_t> received{0};
-  uint64_t sent = 0;
-  double measured = 0;
-  std::thread rx = start_kernel_receiver(t, o, t.kernel_b(), port, kGsoSegment, sync, sender_done, received);
-  std::thread tx = spawn_in_netns(t.ns_a(), o.cpu_a, [&] {
-    RawEndpoint ep;
-    if (!sync.wait_ready() || !open_raw(t.if_a(), t.xnet_to_kernel_a(), o.tuning, ep, sync)) {
-      sender_done = true;
-      return;
-    }
-    raw_napi(t, o, napi, o.cpu_a)();
-    const auto tmpl = make_frame(t.mac_a(), t.mac_b(), t.xnet_to_kernel_a(), t.kernel_b(), 40002,
-                                 static_cast<uint16_t>(port), kGsoSegment);
-    txonly(ep, tmpl, o.tuning.batch, seconds, sent, measured);
-    sender_done = true;
-  });
+  RawSender tx_out;
+  std::thread rx = start_kernel_receiver(t, o, t.kernel_b(), port, kGsoSegment, sync, tx_out.done, received);
+  std::thread tx =
+      start_raw_sender(t, o, sync, {t.xnet_to_kernel_a(), t.kernel_b(), 40002, port, kGsoSegment}, seconds, tx_out);
   tx.join();
   rx.join();
-  if (sync.failed) {
-    m.ok = false;
-    m.error = sync.error;
-    return m;
-  }
-  set_rate_figures(m, sent, received.load(), measured);
+  if (mark_failed(m, sync)) return m;
+  set_rate_figures(m, tx_out.sent, received.load(), tx_out.measured);
   if (auto pps = m.get("pps")) m.set("segments_per_s", *pps);
   return m;
 }

@@ -35,6 +35,15 @@ struct PeerSync {
   bool should_stop() const { return done.load(std::memory_order_relaxed) || failed.load() || stopping(); }
 };
 
+// After a run's threads joined: a failed run marks the measurement with its
+// error. Returns whether it did.
+inline bool mark_failed(Measurement& m, const PeerSync& sync) {
+  if (!sync.failed) return false;
+  m.ok = false;
+  m.error = sync.error;
+  return true;
+}
+
 // How long one ping-pong run may take and how many round trips it measures.
 struct PingPlan {
   size_t size = 64;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "benchmarks/net/common.h"
+#include "xdp/napi_threads.h"
 
 namespace xnet::bench {
 namespace {
@@ -120,29 +121,8 @@ bool Topology::set_threaded_napi(bool on) {
 }
 
 int Topology::pin_napi_threads(int cpu) {
-  // comm is "napi/<if>-<napi id>" cut to 15 characters.
-  std::vector<std::string> prefixes;
-  for (const std::string& i : {if_a_, if_b_}) prefixes.push_back(("napi/" + i + "-").substr(0, 15));
-  int pinned = 0;
-  DIR* d = opendir("/proc");
-  if (d == nullptr) return 0;
-  while (dirent* e = readdir(d)) {
-    const pid_t pid = static_cast<pid_t>(std::atol(e->d_name));
-    if (pid <= 0) continue;
-    std::ifstream f(std::string("/proc/") + e->d_name + "/comm");
-    std::string comm;
-    std::getline(f, comm);
-    for (const std::string& p : prefixes) {
-      if (comm.rfind(p, 0) != 0) continue;
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      CPU_SET(cpu, &set);
-      if (sched_setaffinity(pid, sizeof set, &set) == 0) ++pinned;
-      if (thread_nice() != 0) setpriority(PRIO_PROCESS, static_cast<id_t>(pid), thread_nice());
-    }
-  }
-  closedir(d);
-  return pinned;
+  const std::optional<int> nice = thread_nice() != 0 ? std::optional<int>(thread_nice()) : std::nullopt;
+  return xdp::pin_napi_threads(if_a_, cpu, nice) + xdp::pin_napi_threads(if_b_, cpu, nice);
 }
 
 }  // namespace xnet::bench

@@ -127,11 +127,7 @@ Measurement xnet_latency(Topology& t, const Options& o, size_t size, bool busy) 
   pinger.join();
   echo_side.stop_and_wait();
   echo.join();
-  if (sync.failed) {
-    m.ok = false;
-    m.error = sync.error;
-    return m;
-  }
+  if (mark_failed(m, sync)) return m;
   set_latency_figures(m, hist);
   m.set("lost", static_cast<double>(lost));
   m.set("frames_leaked", static_cast<double>(echo_side.frames_out() + ping_side.frames_out()));
@@ -323,11 +319,7 @@ struct RateRun {
 // is explained in the JSON) and the note.
 void record_drops(Measurement& m, const RateRun& r) {
   auto put = [&](const std::string& side, const SideDrops& d) {
-    m.set(side + "_xsk_rx_ring_full", static_cast<double>(d.xsk_rx_ring_full));
-    m.set(side + "_xsk_rx_dropped", static_cast<double>(d.xsk_rx_dropped));
-    m.set(side + "_xsk_fill_ring_empty", static_cast<double>(d.xsk_fill_ring_empty));
-    m.set(side + "_udp_rcvbuf_errors", static_cast<double>(d.udp_rcvbuf_errors));
-    m.set(side + "_udp_sndbuf_errors", static_cast<double>(d.udp_sndbuf_errors));
+    for (const auto& [name, f] : SideDrops::kFields) m.set(side + "_" + name, static_cast<double>(d.*f));
     m.set(side + "_dropped_total", static_cast<double>(d.total_lost()));
   };
   put("rx", r.rx_drops);
@@ -508,11 +500,7 @@ Measurement xnet_gso(Topology& t, const Options& o, double seconds) {
   tx.join();
   sender_done = true;
   rx.join();
-  if (sync.failed) {
-    m.ok = false;
-    m.error = sync.error;
-    return m;
-  }
+  if (mark_failed(m, sync)) return m;
   set_rate_figures(m, tally.sent.load(), received.load(), tally.measured.load());
   if (auto pps = m.get("pps")) m.set("segments_per_s", *pps);
   m.set("frames_leaked", tx_side.frames_out());
@@ -547,11 +535,7 @@ Measurement xnet_idle_cpu(Topology& t, const Options& o, double seconds) {
     });
   });
   th.join();
-  if (sync.failed) {
-    m.ok = false;
-    m.error = sync.error;
-    return m;
-  }
+  if (mark_failed(m, sync)) return m;
   m.set("cpu_percent", cpu * 100);
   return m;
 }

@@ -51,7 +51,7 @@ SideDrops read_drops(xdp::XdpShard& s) {
   d.ip_out_discards = st.ip.OutDiscards;
   for (size_t i = 0; i < st.drops.size(); ++i) {
     // Not datagram losses: an ignored duplicate fragment.
-    if (static_cast<stack::DropReason>(i) != stack::DropReason::kFragDuplicate) d.other_drops += st.drops[i];
+    if (static_cast<stack::DropReason>(i) != stack::DropReason::kFragDuplicate) d.stack_drops += st.drops[i];
   }
   return d;
 }
@@ -60,42 +60,15 @@ SideDrops read_drops(xdp::XdpShard& s) {
 
 std::string SideDrops::describe() const {
   std::string out;
-  auto add = [&](const char* name, uint64_t v) {
-    if (v != 0) out += fmt::format("{}{}={}", out.empty() ? "" : " ", name, v);
-  };
-  add("xsk_rx_dropped", xsk_rx_dropped);
-  add("xsk_rx_ring_full", xsk_rx_ring_full);
-  add("xsk_fill_ring_empty", xsk_fill_ring_empty);
-  add("xsk_tx_invalid", xsk_tx_invalid);
-  add("link_rx_dropped", link_rx_dropped);
-  add("link_tx_dropped", link_tx_dropped);
-  add("udp_rcvbuf_errors", udp_rcvbuf_errors);
-  add("udp_in_errors", udp_in_errors);
-  add("udp_sndbuf_errors", udp_sndbuf_errors);
-  add("udp_no_ports", udp_no_ports);
-  add("ip_in_discards", ip_in_discards);
-  add("ip_out_discards", ip_out_discards);
-  add("stack_drops", other_drops);
+  for (const auto& [name, f] : kFields) {
+    if (this->*f != 0) out += fmt::format("{}{}={}", out.empty() ? "" : " ", name, this->*f);
+  }
   return out.empty() ? "none" : out;
 }
 
 SideDrops XnetSide::drops() const {
   SideDrops sum;
-  for (const SideDrops& d : shard_drops_) {
-    sum.xsk_rx_dropped += d.xsk_rx_dropped;
-    sum.xsk_rx_ring_full += d.xsk_rx_ring_full;
-    sum.xsk_fill_ring_empty += d.xsk_fill_ring_empty;
-    sum.xsk_tx_invalid += d.xsk_tx_invalid;
-    sum.link_rx_dropped += d.link_rx_dropped;
-    sum.link_tx_dropped += d.link_tx_dropped;
-    sum.udp_rcvbuf_errors += d.udp_rcvbuf_errors;
-    sum.udp_in_errors += d.udp_in_errors;
-    sum.udp_sndbuf_errors += d.udp_sndbuf_errors;
-    sum.udp_no_ports += d.udp_no_ports;
-    sum.ip_in_discards += d.ip_in_discards;
-    sum.ip_out_discards += d.ip_out_discards;
-    sum.other_drops += d.other_drops;
-  }
+  for (const SideDrops& d : shard_drops_) sum += d;
   return sum;
 }
 

@@ -7,10 +7,12 @@
 // the host is opened, used and closed there (libxdp talks netlink from the
 // calling thread), shard threads created by it inherit the namespace.
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "benchmarks/net/common.h"
@@ -40,10 +42,35 @@ struct SideDrops {
   uint64_t xsk_rx_dropped = 0, xsk_rx_ring_full = 0, xsk_fill_ring_empty = 0, xsk_tx_invalid = 0;
   uint64_t link_rx_dropped = 0, link_tx_dropped = 0;
   uint64_t udp_rcvbuf_errors = 0, udp_in_errors = 0, udp_sndbuf_errors = 0, udp_no_ports = 0;
-  uint64_t ip_in_discards = 0, ip_out_discards = 0, other_drops = 0;
+  uint64_t ip_in_discards = 0, ip_out_discards = 0, stack_drops = 0;
+
+  // Every counter with its name: describe(), sums and the JSON keys.
+  using Field = std::pair<const char*, uint64_t SideDrops::*>;
+  static constexpr std::array<Field, 13> kFields = {{
+      {"xsk_rx_dropped", &SideDrops::xsk_rx_dropped},
+      {"xsk_rx_ring_full", &SideDrops::xsk_rx_ring_full},
+      {"xsk_fill_ring_empty", &SideDrops::xsk_fill_ring_empty},
+      {"xsk_tx_invalid", &SideDrops::xsk_tx_invalid},
+      {"link_rx_dropped", &SideDrops::link_rx_dropped},
+      {"link_tx_dropped", &SideDrops::link_tx_dropped},
+      {"udp_rcvbuf_errors", &SideDrops::udp_rcvbuf_errors},
+      {"udp_in_errors", &SideDrops::udp_in_errors},
+      {"udp_sndbuf_errors", &SideDrops::udp_sndbuf_errors},
+      {"udp_no_ports", &SideDrops::udp_no_ports},
+      {"ip_in_discards", &SideDrops::ip_in_discards},
+      {"ip_out_discards", &SideDrops::ip_out_discards},
+      {"stack_drops", &SideDrops::stack_drops},
+  }};
+
+  // Datagrams gone for good (fill-ring-empty events, invalid descriptors and
+  // send-buffer refusals are causes or retries, not losses of their own).
   uint64_t total_lost() const {
     return xsk_rx_dropped + xsk_rx_ring_full + link_rx_dropped + link_tx_dropped + udp_rcvbuf_errors +
-           udp_in_errors + udp_no_ports + ip_in_discards + ip_out_discards + other_drops;
+           udp_in_errors + udp_no_ports + ip_in_discards + ip_out_discards + stack_drops;
+  }
+  SideDrops& operator+=(const SideDrops& o) {
+    for (const auto& [name, f] : kFields) this->*f += o.*f;
+    return *this;
   }
   // "name=value" for the non-zero counters, or "none".
   std::string describe() const;

@@ -12,19 +12,18 @@
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
-#include <dirent.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <xdp/libxdp.h>
 
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <thread>
 
 #include "stack/packet.h"
 #include "tests/netns/netns.h"
 #include "tests/xdp/frames.h"
+#include "xdp/napi_threads.h"
 #include "xdp/xdp_interface.h"
 #include "xdp/xdp_link.h"
 
@@ -560,29 +559,6 @@ TEST(XdpLink, RecoversFromEmptyFillRing) {
     EXPECT_TRUE(link.frame_counts().adds_up());
     EXPECT_EQ(link.frame_counts().stack, 0u);
   });
-}
-
-// Pins the NAPI kthreads of `ifname` ("napi/<if>-<id>", comm cut to 15
-// characters) to `cpu`; returns how many.
-int pin_napi_threads(const std::string& ifname, int cpu) {
-  const std::string prefix = ("napi/" + ifname + "-").substr(0, 15);
-  int pinned = 0;
-  DIR* d = opendir("/proc");
-  if (d == nullptr) return 0;
-  while (dirent* e = readdir(d)) {
-    const pid_t pid = static_cast<pid_t>(std::atol(e->d_name));
-    if (pid <= 0) continue;
-    std::ifstream f(std::string("/proc/") + e->d_name + "/comm");
-    std::string comm;
-    std::getline(f, comm);
-    if (comm.rfind(prefix, 0) != 0) continue;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(pid, sizeof set, &set) == 0) ++pinned;
-  }
-  closedir(d);
-  return pinned;
 }
 
 // Copy mode refuses a transmit (sendto: EAGAIN) while the XSK's own send
