@@ -20,47 +20,15 @@ MemNet::MemNet(NetOptions options, MemoryLinkConfig a, MemoryLinkConfig b) {
     });
   }
   a_->advance(now_);
-  for (size_t i = 0; i < 2; ++i) {
-    StackConfig cfg = options.config;
-    if (cfg.seed == 0) cfg.seed = 0x5eed0000 + i;
-    stacks_.push_back(std::make_unique<Stack>(cfg));
-    stacks_.back()->add_interface(link(i));
-  }
+  Link* links[] = {a_.get(), b_.get()};
+  start(options, links);
   if (options.addresses) {
-    for (size_t i = 0; i < 2; ++i) {
-      auto r = stacks_[i]->add_address(1, {addr(i), 24}, now_);
-      assert(r.ok());
-      (void)r;
-    }
-    run();
-    sent_[0].clear();
+    sent_[0].clear();  // the gratuitous ARPs
     sent_[1].clear();
-    for (auto& s : stacks_) s->stats() = Stats{};
   }
 }
 
 MemNet::~MemNet() { stacks_.clear(); }
-
-size_t MemNet::run(size_t max_rounds) {
-  size_t busy = 0;
-  for (size_t round = 0; round < max_rounds; ++round) {
-    size_t moved = 0;
-    for (auto& s : stacks_) moved += s->poll(now_);
-    if (moved == 0) break;
-    ++busy;
-  }
-  return busy;
-}
-
-void MemNet::advance(Clock::duration dt) {
-  now_ += dt;
-  a_->advance(now_);
-  run();
-}
-
-void MemNet::advance_by_steps(Clock::duration total, Clock::duration step) {
-  for (Clock::duration done{0}; done < total; done += step) advance(std::min(step, total - done));
-}
 
 bool MemNet::inject(size_t i, std::span<const std::byte> frame) {
   MemoryLink& from = link(1 - i);

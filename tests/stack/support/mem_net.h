@@ -22,21 +22,13 @@
 
 namespace xnet::stack::support {
 
-class MemNet {
+class MemNet : public StackGroup {
  public:
   // `a` and `b` configure the two sides (their MACs are set here).
   explicit MemNet(NetOptions options = {}, MemoryLinkConfig a = {}, MemoryLinkConfig b = {});
-  ~MemNet();
+  ~MemNet() override;
 
-  Stack& stack(size_t i) { return *stacks_[i]; }
   MemoryLink& link(size_t i) { return i == 0 ? *a_ : *b_; }
-  Ipv4Addr addr(size_t i) const { return Ipv4Addr(10, 0, 0, static_cast<uint8_t>(i + 1)); }
-  MacAddr mac_of(size_t i) const { return mac(static_cast<uint8_t>(i + 1)); }
-
-  Clock::time_point now() const { return now_; }
-  size_t run(size_t max_rounds = 1000);
-  void advance(Clock::duration dt);
-  void advance_by_steps(Clock::duration total, Clock::duration step);
 
   // Sends `frame` from the other side's link so that stack i receives it
   // (not recorded as sent by the other side). False when the link refused it.
@@ -45,11 +37,12 @@ class MemNet {
   uint32_t frames_in_flight() const;
 
  private:
+  // Moves both links' clock (MemoryLink::advance is shared by the pair).
+  void on_advance(Clock::time_point now) override { a_->advance(now); }
+
   std::unique_ptr<MemoryLink> a_, b_;
-  std::vector<std::unique_ptr<Stack>> stacks_;  // destroyed before the links
   std::vector<Bytes> sent_[2];
   bool injecting_ = false;
-  Clock::time_point now_{std::chrono::seconds(1000)};
 };
 
 }  // namespace xnet::stack::support

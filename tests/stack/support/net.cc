@@ -54,33 +54,26 @@ void Segment::deliver(const TapLink& from, std::span<const std::byte> frame) {
   }
 }
 
-Net::Net(size_t stacks, NetOptions options) {
-  for (size_t i = 0; i < stacks; ++i) {
-    links_.push_back(std::make_unique<TapLink>(mac(static_cast<uint8_t>(i + 1)), options.frames));
-    segment_.add(*links_.back());
-  }
-  for (size_t i = 0; i < stacks; ++i) {
+void StackGroup::start(const NetOptions& options, std::span<Link* const> links) {
+  for (size_t i = 0; i < links.size(); ++i) {
     StackConfig cfg = options.config;
     if (cfg.seed == 0) cfg.seed = 0x5eed0000 + i;
     stacks_.push_back(std::make_unique<Stack>(cfg));
-    stacks_.back()->add_interface(*links_[i]);
+    stacks_.back()->add_interface(*links[i]);
   }
   if (options.addresses) {
-    for (size_t i = 0; i < stacks; ++i) {
+    for (size_t i = 0; i < stacks_.size(); ++i) {
       auto r = stacks_[i]->add_address(1, {addr(i), 24}, now_);
       assert(r.ok());
       (void)r;
     }
     run();
-    for (auto& l : links_) l->take_sent();  // the gratuitous ARPs
     // Everyone saw everyone's gratuitous ARP (kArpNotForUs): start tests at zero.
     for (auto& s : stacks_) s->stats() = Stats{};
   }
 }
 
-Net::~Net() { stacks_.clear(); }
-
-size_t Net::run(size_t max_rounds) {
+size_t StackGroup::run(size_t max_rounds) {
   size_t busy = 0;
   for (size_t round = 0; round < max_rounds; ++round) {
     size_t moved = 0;
@@ -91,14 +84,30 @@ size_t Net::run(size_t max_rounds) {
   return busy;
 }
 
-void Net::advance(Clock::duration dt) {
+void StackGroup::advance(Clock::duration dt) {
   now_ += dt;
+  on_advance(now_);
   run();
 }
 
-void Net::advance_by_steps(Clock::duration total, Clock::duration step) {
+void StackGroup::advance_by_steps(Clock::duration total, Clock::duration step) {
   for (Clock::duration done{0}; done < total; done += step) advance(std::min(step, total - done));
 }
+
+Net::Net(size_t stacks, NetOptions options) {
+  std::vector<Link*> links;
+  for (size_t i = 0; i < stacks; ++i) {
+    links_.push_back(std::make_unique<TapLink>(mac(static_cast<uint8_t>(i + 1)), options.frames));
+    segment_.add(*links_.back());
+    links.push_back(links_.back().get());
+  }
+  start(options, links);
+  if (options.addresses) {
+    for (auto& l : links_) l->take_sent();  // the gratuitous ARPs
+  }
+}
+
+Net::~Net() { stacks_.clear(); }
 
 void Net::inject(size_t i, std::span<const std::byte> frame) {
   const bool ok = links_[i]->inject(frame);

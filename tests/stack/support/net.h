@@ -92,26 +92,45 @@ struct NetOptions {
   uint32_t frames = 512;     // per link pool
 };
 
-class Net {
+// What Net and MemNet share: one Stack per link on a manual clock.
+// start() gives stack i interface 1 on links[i] (seed from the config, or a
+// fixed one per stack) and, with `addresses`, 10.0.0.(i+1)/24, then runs
+// until the gratuitous ARPs settled and zeroes every stack's stats. Owners
+// clear their taps afterwards and destroy the stacks before their links.
+class StackGroup {
  public:
-  explicit Net(size_t stacks, NetOptions options = {});
-  ~Net();
-
   Stack& stack(size_t i) { return *stacks_[i]; }
-  TapLink& link(size_t i) { return *links_[i]; }
-  uint16_t ifindex(size_t) const { return 1; }
   Ipv4Addr addr(size_t i) const { return Ipv4Addr(10, 0, 0, static_cast<uint8_t>(i + 1)); }
   MacAddr mac_of(size_t i) const { return mac(static_cast<uint8_t>(i + 1)); }
-  Segment& segment() { return segment_; }
 
   Clock::time_point now() const { return now_; }
   // Polls every stack until a whole round moves nothing (at most `max_rounds`).
   // Returns the number of rounds that moved something.
   size_t run(size_t max_rounds = 1000);
-  // Moves the clock by `dt`, then run().
+  // Moves the clock by `dt` (and the links' clocks, see on_advance), then run().
   void advance(Clock::duration dt);
   // Advances in `step`s until `t` has passed (timers fire at their times).
   void advance_by_steps(Clock::duration total, Clock::duration step);
+
+ protected:
+  StackGroup() = default;
+  virtual ~StackGroup() = default;
+  void start(const NetOptions& options, std::span<Link* const> links);
+  // Called by advance() with the new time before the stacks run.
+  virtual void on_advance(Clock::time_point) {}
+
+  std::vector<std::unique_ptr<Stack>> stacks_;  // owners clear it before their links go
+  Clock::time_point now_{std::chrono::seconds(1000)};
+};
+
+class Net : public StackGroup {
+ public:
+  explicit Net(size_t stacks, NetOptions options = {});
+  ~Net() override;
+
+  TapLink& link(size_t i) { return *links_[i]; }
+  uint16_t ifindex(size_t) const { return 1; }
+  Segment& segment() { return segment_; }
 
   // Hands `frame` to stack i as if its link received it (taken at the next poll).
   void inject(size_t i, std::span<const std::byte> frame);
@@ -127,8 +146,6 @@ class Net {
  private:
   Segment segment_;
   std::vector<std::unique_ptr<TapLink>> links_;
-  std::vector<std::unique_ptr<Stack>> stacks_;  // destroyed before the links
-  Clock::time_point now_{std::chrono::seconds(1000)};
 };
 
 // Sum of every DropReason counter.
