@@ -9,8 +9,12 @@
 //  - In idle mode the reactor sleeps only after an iteration in which no poller
 //    did work; before sleeping it calls poll() once more (after publishing that
 //    it is about to sleep) so that work racing with the sleep is not missed.
+//  - prepare_to_sleep(): called once right before the reactor sleeps, before
+//    wait_fd(): kick rings that need a syscall to make progress (an XSK's
+//    need_wakeup). Not called when the last poll found work, when a deadline
+//    has already passed, nor ever in busy mode.
 //  - wait_fd(): the fd (and poll(2) events) whose readiness should end the
-//    sleep, e.g. an XSK fd with need_wakeup set. Asked before every sleep.
+//    sleep, e.g. an XSK fd. Asked before every sleep; a pure query.
 //  - next_deadline(): the earliest time poll() needs to run again; the reactor
 //    sleeps no longer than that, so a stack's timers fire on time.
 
@@ -30,6 +34,7 @@ class Poller {
  public:
   virtual ~Poller() = default;
   virtual bool poll() = 0;
+  virtual void prepare_to_sleep() {}
   virtual std::optional<PollFd> wait_fd() const { return std::nullopt; }
   virtual std::optional<TimePoint> next_deadline() const { return std::nullopt; }
 };

@@ -240,6 +240,13 @@ void Reactor::arm_wake_read() {
   wake_armed_ = true;
 }
 
+void Reactor::prepare_pollers_to_sleep() {
+  // By index: a poller may register another one from its hook.
+  for (std::size_t i = 0; i < pollers_.size(); ++i) {
+    if (Poller* p = pollers_[i]->poller) p->prepare_to_sleep();
+  }
+}
+
 void Reactor::arm_poller_fds() {
   for (PollerEntry* e : pollers_) {
     if (e->poller == nullptr) continue;
@@ -315,6 +322,9 @@ void Reactor::sleep() {
       tsp = &ts;
     }
     if (!expired) {
+      // The kicks come after the last poll found nothing, so they are for a
+      // sleep that really happens; the fds are asked after them.
+      prepare_pollers_to_sleep();
       arm_poller_fds();
       if (!wake_armed_) arm_wake_read();
       io_uring_cqe* cqe = nullptr;

@@ -162,6 +162,7 @@ class Reactor {
   void sleep();
   io_uring_sqe* get_sqe();
   void arm_wake_read();
+  void prepare_pollers_to_sleep();
   void arm_poller_fds();
   std::uint32_t alloc_slot(IoTarget* t);
 

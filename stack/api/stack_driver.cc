@@ -50,16 +50,19 @@ void StackDriver::refresh_links() {
 
 bool StackDriver::poll() { return stack_->poll(reactor_->loop_time()) != 0; }
 
-std::optional<rt::PollFd> StackDriver::wait_fd() const {
-  // Asked right before the reactor sleeps: the links kick their kernel rings
-  // now (need_wakeup), then the first one with an fd ends the sleep.
-  std::optional<rt::PollFd> fd;
+void StackDriver::prepare_to_sleep() {
+  // Every link, the extra ones too: their LinkFdPollers only report an fd.
   for (const stack::Interface& ifc : stack_->interfaces()) {
-    if (ifc.link == nullptr) continue;
-    ifc.link->prepare_to_sleep();
-    if (!fd && ifc.link->wait_fd() >= 0) fd = rt::PollFd{ifc.link->wait_fd(), POLLIN};
+    if (ifc.link != nullptr) ifc.link->prepare_to_sleep();
   }
-  return fd;
+}
+
+std::optional<rt::PollFd> StackDriver::wait_fd() const {
+  // The first link with an fd; the others have a LinkFdPoller each.
+  for (const stack::Interface& ifc : stack_->interfaces()) {
+    if (ifc.link != nullptr && ifc.link->wait_fd() >= 0) return rt::PollFd{ifc.link->wait_fd(), POLLIN};
+  }
+  return std::nullopt;
 }
 
 std::optional<rt::TimePoint> StackDriver::next_deadline() const {

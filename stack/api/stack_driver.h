@@ -6,9 +6,8 @@
 //                      further link with an fd gets a poller of its own (which
 //                      only reports its fd), so no link is left out of the sleep;
 //  - next_deadline() → stack.next_deadline() (neighbour retries, reassembly);
-//  - before sleeping → prepare_to_sleep() on every link (need_wakeup kicks).
-//    The Poller interface has no separate hook; the reactor asks wait_fd()
-//    exactly once per poller right before each sleep, so it is done there.
+//  - prepare_to_sleep() → every link's prepare_to_sleep() (need_wakeup kicks),
+//                      the extra links' too: their pollers only report an fd.
 // Busy-poll vs idle comes from the reactor (ReactorOptions::mode).
 //
 // Sockets (stack/api/udp_socket.h) are opened on a driver. The driver keeps a
@@ -63,6 +62,7 @@ class StackDriver final : public rt::Poller {
 
   // rt::Poller
   bool poll() override;
+  void prepare_to_sleep() override;
   std::optional<rt::PollFd> wait_fd() const override;
   std::optional<rt::TimePoint> next_deadline() const override;
 

@@ -15,8 +15,8 @@ class ShardRunner::Driver final : public rt::Poller {
     if (did) shard_.stack->flush_tx();  // what the apps queued leaves now
     return did;
   }
+  void prepare_to_sleep() override { shard_.link->prepare_to_sleep(); }
   std::optional<rt::PollFd> wait_fd() const override {
-    shard_.link->prepare_to_sleep();
     return rt::PollFd{shard_.link->wait_fd(), POLLIN};
   }
   std::optional<rt::TimePoint> next_deadline() const override {

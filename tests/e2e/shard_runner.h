@@ -6,9 +6,10 @@
 // shard thread (an echo server, a sink) — the stack is single-threaded.
 //
 // The reactor's poller does what a stack driver does: poll → Stack::poll(now)
-// then the apps; wait_fd → Link::prepare_to_sleep() + the XSK fd (POLLIN);
-// next_deadline → Stack::next_deadline(). In idle mode the thread sleeps in
-// io_uring when nothing happens, so its CPU time measures the idle cost.
+// then the apps; prepare_to_sleep → Link::prepare_to_sleep(); wait_fd → the
+// XSK fd (POLLIN); next_deadline → Stack::next_deadline(). In idle mode the
+// thread sleeps in io_uring when nothing happens, so its CPU time measures the
+// idle cost.
 //
 // Driver::kStackDriver uses the API's StackDriver (stack/api) instead: then
 // coroutines with UdpSockets run on the shard (spawn_on), apps are not

@@ -7,7 +7,9 @@
 #include <atomic>
 #include <chrono>
 #include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "runtime/sleep.h"
 #include "runtime/spawn.h"
@@ -198,6 +200,87 @@ TEST(Reactor, PollerWaitFdEndsTheSleep) {
   other.join();
   EXPECT_EQ(poller.got, 'z');
   EXPECT_GE(r.sleeps(), 1u);
+}
+
+// Records the reactor's calls in order. poll() finds work only on its
+// `work_on`-th call (0: never).
+class SleepHookPoller final : public Poller {
+ public:
+  explicit SleepHookPoller(int fd, int work_on = 0) : fd_(fd), work_on_(work_on) {}
+  bool poll() override {
+    calls.push_back("poll");
+    return ++polls_ == work_on_;
+  }
+  void prepare_to_sleep() override { calls.push_back("prepare"); }
+  std::optional<PollFd> wait_fd() const override {
+    calls.push_back("wait_fd");
+    return PollFd{fd_, POLLIN};
+  }
+  std::optional<TimePoint> next_deadline() const override { return deadline; }
+
+  mutable std::vector<std::string> calls;
+  std::optional<TimePoint> deadline;
+
+ private:
+  int fd_;
+  int work_on_;
+  int polls_ = 0;
+};
+
+TEST(Reactor, PrepareToSleepComesOnceBeforeTheFdsAreAsked) {
+  Reactor r;
+  Pipe p;  // never written: the deadline ends the sleep
+  SleepHookPoller poller(p.fds[0]);
+  poller.deadline = Reactor::now() + 2ms;
+  PollerHandle h = r.register_poller(poller);
+  EXPECT_FALSE(r.run_once());
+  EXPECT_EQ(r.sleeps(), 1u);
+  // The second poll is the one after publishing the sleep.
+  const std::vector<std::string> want = {"poll", "poll", "prepare", "wait_fd"};
+  EXPECT_EQ(poller.calls, want);
+}
+
+TEST(Reactor, NoPrepareToSleepAfterAnIterationWithWork) {
+  Reactor r;
+  Pipe p;
+  SleepHookPoller poller(p.fds[0], /*work_on=*/1);
+  PollerHandle h = r.register_poller(poller);
+  EXPECT_TRUE(r.run_once());
+  EXPECT_EQ(r.sleeps(), 0u);
+  EXPECT_EQ(poller.calls, std::vector<std::string>{"poll"});
+}
+
+TEST(Reactor, NoPrepareToSleepWhenTheLastPollBeforeSleepingFindsWork) {
+  Reactor r;
+  Pipe p;
+  SleepHookPoller poller(p.fds[0], /*work_on=*/2);  // work raced with the sleep
+  PollerHandle h = r.register_poller(poller);
+  r.run_once();
+  EXPECT_EQ(r.sleeps(), 0u);
+  const std::vector<std::string> want = {"poll", "poll"};
+  EXPECT_EQ(poller.calls, want);
+}
+
+TEST(Reactor, NoPrepareToSleepWhenTheDeadlineHasPassed) {
+  Reactor r;
+  Pipe p;
+  SleepHookPoller poller(p.fds[0]);
+  poller.deadline = Reactor::now() - 1ms;
+  PollerHandle h = r.register_poller(poller);
+  r.run_once();
+  EXPECT_EQ(r.sleeps(), 0u);
+  const std::vector<std::string> want = {"poll", "poll"};
+  EXPECT_EQ(poller.calls, want);
+}
+
+TEST(Reactor, BusyPollModeNeverPreparesToSleep) {
+  Reactor r(ReactorOptions{.mode = PollMode::kBusy});
+  Pipe p;
+  SleepHookPoller poller(p.fds[0]);
+  PollerHandle h = r.register_poller(poller);
+  for (int i = 0; i < 100; ++i) r.run_once();
+  EXPECT_EQ(r.sleeps(), 0u);
+  EXPECT_EQ(poller.calls, std::vector<std::string>(100, "poll"));
 }
 
 TEST(Reactor, PollerHandleUnregisters) {
