@@ -1,6 +1,7 @@
 #pragma once
-// A one-interface stack for receive-path tests: a Link that keeps what the
-// stack transmits and never receives by itself (tests inject frames), frames
+// A one-interface stack for receive-path tests: a support::TapLink that keeps
+// what the stack transmits and never receives by itself (tests inject frames
+// at ip_rcv), frames
 // built from hand-written bytes (with a reference checksum, not the stack's),
 // ICMP errors captured at LOCAL_OUT and forwarded packets at FORWARD (both
 // stolen, so nothing waits on ARP), and datagrams for an experimental
@@ -19,35 +20,26 @@
 #include "stack/frame_pool.h"
 #include "stack/hooks.h"
 #include "stack/ipv4_input.h"
-#include "stack/link.h"
 #include "stack/packet.h"
 #include "stack/reassembly.h"
 #include "stack/stack.h"
 #include "stack/stats.h"
 #include "stack/wire/addr.h"
+#include "tests/stack/support/frames.h"
+#include "tests/stack/support/net.h"
 
 namespace xnet::stack::rxtest {
 
-using Bytes = std::vector<std::byte>;
+using support::Bytes;
 using wire::Ipv4Addr;
 
 inline constexpr uint8_t kProtoCapture = 253;  // RFC 3692 experimental
 inline constexpr uint8_t kProtoNone = 254;     // no handler registered
 
-inline Bytes bytes(std::initializer_list<int> v) {
-  Bytes b;
-  for (int x : v) b.push_back(static_cast<std::byte>(x));
-  return b;
-}
+inline Bytes bytes(std::initializer_list<int> v) { return support::bytes_of(v); }
 
-// RFC 1071, written out here so the tests do not trust the stack's checksum.
-inline uint16_t ref_checksum(const std::byte* p, size_t n) {
-  uint32_t sum = 0;
-  for (size_t i = 0; i + 1 < n; i += 2) sum += (std::to_integer<uint32_t>(p[i]) << 8) | std::to_integer<uint32_t>(p[i + 1]);
-  if (n & 1) sum += std::to_integer<uint32_t>(p[n - 1]) << 8;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
-}
+// RFC 1071 (support's naive sum), so the tests do not trust the stack's checksum.
+inline uint16_t ref_checksum(const std::byte* p, size_t n) { return support::naive_checksum({p, n}); }
 
 struct Ip {
   uint8_t version = 4;
@@ -99,36 +91,13 @@ inline Bytes build(const Ip& p) {
   return b;
 }
 
+// Not support::pattern: this one does not repeat every 256 bytes, so a
+// fragment reassembled at the wrong offset shows.
 inline Bytes pattern(size_t n, uint8_t seed = 1) {
   Bytes b(n);
   for (size_t i = 0; i < n; ++i) b[i] = std::byte(static_cast<uint8_t>(seed * 31 + i * 7 + (i >> 8)));
   return b;
 }
-
-class TestLink final : public Link {
- public:
-  explicit TestLink(uint32_t frames = 4096) : pool_(2048, frames) {}
-  size_t rx_burst(PacketQueue&, size_t) override { return 0; }
-  size_t tx_burst(PacketQueue& q) override {
-    size_t n = 0;
-    while (!q.empty()) {
-      q.pop_front();  // "sent"
-      ++n;
-    }
-    sent_ += n;
-    return n;
-  }
-  FramePool& pool() override { return pool_; }
-  uint32_t mtu() const override { return 1500; }
-  wire::MacAddr mac() const override { return wire::MacAddr({0x02, 0, 0, 0, 0, 1}); }
-  LinkFeatures features() const override { return {}; }
-  std::string name() const override { return "test0"; }
-  size_t sent() const { return sent_; }
-
- private:
-  FramePool pool_;
-  size_t sent_ = 0;
-};
 
 struct Delivered {
   Bytes ip_header;  // the head's IPv4 header as handed up
@@ -235,7 +204,7 @@ class RxTest : public ::testing::Test {
     }
   }
 
-  TestLink link_;
+  support::TapLink link_{support::mac(1), 4096};
   FramePool other_pool_{2048, 64};
   std::unique_ptr<Stack> stack_;
   uint16_t ifindex_ = 0;

@@ -55,7 +55,7 @@ std::vector<Bytes> corpus() {
 }
 
 TEST(RxFuzz, MutatedFramesNeverCrashAndFramesAllReturn) {
-  TestLink link(8192);
+  support::TapLink link(support::mac(1), 8192);
   {
     StackConfig cfg;
     cfg.seed = 11;
