@@ -12,6 +12,7 @@
 #include "stack/route.h"
 #include "stack/stack.h"
 #include "stack/stats.h"
+#include "stack/udp_recv.h"
 #include "stack/udp_socket.h"
 #include "stack/udp_table.h"
 #include "stack/wire/checksum.h"
@@ -235,6 +236,13 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
   // Set on every send rather than once at open: one store, and it stays right
   // whoever creates the socket and wherever the table keeps it.
   tx.sndbuf->owner = &sk;
+  // sock_alloc_send_pskb reports a pending error (ECONNREFUSED ...) once, when
+  // a datagram starts; appending to a corked one allocates without looking.
+  // The kernel looks after the destination, route and size checks; here it is
+  // before them, the order the socket API has always had.
+  if (tx.pending == 0) {
+    if (const std::errc e = udp_sock_error(sk); e != std::errc{}) return e;
+  }
   // inet_send_prepare → inet_autobind: an unbound socket gets its ephemeral port.
   if (sk.local_port == 0) {
     if (auto r = udp_autobind(stack, sk); !r) return std::errc::resource_unavailable_try_again;

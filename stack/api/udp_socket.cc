@@ -40,11 +40,6 @@ bool send_buffer_full(const stack::UdpSock& sk) {
 Result<size_t> send_now(SocketState& s, const std::optional<Endpoint>& dest,
                         std::span<const std::byte> data, const SendOptions& o) {
   stack::UdpSock& sk = *s.sk;
-  // sock_alloc_send_pskb reports a pending error (ECONNREFUSED ...) once, at
-  // the start of a datagram; appending to a corked one does not look.
-  if (sk.tx.pending == 0) {
-    if (const std::errc e = stack::udp_sock_error(sk); e != std::errc{}) return e;
-  }
   stack::SendOptions so;
   so.ttl = o.ttl;
   so.tos = o.tos;

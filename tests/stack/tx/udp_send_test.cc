@@ -361,6 +361,30 @@ TEST_F(UdpSendTest, PendingDatagramOfAnotherFamilyIsEinval) {
   EXPECT_EQ(udp_wmem_alloc(a), 0u);
 }
 
+TEST_F(UdpSendTest, PendingErrorIsReportedOnceWhenADatagramStarts) {
+  // B refuses the first datagram (port unreachable → sk_err ECONNREFUSED)
+  // while the socket is corking a second one.
+  UdpSock& a = net.socket(0);
+  net.connect(0, a, net.addr(1), 9999);  // nobody listens there
+  SendOptions more;
+  more.more = true;
+  ASSERT_TRUE(net.send(0, a, pattern(10), std::nullopt).ok());
+  ASSERT_TRUE(net.send(0, a, pattern(10), std::nullopt, more).ok());
+  net.run();
+  ASSERT_EQ(a.sk_err, std::errc::connection_refused);
+  // Appending to the corked datagram does not look at the error.
+  EXPECT_TRUE(net.send(0, a, pattern(10), std::nullopt, more).ok());
+  EXPECT_TRUE(net.send(0, a, pattern(10), std::nullopt).ok());  // the last append pushes it
+  EXPECT_EQ(a.sk_err, std::errc::connection_refused);
+  EXPECT_EQ(net.stats(0).udp.OutDatagrams, 2u);
+  // The next datagram gets it, once, and sends nothing.
+  EXPECT_EQ(net.send(0, a, pattern(10), std::nullopt).error(), err(std::errc::connection_refused));
+  EXPECT_EQ(a.sk_err, std::errc{});
+  EXPECT_EQ(net.stats(0).udp.OutDatagrams, 2u);
+  EXPECT_TRUE(net.send(0, a, pattern(10), std::nullopt).ok());
+  EXPECT_EQ(net.stats(0).udp.OutDatagrams, 3u);
+}
+
 TEST_F(UdpSendTest, NeighbourFailureReachesTheSocket) {
   // 10.0.1.99 is on link but nobody answers ARP: after the probes the queued
   // packets are dropped and their senders hear EHOSTUNREACH the way Linux
