@@ -11,6 +11,17 @@ namespace xnet::stack {
 
 std::errc udp_sock_error(UdpSock& sk) { return std::exchange(sk.sk_err, std::errc{}); }
 
+Result<void> udp_set_rcvbuf(UdpSock& sk, int bytes) {
+  // sock_setsockopt SO_RCVBUF: capped by rmem_max (as unsigned: a negative
+  // value is huge), doubled, at least SOCK_MIN_RCVBUF. Datagrams already
+  // queued stay; the new limit applies to the next one.
+  constexpr uint32_t kRmemMax = 212992;
+  constexpr uint32_t kMinRcvbuf = 2304;
+  const uint32_t v = std::min(static_cast<uint32_t>(bytes), kRmemMax);
+  sk.rcvbuf = std::max(v * 2, kMinRcvbuf);
+  return {};
+}
+
 RecvInfo udp_datagram_info(const RxDatagram& d) {
   RecvInfo info;
   const std::byte* iph = d.head.network_header();

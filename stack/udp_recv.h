@@ -61,4 +61,7 @@ Result<SockError> udp_recv_error(UdpSock& sk);
 // getsockopt(SO_ERROR) / sock_error: the pending error, cleared (0: none).
 std::errc udp_sock_error(UdpSock& sk);
 
+// Socket options of the receive side (setsockopt semantics and errors).
+Result<void> udp_set_rcvbuf(UdpSock& sk, int bytes);  // SO_RCVBUF (doubled, min 2304)
+
 }  // namespace xnet::stack

@@ -400,14 +400,7 @@ Result<void> UdpSocket::set_broadcast(bool on) {
 
 Result<void> UdpSocket::set_recv_buffer(int bytes) {
   XNET_SOCK_OR_RETURN();
-  // sock_setsockopt SO_RCVBUF: capped by rmem_max (as unsigned: a negative
-  // value is huge), doubled, at least SOCK_MIN_RCVBUF. Datagrams already
-  // queued stay; the new limit applies to the next one.
-  constexpr uint32_t kRmemMax = 212992;
-  constexpr uint32_t kMinRcvbuf = 2304;
-  const uint32_t v = std::min(static_cast<uint32_t>(bytes), kRmemMax);
-  sk.rcvbuf = std::max(v * 2, kMinRcvbuf);
-  return {};
+  return stack::udp_set_rcvbuf(sk, bytes);
 }
 
 Result<void> UdpSocket::set_send_buffer(int bytes) {

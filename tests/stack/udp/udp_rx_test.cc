@@ -145,6 +145,31 @@ TEST_F(UdpRx, RcvbufOverflow) {
   EXPECT_EQ(st().udp.RcvbufErrors, 2u);
 }
 
+TEST_F(UdpRx, SetRcvbufDoublesWithinRmemMaxAndTheMinimum) {
+  UdpSock* s = bound(53);
+  ASSERT_TRUE(udp_set_rcvbuf(*s, 10000).ok());
+  EXPECT_EQ(s->rcvbuf, 20000u);
+  ASSERT_TRUE(udp_set_rcvbuf(*s, 1000).ok());
+  EXPECT_EQ(s->rcvbuf, 2304u);  // SOCK_MIN_RCVBUF
+  ASSERT_TRUE(udp_set_rcvbuf(*s, 0).ok());
+  EXPECT_EQ(s->rcvbuf, 2304u);
+  ASSERT_TRUE(udp_set_rcvbuf(*s, 1 << 20).ok());
+  EXPECT_EQ(s->rcvbuf, 2u * 212992);  // capped by rmem_max before doubling
+  ASSERT_TRUE(udp_set_rcvbuf(*s, -1).ok());  // as unsigned: huge, so capped
+  EXPECT_EQ(s->rcvbuf, 2u * 212992);
+}
+
+TEST_F(UdpRx, SetRcvbufKeepsQueuedDatagramsAndLimitsTheNext) {
+  UdpSock* s = bound(53);
+  for (int i = 0; i < 2; ++i) udp_in(udp_bytes({}, 1000, 53, pattern(10)));
+  ASSERT_EQ(s->rxq.size(), 2u);
+  ASSERT_TRUE(udp_set_rcvbuf(*s, 0).ok());  // 2304: below what is queued
+  EXPECT_EQ(s->rxq.size(), 2u);
+  udp_in(udp_bytes({}, 1000, 53, pattern(10)));
+  EXPECT_EQ(s->rxq.size(), 2u);
+  EXPECT_EQ(st().udp.RcvbufErrors, 1u);
+}
+
 TEST_F(UdpRx, TruncPeekAndMetadata) {
   UdpSock* s = bound(53);
   udp_in(udp_bytes({.ttl = 17, .tos = 0x28}, 4321, 53, pattern(100)));
