@@ -236,13 +236,6 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
   // Set on every send rather than once at open: one store, and it stays right
   // whoever creates the socket and wherever the table keeps it.
   tx.sndbuf->owner = &sk;
-  // sock_alloc_send_pskb reports a pending error (ECONNREFUSED ...) once, when
-  // a datagram starts; appending to a corked one allocates without looking.
-  // The kernel looks after the destination, route and size checks; here it is
-  // before them, the order the socket API has always had.
-  if (tx.pending == 0) {
-    if (const std::errc e = udp_sock_error(sk); e != std::errc{}) return e;
-  }
   // inet_send_prepare → inet_autobind: an unbound socket gets its ephemeral port.
   if (sk.local_port == 0) {
     if (auto r = udp_autobind(stack, sk); !r) return std::errc::resource_unavailable_try_again;
@@ -344,6 +337,12 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
   if (fl.saddr.is_unspecified()) {
     fl.saddr = !rt.prefsrc.is_unspecified() ? rt.prefsrc : stack.select_source(rt.ifindex, fl.daddr);
   }
+
+  // sock_alloc_send_pskb, at the first frame of a new datagram: a pending
+  // error (ECONNREFUSED ...) is reported once, and cleared, after the
+  // destination, route and permission checks above (which leave it pending).
+  // Appending to a corked datagram (above) allocates without looking.
+  if (const std::errc e = udp_sock_error(sk); e != std::errc{}) return e;
 
   if (!corkreq) {
     // ip_make_skb: a private cork, no socket-wide queue.

@@ -53,13 +53,13 @@ struct SendOptions {
 };
 
 // udp_sendmsg. `dest` null means "the connected peer" (EDESTADDRREQ when not
-// connected). Returns the number of payload bytes accepted. Errors: first the
-// socket's pending error (ECONNREFUSED ..., returned once and cleared; not
-// looked at while appending to a corked datagram), then in the kernel's
-// order: EOPNOTSUPP (oob), EAFNOSUPPORT, EINVAL (port 0, bad cmsg value,
-// corked datagram of another kind), EDESTADDRREQ, ENETUNREACH (OutNoRoutes),
-// EACCES (broadcast without SO_BROADCAST), EMSGSIZE, EINVAL/EIO (GSO checks),
-// EAGAIN (send buffer full), ENOBUFS (no frames).
+// connected). Returns the number of payload bytes accepted. Errors, in the
+// kernel's order: EOPNOTSUPP (oob), EAFNOSUPPORT, EINVAL (port 0, bad cmsg
+// value, corked datagram of another kind), EDESTADDRREQ, ENETUNREACH
+// (OutNoRoutes), EACCES (broadcast without SO_BROADCAST), then the socket's
+// pending error (ECONNREFUSED ..., returned once and cleared, when a new
+// datagram starts: not while appending to a corked one), EMSGSIZE, EINVAL/EIO
+// (GSO checks), EAGAIN (send buffer full), ENOBUFS (no frames).
 Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte> payload,
                            const SockAddrIn* dest, const SendOptions& opts, TimePoint now);
 

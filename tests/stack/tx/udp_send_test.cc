@@ -385,6 +385,20 @@ TEST_F(UdpSendTest, PendingErrorIsReportedOnceWhenADatagramStarts) {
   EXPECT_EQ(net.stats(0).udp.OutDatagrams, 3u);
 }
 
+TEST_F(UdpSendTest, PendingErrorWaitsBehindDestinationChecks) {
+  // sock_alloc_send_pskb looks at sk_err only when the first frame is
+  // allocated: a send that fails its destination check first leaves it pending.
+  UdpSock& a = net.socket(0);
+  net.connect(0, a, net.addr(1), 9999);  // nobody listens there
+  ASSERT_TRUE(net.send(0, a, pattern(10), std::nullopt).ok());
+  net.run();
+  ASSERT_EQ(a.sk_err, std::errc::connection_refused);
+  EXPECT_EQ(net.send(0, a, pattern(10), to(net.addr(1), 0)).error(), err(std::errc::invalid_argument));
+  EXPECT_EQ(a.sk_err, std::errc::connection_refused);
+  EXPECT_EQ(net.send(0, a, pattern(10), std::nullopt).error(), err(std::errc::connection_refused));
+  EXPECT_EQ(a.sk_err, std::errc{});
+}
+
 TEST_F(UdpSendTest, NeighbourFailureReachesTheSocket) {
   // 10.0.1.99 is on link but nobody answers ARP: after the probes the queued
   // packets are dropped and their senders hear EHOSTUNREACH the way Linux
