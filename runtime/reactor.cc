@@ -1,5 +1,6 @@
 #include "runtime/reactor.h"
 
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -127,6 +128,9 @@ bool Reactor::run_once(bool may_sleep) {
   did |= reap_completions();
   if (did || !ready_.empty()) {
     idle_since_.reset();
+  } else if (options_.mode == PollMode::kBusy && options_.yield_when_idle) {
+    ++yields_;
+    sched_yield();
   } else if (may_sleep && options_.mode == PollMode::kIdle) {
     if (options_.idle_spin.count() == 0) {
       sleep();

@@ -172,7 +172,7 @@ void Runtime::shard_main(unsigned index) {
     CPU_SET(me.cpu, &set);
     pthread_setaffinity_np(pthread_self(), sizeof set, &set);  // best effort
   }
-  me.reactor = std::make_unique<Reactor>(ReactorOptions{.mode = options_.mode, .idle_spin = options_.idle_spin});
+  me.reactor = std::make_unique<Reactor>(ReactorOptions{.mode = options_.mode, .idle_spin = options_.idle_spin, .yield_when_idle = options_.yield_when_idle});
   ShardPoller poller(this, index);
   PollerHandle registration = me.reactor->register_poller(poller);
   ready_shards_.fetch_add(1, std::memory_order_release);

@@ -47,6 +47,7 @@ struct RuntimeOptions {
   bool pin_threads = true;
   std::size_t ring_capacity = 1024;  // per ordered pair of shards, power of two
   Duration idle_spin = std::chrono::microseconds(50);  // see ReactorOptions
+  bool yield_when_idle = false;                         // see ReactorOptions
 };
 
 // The shard of the calling thread, or kNoShard outside the runtime.

@@ -135,6 +135,27 @@ TEST(Reactor, BusyPollModeSpinsOverPollersWithoutSleeping) {
   EXPECT_GT(p.polls_, 100);  // it spun
 }
 
+TEST(Reactor, BusyModeYieldsTheCoreOnlyAfterEmptyPasses) {
+  Reactor r(ReactorOptions{.mode = PollMode::kBusy, .yield_when_idle = true});
+  CountingPoller busy(500);  // has work for its first 500 polls
+  PollerHandle h = r.register_poller(busy);
+  EXPECT_TRUE(r.block_on(wait_event(&busy.done)));
+  EXPECT_EQ(r.yields(), 0u);  // every pass did something
+  Result<void> slept = r.block_on([]() -> Task<Result<void>> { co_return co_await sleep_for(5ms); }());
+  EXPECT_TRUE(slept.ok());
+  EXPECT_GT(r.yields(), 0u);  // nothing to do: it gave the core away...
+  EXPECT_EQ(r.sleeps(), 0u);  // ...but never slept
+}
+
+TEST(Reactor, BusyModeDoesNotYieldUnlessAsked) {
+  Reactor r(ReactorOptions{.mode = PollMode::kBusy});
+  CountingPoller p(0);
+  PollerHandle h = r.register_poller(p);
+  Result<void> slept = r.block_on([]() -> Task<Result<void>> { co_return co_await sleep_for(2ms); }());
+  EXPECT_TRUE(slept.ok());
+  EXPECT_EQ(r.yields(), 0u);
+}
+
 // Sleeps exactly until the poller's deadline, then the poller runs.
 class DeadlinePoller final : public Poller {
  public:
