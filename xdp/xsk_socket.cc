@@ -52,9 +52,10 @@ XdpResult<std::unique_ptr<XskSocket>> XskSocket::create(Umem& umem, uint32_t ifi
                         "AF_XDP ring sizes must be powers of two, got " + std::to_string(s));
     }
   }
-  const bool want_md = config.tx_checksum == TxChecksumRequest::kAuto;
+  const bool want_md_zero_copy = config.tx_checksum != TxChecksumRequest::kSoftware;
+  const bool want_md = config.tx_checksum == TxChecksumRequest::kTxMetadata;
   if (config.zero_copy) {
-    auto zc = try_create(umem, ifindex, ifname, queue, config, BindMode::kZeroCopy, want_md, true);
+    auto zc = try_create(umem, ifindex, ifname, queue, config, BindMode::kZeroCopy, want_md_zero_copy, true);
     if (zc) return zc;
     std::fprintf(stderr, "xnet-xdp: zero-copy bind on %s queue %u failed (%s); using copy mode\n",
                  ifname.c_str(), queue, zc.message().c_str());

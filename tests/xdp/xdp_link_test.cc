@@ -265,15 +265,33 @@ TEST(XdpLink, TransmitsToKernelUdpSocket) {
     ASSERT_TRUE(iface);
     auto link = open_link(*iface, 0);
     ASSERT_TRUE(link);
-    // On veth (copy mode) TX metadata is completed by the kernel in software.
-    EXPECT_EQ(link->tx_checksum_mode(), TxChecksumMode::kKernelSoftware);
-    EXPECT_TRUE(link->features().tx_checksum);
+    // On veth (copy mode) the link sums in software unless metadata is asked for.
+    EXPECT_EQ(link->tx_checksum_mode(), TxChecksumMode::kSoftware);
+    EXPECT_FALSE(link->features().tx_checksum);
     EXPECT_EQ(link->mtu(), 1500u);
     EXPECT_EQ(link->mac().to_string(), t->xnet_mac());
 
     send_and_check(*link, *t, testing::UdpChecksum::kComplete, "complete checksum");
-    send_and_check(*link, *t, testing::UdpChecksum::kPseudoHeader, "offloaded via tx metadata");
+    send_and_check(*link, *t, testing::UdpChecksum::kPseudoHeader, "completed by the link");
     EXPECT_EQ(link->stats().tx_packets, 2u);
+    expect_idle(*link);
+  });
+}
+
+TEST(XdpLink, CopyModeTxMetadataIsCompletedByTheKernel) {
+  XNET_REQUIRE_PRIVILEGED();
+  auto t = make_topology();
+  ASSERT_TRUE(t);
+  t->xnet_ns().run([&] {
+    auto iface = open_iface(*t);
+    ASSERT_TRUE(iface);
+    XdpLinkConfig c;
+    c.xsk.tx_checksum = TxChecksumRequest::kTxMetadata;
+    auto link = open_link(*iface, 0, c);
+    ASSERT_TRUE(link);
+    EXPECT_EQ(link->tx_checksum_mode(), TxChecksumMode::kKernelSoftware);
+    EXPECT_TRUE(link->features().tx_checksum);
+    send_and_check(*link, *t, testing::UdpChecksum::kPseudoHeader, "offloaded via tx metadata");
     expect_idle(*link);
   });
 }
