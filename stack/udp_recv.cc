@@ -38,7 +38,10 @@ RecvInfo udp_datagram_info(const RxDatagram& d) {
 
 size_t udp_copy_datagram(const RxDatagram& d, std::span<std::byte> buf) {
   size_t n = std::min<size_t>(buf.size(), d.head.size());
-  std::memcpy(buf.data(), d.head.data(), n);
+  // An empty buffer's data() may be null, and memcpy(nullptr, .., 0) is
+  // undefined (found by socket_api_fuzzer). The head may hold no payload
+  // while later frames do (a first fragment of only the UDP header).
+  if (n != 0) std::memcpy(buf.data(), d.head.data(), n);
   size_t copied = n;
   d.rest.for_each([&](const PacketMeta& m, const std::byte* frame) {
     const size_t k = std::min<size_t>(buf.size() - copied, m.len);
