@@ -2,6 +2,7 @@
 // checks of the kernel's net/ipv4/ip_input.c in its order, with its counters.
 
 #include "stack/ipv4_input.h"
+#include "stack/stage_trace.h"
 
 #include <array>
 #include <cerrno>
@@ -125,6 +126,7 @@ IpProtocolHandler inet_add_protocol(uint8_t protocol, IpProtocolHandler handler)
 IpProtocolHandler inet_protocol(uint8_t protocol) { return protocols()[protocol]; }
 
 void ip_rcv(Stack& stack, Packet pkt, TimePoint now) {
+  stage::mark(stage::Point::kIpRcv);
   auto& st = stack.stats();
   // Frames for another MAC seen in promiscuous mode: dropped before any Ip:
   // counter moves (ip_rcv_core checks pkt_type before IPSTATS_MIB_IN).

@@ -2,6 +2,7 @@
 // ip_finish_output2 → neigh_output.
 
 #include "stack/ipv4_output.h"
+#include "stack/stage_trace.h"
 
 #include <cassert>
 #include <cstring>
@@ -157,6 +158,7 @@ Result<void> ip_local_out(Stack& stack, Packet pkt, TimePoint now) {
 }
 
 Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now) {
+  stage::mark(stage::Point::kIpLocalOut);
   Packet head = datagram.pop_front();
   if (!head) return {};
   PacketMeta& m = head.meta();

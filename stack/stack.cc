@@ -3,6 +3,7 @@
 // per-stack random source.
 
 #include "stack/stack.h"
+#include "stack/stage_trace.h"
 
 #include <algorithm>
 #include <random>
@@ -258,6 +259,7 @@ size_t Stack::poll(TimePoint now, size_t budget) {
       eth_rcv(*this, ifindex, std::move(frame), now);
     }
   }
+  stage::mark(stage::Point::kPollDone);
   run_timers(now);
   // Again only for what this poll queued (replies, ARP): frames the link
   // refused a moment ago wait for the next poll instead of a second refusal.
@@ -304,6 +306,7 @@ void Stack::dev_queue_xmit(uint16_t ifindex, Packet frame) {
   }
   frame.meta().ifindex = ifindex;
   iface->txq.push_back(std::move(frame));
+  stage::mark(stage::Point::kXmitQueued);
   ++tx_queued_;
   // A full burst goes to the link now, so one large send (1365 fragments of a
   // 65507-byte datagram at MTU 68, a long GSO burst) is not cut at txqueuelen

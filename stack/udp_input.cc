@@ -1,4 +1,5 @@
 #include "stack/udp_input.h"
+#include "stack/stage_trace.h"
 
 #include <cerrno>
 
@@ -132,6 +133,7 @@ bool udp_queue_rcv(Stack& stack, UdpSock& sk, RxDatagram dgram) {
     return false;  // dgram's frames are freed here
   }
   sk.rmem_alloc += dgram.truesize;
+  stage::mark(stage::Point::kUdpQueued);
   sk.rxq.push_back(std::move(dgram));
   if (sk.waker.readable != nullptr) sk.waker.readable(sk.waker.ctx);
   return true;

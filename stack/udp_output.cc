@@ -2,6 +2,7 @@
 // options.
 
 #include "stack/udp_output.h"
+#include "stack/stage_trace.h"
 
 #include <algorithm>
 #include <cassert>
@@ -231,6 +232,7 @@ Result<void> udp_send_skb(Stack& stack, UdpSock& sk, Cork& cork, uint16_t dport,
 Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte> payload,
                            const SockAddrIn* dest, const SendOptions& opts, TimePoint now) {
   (void)now;
+  stage::mark(stage::Point::kSendmsg);
   UdpSendState& tx = sk.tx;
   // The socket a frame's transmit error is reported to (ip_report_tx_error).
   // Set on every send rather than once at open: one store, and it stays right

@@ -1,4 +1,5 @@
 #include "stack/udp_recv.h"
+#include "stack/stage_trace.h"
 
 #include <algorithm>
 #include <cstring>
@@ -56,6 +57,7 @@ Result<RecvInfo> udp_recvmsg(Stack& stack, UdpSock& sk, std::span<std::byte> buf
   // __skb_recv_udp: sock_error before the queue.
   if (const std::errc e = udp_sock_error(sk); e != std::errc{}) return e;
   if (sk.rxq.empty()) return std::errc::resource_unavailable_try_again;
+  stage::mark(stage::Point::kAppReceived);
   RxDatagram& d = sk.rxq.front();
   RecvInfo info = udp_datagram_info(d);
   info.copied = udp_copy_datagram(d, buf);
@@ -73,6 +75,7 @@ Result<RecvInfo> udp_recvmsg(Stack& stack, UdpSock& sk, std::span<std::byte> buf
 Result<RxDatagram> udp_recv_datagram(Stack& stack, UdpSock& sk) {
   if (const std::errc e = udp_sock_error(sk); e != std::errc{}) return e;
   if (sk.rxq.empty()) return std::errc::resource_unavailable_try_again;
+  stage::mark(stage::Point::kAppReceived);
   RxDatagram d = sk.rxq.pop_front();
   sk.rmem_alloc -= d.truesize;
   stack.stats().udp.InDatagrams++;

@@ -1,4 +1,5 @@
 #include "xdp/xdp_link.h"
+#include "stack/stage_trace.h"
 
 #include <algorithm>
 #include <array>
@@ -68,6 +69,8 @@ XdpResult<std::unique_ptr<XdpLink>> XdpLink::create(XdpInterface& iface, uint32_
 }
 
 XdpLink::~XdpLink() {
+  // Stage-trace builds: this shard's "where the time goes" table.
+  stage::report(("shard on " + ifname_ + " queue " + std::to_string(xsk_ ? xsk_->queue() : 0)).c_str());
   if (iface_ != nullptr && xsk_) iface_->unregister_xsk(xsk_->queue());
 }
 
@@ -140,6 +143,7 @@ size_t XdpLink::rx_burst(stack::PacketQueue& out, size_t max) {
     out.push_back(std::move(p));
     ++delivered;
   }
+  if (delivered > 0) stage::begin(stage::Point::kRxFrames);
   if (got > 0) {
     xsk_ring_cons__release(&xsk_->rx(), got);
     fill_outstanding_ -= got;
@@ -184,6 +188,7 @@ bool XdpLink::prepare_tx(stack::Packet& p, xdp_desc& desc) {
 }
 
 size_t XdpLink::tx_burst(stack::PacketQueue& q) {
+  stage::mark(stage::Point::kTxBurst);
   reclaim_completions();
   stack::FramePool& pool = umem_->pool();
   std::array<xdp_desc, kMaxBatch> descs;
@@ -265,6 +270,7 @@ void XdpLink::kick_tx_until_drained() {
     const uint32_t queued = tx.size - xsk_prod_nb_free(&tx, tx.size);
     if (queued == 0 || !xsk_->tx_needs_wakeup()) break;
     if (xsk_->kick_tx() != 0) break;
+    stage::end(stage::Point::kTxKicked);
     reclaim_completions();
     // Nothing taken: the kernel is out of send buffer until the peer frees
     // skbs; the next poll kicks again instead of a burst of futile syscalls.
