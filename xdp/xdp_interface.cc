@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <net/if.h>
 
 #include <cerrno>
 #include <cstring>
@@ -42,6 +43,25 @@ XdpResult<std::unique_ptr<XdpInterface>> XdpInterface::open(const XdpInterfaceCo
 }
 
 XdpInterface::~XdpInterface() = default;  // XdpProgram detaches
+
+const char* to_string(LinkHealth h) {
+  switch (h) {
+    case LinkHealth::kOk: return "ok";
+    case LinkHealth::kProgramDetached: return "steering program detached";
+    case LinkHealth::kInterfaceGone: return "interface gone";
+  }
+  return "?";
+}
+
+LinkHealth XdpInterface::health() const {
+  // By index, then the name: a deleted interface's index may be reused by a
+  // new one, which is not ours either.
+  char name[IF_NAMESIZE] = {};
+  if (if_indextoname(netdev_.ifindex, name) == nullptr || netdev_.name != name) {
+    return LinkHealth::kInterfaceGone;
+  }
+  return program_->is_attached() ? LinkHealth::kOk : LinkHealth::kProgramDetached;
+}
 
 XdpResult<void> XdpInterface::ref_key(uint32_t addr) {
   int& refs = owned_refs_[addr];

@@ -26,6 +26,14 @@ struct XdpInterfaceConfig {
 };
 
 // Sum over CPUs of the program's counters (bpf/steer_abi.h).
+// What XdpInterface::health() found (ROBUSTNESS: faults under a running xnet).
+enum class LinkHealth {
+  kOk,
+  kProgramDetached,  // somebody removed or replaced the steering program: nothing reaches xnet
+  kInterfaceGone,    // deleted (or its peer's namespace went away): nothing ever will
+};
+const char* to_string(LinkHealth h);
+
 struct SteerCounters {
   uint64_t steered = 0;    // into an AF_XDP socket
   uint64_t passed = 0;     // not xnet's: to the kernel
@@ -50,6 +58,13 @@ class XdpInterface {
   bool uses_dispatcher() const { return program_->uses_dispatcher(); }
   uint32_t program_id() const { return program_->program_id(); }
   bool is_attached() const { return program_->is_attached(); }
+  // The interface still exists under its name and index, and the steering
+  // program is still the one attached. A few syscalls: call it about once a
+  // second from a control path (the host does), never per packet.
+  LinkHealth health() const;
+  // After kProgramDetached: attach the same program again (EBUSY if another
+  // program took the interface).
+  XdpResult<void> reattach() { return program_->reattach(); }
 
   // Steer frames for `addr` to xnet. With a prefix shorter than /31 the subnet
   // broadcast is steered too (reference-counted across prefixes). The limited

@@ -207,6 +207,22 @@ XdpResult<void> XdpProgram::detach() {
   return {};
 }
 
+XdpResult<void> XdpProgram::reattach() {
+  if (is_attached()) return {};
+  attached_ = false;
+  const int err = xdp_program__attach(prog_, static_cast<int>(ifindex_), to_libxdp(mode_), 0);
+  if (err != 0) {
+    const int e = -err;
+    if (e == EEXIST || e == EBUSY) {
+      return errno_error(EBUSY, "another XDP program took " + ifname_ + " after xnet's was detached");
+    }
+    return errno_error(e, "re-attaching XDP to " + ifname_ + " failed: " + errstr(e));
+  }
+  attached_ = true;
+  program_id_ = xdp_program__id(prog_);
+  return {};
+}
+
 bool XdpProgram::is_attached() const {
   return attached_ && xdp_program__is_attached(prog_, static_cast<int>(ifindex_)) != XDP_MODE_UNSPEC;
 }

@@ -47,6 +47,10 @@ class XdpProgram {
   // The program is still the one on the interface (a detached or replaced
   // program silently stops traffic: ROBUSTNESS case 50).
   bool is_attached() const;
+  // Attaches the loaded program again after somebody detached it (ip link
+  // set dev X xdp off): the maps, hence addresses and sockets, are unchanged.
+  // EBUSY when another program took the interface meanwhile.
+  XdpResult<void> reattach();
 
   AttachMode mode() const { return mode_; }
   bool uses_dispatcher() const { return dispatcher_; }

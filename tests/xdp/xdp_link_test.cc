@@ -482,6 +482,38 @@ TEST(XdpInterface, ReplacesStaleProgramButNotSomebodyElses) {
   });
 }
 
+// ROBUSTNESS case 50: somebody detaches the steering program under a running
+// xnet (traffic silently stops), then deletes the interface.
+TEST(XdpInterface, HealthSeesDetachAndReattachRestoresSteering) {
+  XNET_REQUIRE_PRIVILEGED();
+  auto t = make_topology();
+  ASSERT_TRUE(t);
+  t->xnet_ns().run([&] {
+    auto iface = open_iface(*t);
+    ASSERT_TRUE(iface);
+    EXPECT_EQ(iface->health(), LinkHealth::kOk);
+    ASSERT_TRUE(t->kernel_ns()
+                    .exec("ip neigh replace 10.77.0.1 lladdr " + t->xnet_mac() + " dev " +
+                          t->kernel_if() + " nud permanent")
+                    .ok());
+    ASSERT_TRUE(t->xnet_ns().exec("ip link set dev " + t->xnet_if() + " xdp off").ok());
+    EXPECT_EQ(iface->health(), LinkHealth::kProgramDetached);
+    EXPECT_EQ(attached_prog_id(t->xnet_if()), 0u);
+
+    ASSERT_TRUE(iface->reattach()) << "re-attach";
+    EXPECT_EQ(iface->health(), LinkHealth::kOk);
+    EXPECT_EQ(attached_prog_id(t->xnet_if()), iface->program_id());
+    // Steering works again with the same maps: owned traffic is counted.
+    t->kernel_ns().exec("ping -c2 -i0.2 -W1 10.77.0.1");
+    EXPECT_GE(iface->counters().no_socket, 2u);
+
+    // Deleting the peer takes our end with it.
+    ASSERT_TRUE(t->kernel_ns().exec("ip link del " + t->kernel_if()).ok());
+    EXPECT_EQ(iface->health(), LinkHealth::kInterfaceGone);
+    iface.reset();  // detaching from a gone interface is not an error
+  });
+}
+
 TEST(XdpInterface, Errors) {
   XNET_REQUIRE_PRIVILEGED();
   VethOptions o;
