@@ -61,6 +61,7 @@ XdpResult<std::unique_ptr<XdpLink>> XdpLink::create(XdpInterface& iface, uint32_
   link->fill_target_ = config.fill_target != 0
                            ? std::min(config.fill_target, config.xsk.fill_size)
                            : std::min(config.xsk.fill_size, config.umem.frame_count / 2);
+  link->refill_batch_ = std::clamp<uint32_t>(link->fill_target_ / 8, 1, link->batch_);
   // Fill before the XSKMAP points here, so the first frames find buffers
   // (and a TX-only link still has its fill ring populated: ROBUSTNESS case 49).
   link->refill();
@@ -148,7 +149,11 @@ size_t XdpLink::rx_burst(stack::PacketQueue& out, size_t max) {
     xsk_ring_cons__release(&xsk_->rx(), got);
     fill_outstanding_ -= got;
   }
-  refill();
+  // Refill a batch at a time: every submit writes the fill ring's producer,
+  // a cache line the kernel reads on another core; a frame or two short of
+  // the target changes nothing for the kernel. (Before sleeping, kick()
+  // tops it up whatever the deficit.)
+  if (fill_target_ - fill_outstanding_ >= refill_batch_) refill();
   if (xsk_->fill_needs_wakeup()) xsk_->kick_rx();
   return delivered;
 }

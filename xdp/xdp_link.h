@@ -108,6 +108,7 @@ class XdpLink final : public stack::Link {
   wire::MacAddr mac_;
   uint32_t batch_ = 64;
   uint32_t fill_target_ = 0;
+  uint32_t refill_batch_ = 1;  // rx_burst refills when this many are missing
   uint32_t max_frame_ = 0;
   uint32_t fill_outstanding_ = 0;  // fill ring + rx ring
   uint32_t tx_outstanding_ = 0;    // tx ring + completion ring
