@@ -2,7 +2,8 @@
 // one frame cannot reach — reassembly across fragments (overlaps, eviction,
 // timeouts), ARP pending queues and neighbour timers, ICMP rate limits.
 //
-// Input: records, each an op byte then its operands —
+// Input: a role byte (bit 0: the host forwards), then records, each an op
+// byte then its operands —
 //   op % 4 == 0 or 1: a frame (16-bit length, then the bytes) to the host;
 //   op % 4 == 2:      the clock moves by (16-bit) milliseconds;
 //   op % 4 == 3:      the sockets are drained, in the style of the next byte.
@@ -14,7 +15,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   xnet::fuzz::FuzzInput in(data, size);
-  xnet::fuzz::FuzzNet net;
+  // The first byte picks the role (bit 0: a forwarding router).
+  xnet::fuzz::FuzzNet net((in.u8() & 1) != 0 ? xnet::fuzz::Role::kRouter : xnet::fuzz::Role::kHost);
   for (int ops = 0; !in.empty() && ops < 256; ++ops) {
     const uint8_t op = in.u8();
     switch (op % 4) {

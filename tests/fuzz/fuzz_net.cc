@@ -18,13 +18,22 @@ using namespace std::chrono_literals;
 // retries and failure, neighbour aging to STALE and garbage collection.
 constexpr auto kSettle = 120s;
 
-stack::support::MemNet& shared_net() {
-  static stack::support::MemNet* net = [] {
-    stack::support::NetOptions o;
-    o.frames = 512;
-    return new stack::support::MemNet(o);  // lives as long as the process
-  }();
-  return *net;
+stack::support::MemNet* make_net(Role role) {
+  stack::support::NetOptions o;
+  o.frames = 512;
+  o.config.ip_forward = role == Role::kRouter;
+  o.config.accept_source_route = role == Role::kRouter;
+  auto* net = new stack::support::MemNet(o);  // lives as long as the process
+  if (role == Role::kRouter) {
+    if (!net->stack(0).add_gateway_route({wire::Ipv4Addr(), 0}, net->addr(1), 1)) fail("default route");
+  }
+  return net;
+}
+
+stack::support::MemNet& shared_net(Role role) {
+  static stack::support::MemNet* host = make_net(Role::kHost);
+  static stack::support::MemNet* router = make_net(Role::kRouter);
+  return role == Role::kRouter ? *router : *host;
 }
 
 }  // namespace
@@ -34,7 +43,7 @@ void fail(const char* what) {
   std::abort();
 }
 
-FuzzNet::FuzzNet() : net_(shared_net()) {
+FuzzNet::FuzzNet(Role role) : net_(shared_net(role)) {
   auto must = [](auto r, const char* what) {
     if (!r) fail(what);
   };

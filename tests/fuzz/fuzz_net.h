@@ -32,9 +32,14 @@ namespace xnet::fuzz {
 using stack::UdpSock;
 using stack::support::Bytes;
 
+// kRouter: the host forwards (ip_forward, accept_source_route) and has a
+// default route through the peer, so ip_forward, redirects, TTL expiry and
+// source routes are reachable; kHost: forwarding off, as a service runs.
+enum class Role { kHost, kRouter };
+
 class FuzzNet {
  public:
-  FuzzNet();
+  explicit FuzzNet(Role role = Role::kHost);
   ~FuzzNet();
 
   stack::support::MemNet& net() { return net_; }

@@ -118,7 +118,8 @@ void write(const std::filesystem::path& dir, const std::string& name, const Byte
   std::ofstream(dir / name, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
-// frame_sequence_fuzzer records: [op][len16][frame] / [2][ms16] / [3][style].
+// frame_sequence_fuzzer: a role byte, then records [op][len16][frame] /
+// [2][ms16] / [3][style].
 void add_frame(Bytes& seq, const Bytes& f) {
   put(seq, {0});
   put16(seq, static_cast<uint16_t>(f.size()));
@@ -141,6 +142,11 @@ int main(int argc, char** argv) {
   const std::vector<Bytes> frames = single_frames();
   for (size_t i = 0; i < frames.size(); ++i) {
     write(root / "frame_fuzzer", "frame_" + std::to_string(i), frames[i]);
+    // The same frame to a forwarding router (the last byte's bit 7; its low
+    // bits pick the drain style).
+    Bytes routed = frames[i];
+    routed.push_back(std::byte{0x80});
+    write(root / "frame_fuzzer", "routed_" + std::to_string(i), routed);
     // wire_fuzzer: selector 4 = Ethernet; 0 = IPv4, 3 = ARP behind it.
     Bytes w = {std::byte{4}};
     w.insert(w.end(), frames[i].begin(), frames[i].end());
@@ -178,7 +184,13 @@ int main(int argc, char** argv) {
                                                         {"fragments_timeout", &incomplete},
                                                         {"arp_late", &arp_late},
                                                         {"echo_burst", &echoes}};
-  for (const auto& [name, seq] : seqs) write(root / "frame_sequence_fuzzer", name, *seq);
+  for (const auto& [name, seq] : seqs) {
+    for (uint8_t role : {0, 1}) {  // host, router
+      Bytes b = {std::byte{role}};
+      b.insert(b.end(), seq->begin(), seq->end());
+      write(root / "frame_sequence_fuzzer", std::string(name) + (role ? "_router" : ""), b);
+    }
+  }
 
   // socket_api_fuzzer: [op][socket][operands...] (see its op table).
   const std::pair<const char*, Bytes> calls[] = {
