@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -24,11 +26,16 @@ std::set<std::string> g_ns_names;
 
 void signal_thread(sigset_t set) {
   for (int n = 0;; ++n) {
-    int sig = 0;
-    if (sigwait(&set, &sig) != 0) return;
+    siginfo_t info{};
+    const int sig = sigwaitinfo(&set, &info);
+    if (sig < 0) {
+      if (errno == EINTR) continue;  // e.g. under strace
+      return;
+    }
     if (n == 0) {
       g_stop.store(true);
-      fmt::print(stderr, "\nnetbench: stopping (Ctrl-C again to remove the namespaces and exit now)\n");
+      fmt::print(stderr, "\nnetbench: stopping on {} from pid {} (Ctrl-C again to remove the namespaces and exit now)\n",
+                 strsignal(sig), info.si_pid);
       continue;
     }
     std::set<std::string> names;

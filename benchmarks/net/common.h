@@ -68,7 +68,7 @@ struct Options {
 // One row of the results: a scenario, an implementation, a size, figures.
 struct Measurement {
   std::string scenario;  // latency, throughput, gso, soak, scaling, idle
-  std::string impl;      // xnet, xnet-busy, kernel, kernel-busy, io_uring, afxdp-raw
+  std::string impl;      // xnet, xnet-busy, kernel, kernel-busy, io_uring, afxdp-raw, xdplink-raw
   size_t size = 0;       // UDP payload bytes
   uint32_t queues = 1;
   std::string note;      // placement and mode, printed under the table

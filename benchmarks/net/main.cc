@@ -76,6 +76,7 @@ int run(Options& o) {
       for (size_t s : sizes) {
         if (stopping()) break;
         if (on("afxdp-raw")) add(raw_latency(t, o, s));
+        if (on("xdplink-raw")) add(xdplink_latency(t, o, s));
         if (on("xnet-busy")) add(xnet_latency(t, o, s, true));
         if (on("kernel-busy")) add(kernel_latency(t, o, s, true));
         if (on("xnet")) add(xnet_latency(t, o, s, false));
@@ -92,6 +93,7 @@ int run(Options& o) {
       for (size_t s : sizes) {
         if (stopping()) break;
         if (on("afxdp-raw")) add(raw_throughput(t, o, s, tsec));
+        if (on("xdplink-raw")) add(xdplink_throughput(t, o, s, tsec));
         if (on("xnet-busy")) add(xnet_throughput(t, o, s, tsec));
         if (on("kernel")) add(kernel_throughput(t, o, s, tsec));
       }
@@ -103,6 +105,7 @@ int run(Options& o) {
       if (on("xnet-busy")) add(xnet_gso(t, o, tsec));
       if (on("kernel")) add(kernel_gso(t, o, tsec));
       if (on("afxdp-raw")) add(raw_gso(t, o, tsec));
+      if (on("xdplink-raw")) add(xdplink_gso(t, o, tsec));
     }
   }
   if (wants(o, "soak") && !stopping()) {
@@ -199,7 +202,7 @@ int main(int argc, char** argv) {
   app.add_option("--frames", o.tuning.frames, "UMEM frames per link")->capture_default_str();
   app.add_option("--batch", o.tuning.batch, "descriptors per ring operation")->capture_default_str();
   app.add_option("--only", o.only, "run only this implementation (xnet, xnet-busy, kernel, kernel-busy, io_uring, "
-                 "afxdp-raw), e.g. under perf");
+                 "afxdp-raw, xdplink-raw), e.g. under perf");
   app.add_option("--ping-timeout-ms", o.ping_timeout_ms,
                  "xnet pinger: rt::with_timeout on every receive (0: plain co_await, a lost reply then hangs)")
       ->capture_default_str();

@@ -1,6 +1,8 @@
-// Raw AF_XDP, no stack: the physical limit of this path. Built on our
+// xdplink-raw: AF_XDP through xnet's own link layer, no stack. Built on our
 // XdpInterface (the same steering program xnet uses) and XdpLink (rings
-// through libxdp's helpers, one UMEM per link), driven by plain spin loops:
+// through libxdp's helpers, one UMEM per link), driven by plain spin loops, so
+// that against the independent reference (afxdp-raw, afxdp_raw_bench.cc) it
+// shows what the link layer costs on its own:
 //  - ping-pong: a pinger that writes a prebuilt Ethernet/IPv4/UDP frame and
 //    spins on rx, and a reflector that swaps addresses in place and sends the
 //    same frame back (no copy);
@@ -133,10 +135,10 @@ std::function<void()> raw_napi(Topology& t, const Options& o, bool on, int cpu) 
 
 }  // namespace
 
-Measurement raw_latency(Topology& t, const Options& o, size_t size) {
+Measurement xdplink_latency(Topology& t, const Options& o, size_t size) {
   Measurement m;
   m.scenario = "latency";
-  m.impl = "afxdp-raw";
+  m.impl = "xdplink-raw";
   m.size = size;
   const bool napi = o.tuning.threaded_napi_latency;
   m.note = fmt::format("pinger on cpu {} (ns A), in-place reflector on cpu {} (ns B), both spinning on XdpLink "
@@ -178,7 +180,7 @@ Measurement raw_latency(Topology& t, const Options& o, size_t size) {
       const auto t0 = Clock::now();
       stack::Packet p = frame_packet(pool, tmpl);
       if (!p) {
-        sync.fail("raw pinger: UMEM exhausted");
+        sync.fail("xdplink-raw pinger: UMEM exhausted");
         break;
       }
       std::memcpy(p.data() + kHdr, &seq, sizeof seq);
@@ -267,10 +269,10 @@ std::thread start_raw_sender(Topology& t, const Options& o, PeerSync& sync, RawF
 
 }  // namespace
 
-Measurement raw_throughput(Topology& t, const Options& o, size_t size, double seconds) {
+Measurement xdplink_throughput(Topology& t, const Options& o, size_t size, double seconds) {
   Measurement m;
   m.scenario = "throughput";
-  m.impl = "afxdp-raw";
+  m.impl = "xdplink-raw";
   m.size = size;
   const bool napi = o.tuning.threaded_napi_throughput;
   m.note = fmt::format("txonly (prebuilt frames, batches of {}) on cpu {}, rxdrop on cpu {}, NAPI {}", o.tuning.batch,
@@ -313,10 +315,10 @@ Measurement raw_throughput(Topology& t, const Options& o, size_t size, double se
 // one frame each. Prebuilt 1400-byte frames (UDP checksum 0, which the kernel
 // accepts) from xnet's kernel-subnet address to the same recvmmsg receiver
 // the gso runs use; no stack, no segmentation.
-Measurement raw_gso(Topology& t, const Options& o, double seconds) {
+Measurement xdplink_gso(Topology& t, const Options& o, double seconds) {
   Measurement m;
   m.scenario = "gso";
-  m.impl = "afxdp-raw";
+  m.impl = "xdplink-raw";
   m.size = kGsoSegment;
   m.note = fmt::format("txonly 1400-byte frames (batches of {}) on cpu {} to the kernel's plain recvmmsg x64 spin "
                        "on cpu {}: the per-frame limit under any AF_XDP sender's GSO",

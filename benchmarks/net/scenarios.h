@@ -57,7 +57,10 @@ PingPlan ping_plan(const Options& o, size_t size);
 Measurement kernel_latency(const Topology& t, const Options& o, size_t size, bool busy);
 Measurement io_uring_latency(const Topology& t, const Options& o, size_t size);
 Measurement xnet_latency(Topology& t, const Options& o, size_t size, bool busy);
+// afxdp-raw: the independent reference (benchmarks/afxdp_ref); xdplink-raw:
+// the same loops over xnet's XdpLink and steering program.
 Measurement raw_latency(Topology& t, const Options& o, size_t size);
+Measurement xdplink_latency(Topology& t, const Options& o, size_t size);
 
 // --- throughput: one sending core, spinning receiver ---
 Measurement kernel_throughput(const Topology& t, const Options& o, size_t size, double seconds);
@@ -65,6 +68,8 @@ Measurement xnet_throughput(Topology& t, const Options& o, size_t size, double s
                             uint32_t shards = 1, bool busy = true, const char* scenario = "throughput");
 Measurement raw_throughput(Topology& t, const Options& o, size_t size, double seconds);
 Measurement raw_gso(Topology& t, const Options& o, double seconds);
+Measurement xdplink_throughput(Topology& t, const Options& o, size_t size, double seconds);
+Measurement xdplink_gso(Topology& t, const Options& o, double seconds);
 
 // recvmmsg x64 MSG_DONTWAIT spinning in ns B on cpu_b, bound to addr:port;
 // sets sync.ready once bound, stops 200 ms after sender_done (or on failure).
