@@ -112,11 +112,11 @@ void XnetSide::run(const XnetSideConfig& config, PeerSync& sync, const MakeTask&
     const int cpu = i < config.cpus.size() ? config.cpus[i] : -1;
     threads.emplace_back([this, i, cpu, &host, &config, &make] {
       pin_self(cpu);
-      drive(i, &host.value()->shard(i), config.busy, make);
+      drive(i, &host.value()->shard(i), config, make);
     });
   }
   if (!config.cpus.empty()) pin_self(config.cpus[0]);
-  drive(0, &host.value()->shard(0), config.busy, make);
+  drive(0, &host.value()->shard(0), config, make);
   for (std::thread& t : threads) t.join();
   frames_idle_ = frames_out_.load() == 0;
   (void)host.value()->close();
@@ -130,10 +130,11 @@ void XnetSide::stop_and_wait() {
   }
 }
 
-void XnetSide::drive(unsigned shard, void* xdp_shard, bool busy, const MakeTask& make) {
+void XnetSide::drive(unsigned shard, void* xdp_shard, const XnetSideConfig& config, const MakeTask& make) {
   auto& xs = *static_cast<xdp::XdpShard*>(xdp_shard);
   rt::ReactorOptions ro;
-  ro.mode = busy ? rt::PollMode::kBusy : rt::PollMode::kIdle;
+  ro.mode = config.busy ? rt::PollMode::kBusy : rt::PollMode::kIdle;
+  ro.yield_when_idle = config.yield_when_idle;
   ro.idle_spin = rt::RuntimeOptions{}.idle_spin;  // the product's default
   rt::Reactor reactor(ro);
   const double cpu0 = thread_cpu_seconds();

@@ -29,6 +29,9 @@ struct XnetSideConfig {
   std::string address;  // "a.b.c.d/len" owned by xnet
   uint32_t queues = 1;
   bool busy = true;
+  // Busy reactors give the core away after an empty pass (sched_yield), so a
+  // NAPI kthread pinned to the same core runs: a receiver's layout.
+  bool yield_when_idle = false;
   std::vector<int> cpus;  // per shard; empty = the calling thread's pinning
   Tuning tuning;
   // Runs after the host is open (XDP attached), before the shards start:
@@ -102,7 +105,7 @@ class XnetSide {
   SideDrops drops() const;
 
  private:
-  void drive(unsigned shard, void* xdp_shard, bool busy, const MakeTask& make);
+  void drive(unsigned shard, void* xdp_shard, const XnetSideConfig& config, const MakeTask& make);
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> running_{false};
