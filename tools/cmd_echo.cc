@@ -71,12 +71,12 @@ int run_echo(const EchoArgs& a) {
              host->shard_count(), host->shard_count() == 1 ? "" : "s", a.busy_poll ? "busy-poll" : "idle");
   std::optional<std::chrono::milliseconds> dur;
   if (a.duration > 0) dur = std::chrono::milliseconds(static_cast<int64_t>(a.duration * 1000));
-  host->run(dur);
+  const int why = host->run(dur);
   const std::string counters = host->snmp_text();
   host->stop();
   fmt::print("{}", counters);
   std::fflush(stdout);
-  return 0;
+  return why == ServiceHost::kLinkLost ? 1 : 0;
 }
 
 }  // namespace

@@ -125,8 +125,11 @@ int run_xnet_ping(const PingArgs& a, EndpointArg to) {
   fmt::print("{}", format_ping_report(fmt::format("xnet ping {}:{} from {} on {} (AF_XDP, {} mode): {} x {} bytes{}",
                                                   to.addr.to_string(), to.port, a.addr, a.dev,
                                                   a.busy_poll ? "busy-poll" : "idle", a.count, a.size,
-                                                  sig != 0 ? ", interrupted" : ""),
+                                                  sig == ServiceHost::kLinkLost ? ", the link was lost"
+                                                  : sig != 0                    ? ", interrupted"
+                                                                                : ""),
                                       tally));
+  if (sig == ServiceHost::kLinkLost) return 1;
   return tally.received == 0 ? 2 : 0;
 }
 

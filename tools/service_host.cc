@@ -130,8 +130,13 @@ void ServiceHost::stop() {
 
 int ServiceHost::run(std::optional<std::chrono::milliseconds> duration, const std::function<bool()>& done) {
   const auto deadline = duration ? std::optional(std::chrono::steady_clock::now() + *duration) : std::nullopt;
+  auto next_watch = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   for (;;) {
     if (done && done()) return 0;
+    if (std::chrono::steady_clock::now() >= next_watch) {
+      next_watch += std::chrono::seconds(1);
+      if (!watch_link()) return kLinkLost;
+    }
     int wait_ms = done ? 50 : 1000;
     if (deadline) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
@@ -149,6 +154,26 @@ int ServiceHost::run(std::optional<std::chrono::milliseconds> duration, const st
       while (auto req = control_->receive()) control_->reply(*req, handle(req->text));
     }
   }
+}
+
+bool ServiceHost::watch_link() {
+  xdp::XdpInterface& iface = host_->interface();
+  switch (iface.health()) {
+    case xdp::LinkHealth::kOk:
+      return true;
+    case xdp::LinkHealth::kInterfaceGone:
+      fmt::print(stderr, "xnet: interface {} is gone (deleted, or its namespace went away); stopping\n", iface.name());
+      return false;
+    case xdp::LinkHealth::kProgramDetached:
+      if (auto r = iface.reattach(); !r) {
+        fmt::print(stderr, "xnet: the XDP program on {} was removed and cannot be attached again: {}; stopping\n",
+                   iface.name(), r.error().message());
+        return false;
+      }
+      fmt::print(stderr, "xnet: the XDP program on {} was removed by someone else; attached it again\n", iface.name());
+      return true;
+  }
+  return true;
 }
 
 std::string ServiceHost::handle(const std::string& request) {

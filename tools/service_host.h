@@ -60,7 +60,9 @@ class ServiceHost {
   }
 
   // Serves the control channel until SIGINT/SIGTERM, `duration` elapsed, or
-  // `done()` (polled every 50 ms) returns true. Returns the signal number, or 0.
+  // `done()` (polled every 50 ms) returns true. Returns the signal number, 0,
+  // or kLinkLost. Once a second it checks the link (watch_link).
+  static constexpr int kLinkLost = -1;
   int run(std::optional<std::chrono::milliseconds> duration, const std::function<bool()>& done = {});
 
   // Cancels the services and tears the shards down (the destructor does it too).
@@ -78,6 +80,10 @@ class ServiceHost {
  private:
   ServiceHost() = default;
   std::string handle(const std::string& request);
+  // A steering program somebody detached is attached again (one line on
+  // stderr): without it nothing reaches xnet, silently. False, with a line,
+  // when the interface is gone or the program cannot be attached again.
+  bool watch_link();
 
   ServiceOptions options_;
   std::unique_ptr<xdp::XdpHost> host_;
