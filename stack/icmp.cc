@@ -14,10 +14,8 @@ namespace xnet::stack {
 
 namespace {
 
-constexpr uint8_t kIcmpEchoReply = 0, kIcmpDestUnreach = 3, kIcmpSourceQuench = 4,
-                  kIcmpRedirect = 5, kIcmpEcho = 8, kIcmpTimeExceeded = 11, kIcmpParamProb = 12,
-                  kIcmpTimestamp = 13;
-constexpr uint8_t kIcmpFragNeeded = 4;
+using wire::IcmpType;
+using wire::IcmpUnreachCode;
 constexpr uint8_t kIpProtoIcmp = 1;
 constexpr uint8_t kNrIcmpTypes = 18;  // NR_ICMP_TYPES
 constexpr uint16_t kIcmpHeaderLen = 8;
@@ -26,16 +24,13 @@ constexpr uint8_t kTosMask = 0x1e;          // IPTOS_TOS_MASK
 constexpr uint8_t kPrecInternetControl = 0xc0;
 constexpr wire::Ipv4Addr kInaddrDummy{192, 0, 0, 8};  // RFC 7600
 
-bool is_error_type(uint8_t type) {
-  return type == kIcmpDestUnreach || type == kIcmpSourceQuench || type == kIcmpRedirect ||
-         type == kIcmpTimeExceeded || type == kIcmpParamProb;
-}
-
 // icmpv4_mask_allow: types outside icmp_ratemask, and "fragmentation needed"
 // (PMTU discovery must not be starved), are never rate limited.
 bool mask_allow(const StackConfig& c, uint8_t type, uint8_t code) {
   if (type > kNrIcmpTypes) return true;
-  if (type == kIcmpDestUnreach && code == kIcmpFragNeeded) return true;
+  if (IcmpType{type} == IcmpType::kDestUnreachable && IcmpUnreachCode{code} == IcmpUnreachCode::kFragNeeded) {
+    return true;
+  }
   return ((1u << type) & c.icmp_ratemask) == 0;
 }
 
@@ -85,7 +80,7 @@ void icmp_echo(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   const uint8_t tos = std::to_integer<uint8_t>(iph[kIpTos]);
 
   std::byte* ih = head.data();
-  ih[0] = std::byte{kIcmpEchoReply};
+  ih[0] = static_cast<std::byte>(IcmpType::kEchoReply);
   store_be16(ih + 2, 0);
   store_be16(ih + 2, static_cast<uint16_t>(~wire::checksum_fold(chain_sum(head, rest))));
 
@@ -116,7 +111,7 @@ void icmp_echo(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   ip.tos = tos;
   ip.ttl = stack.config().ip_default_ttl;
   ip_build_header(stack, head, ip);
-  stack.stats().icmp_out(kIcmpEchoReply);
+  stack.stats().icmp_out(static_cast<uint8_t>(IcmpType::kEchoReply));
   Result<void> r;
   if (rest.empty()) {
     r = ip_local_out(stack, std::move(head), now);
@@ -147,13 +142,13 @@ void icmp_unreach(Stack& stack, const Packet& head, TimePoint now) {
     return;
   }
   uint32_t info = 0;
-  if (type == kIcmpDestUnreach) {
-    if (code == kIcmpFragNeeded) info = load_be16(ih + 6);
+  if (IcmpType{type} == IcmpType::kDestUnreachable) {
+    if (IcmpUnreachCode{code} == IcmpUnreachCode::kFragNeeded) info = load_be16(ih + 6);
     if (code > 15) {  // NR_ICMP_UNREACH
       stack.stats().drop(DropReason::kIcmpBadType);
       return;
     }
-  } else if (type == kIcmpParamProb) {
+  } else if (IcmpType{type} == IcmpType::kParameterProblem) {
     info = std::to_integer<uint8_t>(ih[4]);
   }
   // icmp_socket_deliver: the quoted header plus 8 bytes of its transport header.
@@ -196,6 +191,7 @@ void icmp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
     return;
   }
   const uint8_t type = std::to_integer<uint8_t>(head.data()[0]);
+  const IcmpType t{type};
   st.icmp_in(type);
   if (type > kNrIcmpTypes) {
     st.icmp.InErrors++;
@@ -206,29 +202,30 @@ void icmp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   if (rt == RouteType::kBroadcast || rt == RouteType::kMulticast) {
     // RFC 1122 3.2.2.6 / 3.2.2.8: echo and timestamp to broadcast may be ignored
     // (icmp_echo_ignore_broadcasts); errors to a broadcast are never valid.
-    if ((type == kIcmpEcho || type == kIcmpTimestamp) && stack.config().icmp_echo_ignore_broadcasts) {
+    const bool query = t == IcmpType::kEchoRequest || t == IcmpType::kTimestamp;
+    if (query && stack.config().icmp_echo_ignore_broadcasts) {
       st.icmp.InErrors++;
       st.drop(DropReason::kIcmpBroadcastEcho);
       return;
     }
-    if (type != kIcmpEcho && type != kIcmpTimestamp && type != 17 && type != 18) {
+    if (!query && t != IcmpType::kAddressMaskRequest && t != IcmpType::kAddressMaskReply) {
       st.icmp.InErrors++;
       st.drop(DropReason::kIcmpBadType);
       return;
     }
   }
-  switch (type) {
-    case kIcmpEcho:
+  switch (t) {
+    case IcmpType::kEchoRequest:
       icmp_echo(stack, std::move(head), std::move(rest), now);
       return;
-    case kIcmpDestUnreach:
-    case kIcmpSourceQuench:
-    case kIcmpTimeExceeded:
-    case kIcmpParamProb:
+    case IcmpType::kDestUnreachable:
+    case IcmpType::kSourceQuench:
+    case IcmpType::kTimeExceeded:
+    case IcmpType::kParameterProblem:
       icmp_unreach(stack, head, now);
       return;
-    case kIcmpEchoReply:  // ping_rcv: no ping sockets here; counted by InEchoReps
-    case kIcmpRedirect:   // routes are not changed by redirects (counted by InRedirects)
+    case IcmpType::kEchoReply:  // ping_rcv: no ping sockets here; counted by InEchoReps
+    case IcmpType::kRedirect:   // routes are not changed by redirects (counted by InRedirects)
       return;
     default:
       // icmp_discard: timestamps (no wall clock in the stack), address masks,
@@ -264,10 +261,10 @@ void icmp_send(Stack& stack, const Packet& offending, uint8_t type, uint8_t code
   // Only about fragment 0.
   if ((load_be16(iph + kIpFragOff) & kIpOffsetMask) != 0) return suppress();
   // Never an error about an error (unknown types count as errors).
-  if (is_error_type(type) && std::to_integer<uint8_t>(iph[kIpProto]) == kIpProtoIcmp) {
+  if (wire::icmp_is_error(type) && std::to_integer<uint8_t>(iph[kIpProto]) == kIpProtoIcmp) {
     if (avail < size_t{ihl} + 1u) return suppress();
     const uint8_t inner = std::to_integer<uint8_t>(iph[ihl]);
-    if (inner > kNrIcmpTypes || is_error_type(inner)) return suppress();
+    if (inner > kNrIcmpTypes || wire::icmp_is_error(inner)) return suppress();
   }
   // RFC 1122 3.2.2: never about a datagram whose source does not name one host.
   if (src.is_unspecified() || src.is_zeronet() || src.is_broadcast() || src.is_multicast() ||
@@ -324,7 +321,7 @@ void icmp_send(Stack& stack, const Packet& offending, uint8_t type, uint8_t code
   store_be16(ih + 2, 0);
   // un.gateway = htonl(info): the MTU lands in the low half (3/4), the
   // parameter-problem pointer in the first byte.
-  store_be32(ih + 4, type == kIcmpParamProb ? info << 24 : info);
+  store_be32(ih + 4, IcmpType{type} == IcmpType::kParameterProblem ? info << 24 : info);
   std::memcpy(ih + kIcmpHeaderLen, iph, quote);
   store_be16(ih + 2, wire::checksum({ih, kIcmpHeaderLen + quote}));
 

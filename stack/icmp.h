@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <type_traits>
 
 #include "stack/packet.h"
+#include "stack/wire/icmp.h"
 
 namespace xnet::stack {
 
@@ -27,5 +29,15 @@ void icmp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now);
 // link-layer broadcasts, invalid sources; rate limited per destination and globally.
 void icmp_send(Stack& stack, const Packet& offending, uint8_t type, uint8_t code, uint32_t info,
                TimePoint now);
+
+// The same with wire's names: icmp_send(s, p, IcmpType::kDestUnreachable,
+// IcmpUnreachCode::kPort, 0, now). Codes are per type (IcmpUnreachCode,
+// IcmpTimeExceededCode, ...), so any of those enums is accepted.
+template <typename Code>
+  requires std::is_enum_v<Code>
+inline void icmp_send(Stack& stack, const Packet& offending, wire::IcmpType type, Code code, uint32_t info,
+                      TimePoint now) {
+  icmp_send(stack, offending, static_cast<uint8_t>(type), static_cast<uint8_t>(code), info, now);
+}
 
 }  // namespace xnet::stack

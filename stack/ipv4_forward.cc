@@ -13,8 +13,9 @@
 namespace xnet::stack {
 namespace {
 
-constexpr uint8_t kIcmpDestUnreach = 3, kIcmpTimeExceeded = 11;
-constexpr uint8_t kIcmpFragNeeded = 4, kIcmpSrFailed = 5, kIcmpExcTtl = 0;
+using wire::IcmpTimeExceededCode;
+using wire::IcmpType;
+using wire::IcmpUnreachCode;
 
 // True when the header carries a strict source route option (type 137).
 bool has_strict_route(const std::byte* ip, uint16_t hl) {
@@ -59,7 +60,7 @@ void ip_forward(Stack& stack, Packet pkt, TimePoint now) {
 
   if (std::to_integer<uint8_t>(ip[kIpTtl]) <= 1) {
     ip_stats.InHdrErrors++;  // too_many_hops
-    icmp_send(stack, pkt, kIcmpTimeExceeded, kIcmpExcTtl, 0, now);
+    icmp_send(stack, pkt, IcmpType::kTimeExceeded, IcmpTimeExceededCode::kTtl, 0, now);
     return;
   }
 
@@ -71,7 +72,7 @@ void ip_forward(Stack& stack, Packet pkt, TimePoint now) {
       // ip_error for an input route that found nothing: IpExt InNoRoutes and
       // "net unreachable" (OutNoRoutes is for locally generated traffic).
       stack.stats().ip_ext.InNoRoutes++;
-      icmp_send(stack, pkt, kIcmpDestUnreach, 0 /* net unreachable */, 0, now);
+      icmp_send(stack, pkt, IcmpType::kDestUnreachable, IcmpUnreachCode::kNet, 0, now);
       return;
     }
     m.out_ifindex = rt->ifindex;
@@ -81,7 +82,7 @@ void ip_forward(Stack& stack, Packet pkt, TimePoint now) {
   }
   // Strict source routing permits no gateway on the way to the next hop.
   if (hl > kIpv4HeaderLen && m.next_hop != daddr && has_strict_route(ip, hl)) {
-    icmp_send(stack, pkt, kIcmpDestUnreach, kIcmpSrFailed, 0, now);
+    icmp_send(stack, pkt, IcmpType::kDestUnreachable, IcmpUnreachCode::kSourceRouteFailed, 0, now);
     stack.stats().drop(DropReason::kForwardSourceRoute);
     return;
   }
@@ -94,7 +95,7 @@ void ip_forward(Stack& stack, Packet pkt, TimePoint now) {
   // ip_exceeds_mtu: only DF packets are refused; the others are fragmented.
   if (pkt.size() > mtu && (load_be16(ip + kIpFragOff) & kIpDf) != 0) {
     ip_stats.FragFails++;
-    icmp_send(stack, pkt, kIcmpDestUnreach, kIcmpFragNeeded, mtu, now);
+    icmp_send(stack, pkt, IcmpType::kDestUnreachable, IcmpUnreachCode::kFragNeeded, mtu, now);
     return;
   }
 

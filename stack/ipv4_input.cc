@@ -24,8 +24,9 @@ namespace {
 
 constexpr uint16_t kIpHeaderMin = 20;
 constexpr uint8_t kIpProtoIcmp = 1;
-constexpr uint8_t kIcmpDestUnreach = 3, kIcmpParameterProb = 12;
-constexpr uint8_t kIcmpNetUnreach = 0, kIcmpHostUnreach = 1, kIcmpProtUnreach = 2;
+using wire::IcmpParamProblemCode;
+using wire::IcmpType;
+using wire::IcmpUnreachCode;
 
 std::array<IpProtocolHandler, 256> make_protocols() {
   std::array<IpProtocolHandler, 256> t{};
@@ -67,13 +68,13 @@ void ip_error(Stack& stack, Packet pkt, int dst_error, TimePoint now) {
     else if (dst_error == ENETUNREACH) st.ip_ext.InNoRoutes++;
     return;
   }
-  uint8_t code;
+  IcmpUnreachCode code;
   switch (dst_error) {
     case EHOSTUNREACH:
-      code = kIcmpHostUnreach;
+      code = IcmpUnreachCode::kHost;
       break;
     case ENETUNREACH:
-      code = kIcmpNetUnreach;
+      code = IcmpUnreachCode::kNet;
       st.ip_ext.InNoRoutes++;
       break;
     default:
@@ -84,7 +85,7 @@ void ip_error(Stack& stack, Packet pkt, int dst_error, TimePoint now) {
   }
   // The kernel also applies an inet_peer token bucket here; icmp_send's own
   // per-destination limit covers it in xnet.
-  icmp_send(stack, pkt, kIcmpDestUnreach, code, 0, now);
+  icmp_send(stack, pkt, IcmpType::kDestUnreachable, code, 0, now);
 }
 
 // ip_rcv_options: validation (parameter problem on error), source routes.
@@ -94,7 +95,7 @@ bool ip_rcv_options(Stack& stack, Packet& pkt, TimePoint now) {
   const IpOptionsResult r = ip_options_compile({ip, ihl_of(ip)}, opt);
   if (!r.ok) {
     // ip_options_compile sends the parameter problem, ip_rcv_options counts.
-    icmp_send(stack, pkt, kIcmpParameterProb, 0, r.pointer, now);
+    icmp_send(stack, pkt, IcmpType::kParameterProblem, IcmpParamProblemCode::kPointer, r.pointer, now);
     stack.stats().ip.InHdrErrors++;
     stack.stats().drop(DropReason::kIpOptionsBad);
     return false;
@@ -252,7 +253,7 @@ void ip_local_deliver_finish(Stack& stack, Packet head, PacketQueue rest, TimePo
   st.ip.InUnknownProtos++;
   // The quote starts at the IPv4 header: give icmp_send the packet from there.
   head.push(static_cast<uint16_t>(head.data() - head.network_header()));
-  icmp_send(stack, head, kIcmpDestUnreach, kIcmpProtUnreach, 0, now);
+  icmp_send(stack, head, IcmpType::kDestUnreachable, IcmpUnreachCode::kProtocol, 0, now);
 }
 
 }  // namespace xnet::stack

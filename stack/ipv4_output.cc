@@ -18,6 +18,7 @@
 #include "stack/udp_input.h"
 #include "stack/udp_socket.h"
 #include "stack/wire/checksum.h"
+#include "stack/wire/icmp.h"
 
 namespace xnet::stack {
 
@@ -28,7 +29,6 @@ void ip_build_header(Stack& stack, Packet& pkt, const IpHeaderParams& params, ui
 
 namespace {
 
-constexpr uint8_t kIcmpDestUnreach = 3, kIcmpHostUnreach = 1;  // for udp_err
 
 uint32_t datagram_bytes(const Packet& head, const PacketQueue& rest) {
   return head.size() + static_cast<uint32_t>(rest.bytes());
@@ -214,8 +214,8 @@ void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoin
   if (err == std::errc::host_unreachable) {
     if (!ports) return;
     IcmpErrorInfo e;
-    e.type = kIcmpDestUnreach;
-    e.code = kIcmpHostUnreach;
+    e.type = static_cast<uint8_t>(wire::IcmpType::kDestUnreachable);
+    e.code = static_cast<uint8_t>(wire::IcmpUnreachCode::kHost);
     e.offender = saddr;  // the ICMP would come from ourselves
     e.saddr = saddr;
     e.daddr = daddr;

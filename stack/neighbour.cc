@@ -19,9 +19,6 @@
 namespace xnet::stack {
 namespace {
 
-constexpr uint8_t kIcmpDestUnreach = 3;
-constexpr uint8_t kIcmpHostUnreach = 1;
-
 // arp_create + arp_xmit: one ARP message in a frame of the interface's pool.
 // No frame: kNeighNoFrame (the kernel's arp_send gives up silently).
 void arp_send(Stack& stack, uint16_t ifindex, wire::ArpOperation op, const wire::MacAddr& dst,
@@ -150,7 +147,7 @@ void neigh_fail(Stack& stack, NeighEntry& e, TimePoint now) {
     // their socket; forwarded ones an ICMP host unreachable to their source.
     ip_report_tx_error(stack, pkt, std::errc::host_unreachable, now);
     if (pkt.meta().network_off != kNoOffset && !stack.is_local_address(ip_saddr(pkt.network_header()))) {
-      icmp_send(stack, pkt, kIcmpDestUnreach, kIcmpHostUnreach, 0, now);
+      icmp_send(stack, pkt, wire::IcmpType::kDestUnreachable, wire::IcmpUnreachCode::kHost, 0, now);
     }
     stack.stats().drop(DropReason::kNeighFailed);
   }

@@ -12,7 +12,6 @@
 namespace xnet::stack {
 namespace {
 
-constexpr uint8_t kIcmpTimeExceeded = 11, kIcmpExcFragTime = 1;
 constexpr uint32_t kIpMaxDatagram = 0xffff;
 
 uint16_t ihl_of(const std::byte* ip) { return static_cast<uint16_t>((std::to_integer<uint8_t>(ip[0]) & 0xf) * 4); }
@@ -367,7 +366,7 @@ void Reassembly::run_timers(TimePoint now) {
       // RFC 792 / RFC 1122 §3.3.2: time exceeded in reassembly, quoting
       // fragment 0 (icmp_send leaves out broadcast/multicast destinations).
       head.push(ihl_of(head.network_header()));
-      icmp_send(stack_, head, kIcmpTimeExceeded, kIcmpExcFragTime, 0, now);
+      icmp_send(stack_, head, wire::IcmpType::kTimeExceeded, wire::IcmpTimeExceededCode::kReassembly, 0, now);
     }
   }
 }

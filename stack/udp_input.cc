@@ -13,9 +13,8 @@ namespace xnet::stack {
 
 namespace {
 
-constexpr uint8_t kIcmpDestUnreach = 3, kIcmpSourceQuench = 4, kIcmpRedirect = 5,
-                  kIcmpTimeExceeded = 11, kIcmpParamProb = 12;
-constexpr uint8_t kIcmpPortUnreach = 3, kIcmpFragNeeded = 4;
+using wire::IcmpType;
+using wire::IcmpUnreachCode;
 // Truesize charged to rmem_alloc for one error-queue entry (the kernel charges
 // the ICMP skb it queues, a few hundred bytes).
 constexpr uint32_t kErrEntryTruesize = 768;
@@ -111,11 +110,11 @@ IcmpErrno icmp_err_convert(uint8_t type, uint8_t code) {
       {ENONET, true},        {ENETUNREACH, true},   {EHOSTUNREACH, true},  {ENETUNREACH, false},
       {EHOSTUNREACH, false}, {EHOSTUNREACH, true},  {EHOSTUNREACH, true},  {EHOSTUNREACH, true},
   };
-  switch (type) {
-    case kIcmpDestUnreach:
+  switch (IcmpType{type}) {
+    case IcmpType::kDestUnreachable:
       if (code < 16) return {static_cast<std::errc>(kUnreach[code].err), kUnreach[code].fatal};
       return {std::errc::host_unreachable, false};
-    case kIcmpParamProb:
+    case IcmpType::kParameterProblem:
       return {std::errc::protocol_error, true};
     default:  // time exceeded and anything else
       return {std::errc::host_unreachable, false};
@@ -222,7 +221,7 @@ void udp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
     // port unreachable (icmp_send applies the broadcast/fragment rules).
     if (csum_bad()) return;
     us.NoPorts++;
-    icmp_send(stack, head, kIcmpDestUnreach, kIcmpPortUnreach, 0, now);
+    icmp_send(stack, head, IcmpType::kDestUnreachable, IcmpUnreachCode::kPort, 0, now);
     return;
   }
   if (csum_bad()) return;
@@ -261,16 +260,16 @@ bool udp_err(Stack& stack, const IcmpErrorInfo& e, TimePoint now) {
 
   std::errc err = std::errc::host_unreachable;
   bool harderr = false;
-  switch (e.type) {
-    case kIcmpSourceQuench:
-    case kIcmpRedirect:  // no route changes from redirects
+  switch (IcmpType{e.type}) {
+    case IcmpType::kSourceQuench:
+    case IcmpType::kRedirect:  // no route changes from redirects
       return true;
-    case kIcmpParamProb:
+    case IcmpType::kParameterProblem:
       err = std::errc::protocol_error;
       harderr = true;
       break;
-    case kIcmpDestUnreach:
-      if (e.code == kIcmpFragNeeded) {
+    case IcmpType::kDestUnreachable:
+      if (IcmpUnreachCode{e.code} == IcmpUnreachCode::kFragNeeded) {
         // Path MTU discovery: the route's PMTU is not kept per destination here.
         if (sk->tx.pmtudisc == PmtuDisc::kDont) return true;
         err = std::errc::message_size;
@@ -283,7 +282,7 @@ bool udp_err(Stack& stack, const IcmpErrorInfo& e, TimePoint now) {
         harderr = c.fatal;
       }
       break;
-    case kIcmpTimeExceeded:
+    case IcmpType::kTimeExceeded:
     default:
       break;
   }

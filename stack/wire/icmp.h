@@ -28,6 +28,8 @@ enum class IcmpType : uint8_t {
   kParameterProblem = 12,
   kTimestamp = 13,
   kTimestampReply = 14,
+  kAddressMaskRequest = 17,
+  kAddressMaskReply = 18,
 };
 
 enum class IcmpUnreachCode : uint8_t {
