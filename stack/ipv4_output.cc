@@ -16,7 +16,7 @@
 #include "stack/stack.h"
 #include "stack/stats.h"
 #include "stack/udp_input.h"
-#include "stack/udp_socket.h"
+#include "stack/udp_sock.h"
 #include "stack/wire/checksum.h"
 #include "stack/wire/icmp.h"
 

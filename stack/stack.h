@@ -6,7 +6,7 @@
 //
 // Everything per shard lives here, so a shard-per-core deployment is one Stack
 // per thread. The stack never reads a clock: `now` is passed in. It never
-// resumes a coroutine: sockets get a wake-up callback (stack/udp_socket.h).
+// resumes a coroutine: sockets get a wake-up callback (stack/udp_sock.h).
 //
 // Receive: poll → Link::rx_burst → eth_rcv (stack/eth_input) → arp_rcv
 // (stack/neighbour) | ip_rcv (stack/ipv4_input) → ... → udp_rcv / icmp_rcv.

@@ -9,7 +9,7 @@
 #include <system_error>
 
 #include "stack/packet.h"
-#include "stack/udp_socket.h"
+#include "stack/udp_sock.h"
 #include "stack/wire/addr.h"
 
 namespace xnet::stack {

@@ -14,7 +14,7 @@
 #include "stack/stack.h"
 #include "stack/stats.h"
 #include "stack/udp_recv.h"
-#include "stack/udp_socket.h"
+#include "stack/udp_sock.h"
 #include "stack/udp_table.h"
 #include "stack/wire/checksum.h"
 

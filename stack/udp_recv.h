@@ -8,7 +8,7 @@
 #include <span>
 
 #include "runtime/result.h"
-#include "stack/udp_socket.h"
+#include "stack/udp_sock.h"
 #include "stack/wire/addr.h"
 
 namespace xnet::stack {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "runtime/result.h"
-#include "stack/udp_socket.h"
+#include "stack/udp_sock.h"
 #include "stack/wire/addr.h"
 
 namespace xnet::stack {

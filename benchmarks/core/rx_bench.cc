@@ -11,7 +11,7 @@
 #include "stack/memory_link.h"
 #include "stack/stack.h"
 #include "stack/udp_recv.h"
-#include "stack/udp_socket.h"
+#include "stack/udp_sock.h"
 #include "stack/udp_table.h"
 #include "tests/stack/support/frames.h"
 

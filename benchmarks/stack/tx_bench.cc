@@ -20,7 +20,7 @@
 #include "stack/ipv4_output.h"
 #include "stack/stack.h"
 #include "stack/udp_output.h"
-#include "stack/udp_socket.h"
+#include "stack/udp_sock.h"
 #include "stack/udp_table.h"
 
 namespace xnet::stack {

@@ -10,7 +10,7 @@
 
 #include "stack/packet.h"
 #include "stack/udp_recv.h"
-#include "stack/udp_socket.h"
+#include "stack/udp_sock.h"
 #include "stack/wire/addr.h"
 
 namespace xnet {

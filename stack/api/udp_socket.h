@@ -60,7 +60,7 @@
 #include "stack/udp_output.h"
 #include "stack/udp_recv.h"
 #include "stack/udp_send_state.h"
-#include "stack/udp_socket.h"
+#include "stack/udp_sock.h"
 
 namespace xnet {
 

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "stack/stack.h"
-#include "stack/udp_socket.h"
+#include "stack/udp_sock.h"
 #include "tests/stack/support/mem_net.h"
 
 namespace xnet::fuzz {

@@ -12,7 +12,7 @@
 #include "stack/stack.h"
 #include "stack/stats.h"
 #include "stack/udp_output.h"
-#include "stack/udp_socket.h"
+#include "stack/udp_sock.h"
 #include "stack/udp_table.h"
 #include "tests/stack/support/frames.h"
 #include "tests/stack/support/net.h"

@@ -9,7 +9,7 @@
 #include <random>
 
 #include "stack/udp_recv.h"
-#include "stack/udp_socket.h"
+#include "stack/udp_sock.h"
 #include "stack/udp_table.h"
 #include "tests/stack/rx/rx_fixture.h"
 

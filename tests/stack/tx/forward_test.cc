@@ -8,7 +8,7 @@
 #include "stack/udp_recv.h"
 #include "stack/stats.h"
 #include "stack/udp_output.h"
-#include "stack/udp_socket.h"
+#include "stack/udp_sock.h"
 #include "tests/stack/tx/ref_checksum.h"
 #include "tests/stack/tx/tx_net.h"
 
