@@ -1,5 +1,4 @@
-// eth_type_trans + __netif_receive_skb for one Ethernet frame, and the header
-// push of the transmit side.
+// eth_type_trans + __netif_receive_skb for one Ethernet frame.
 //
 // Choices, each what the kernel ends up doing for a host that owns its address:
 // - PACKET_OTHERHOST (unicast to another MAC) is dropped here, kOtherHost, for
@@ -16,7 +15,6 @@
 
 #include "stack/eth_input.h"
 
-#include <cstring>
 #include <span>
 
 #include "stack/ipv4_input.h"
@@ -92,15 +90,6 @@ void eth_rcv(Stack& stack, uint16_t ifindex, Packet frame, TimePoint now) {
       stack.stats().drop(DropReason::kUnknownEtherType);
       return;
   }
-}
-
-void eth_push_header(Packet& pkt, const wire::MacAddr& dst, const wire::MacAddr& src, uint16_t ethertype) {
-  std::byte* h = pkt.push(kEthHeaderLen);
-  std::memcpy(h, dst.bytes().data(), 6);
-  std::memcpy(h + 6, src.bytes().data(), 6);
-  h[12] = static_cast<std::byte>(ethertype >> 8);
-  h[13] = static_cast<std::byte>(ethertype);
-  pkt.set_mac_header();
 }
 
 }  // namespace xnet::stack

@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "stack/eth_input.h"
+#include "stack/eth_output.h"
 #include "stack/hdr_bytes.h"
 #include "stack/icmp.h"
 #include "stack/ipv4_output.h"

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "stack/eth_input.h"
+#include "stack/eth_output.h"
 #include "stack/neighbour_table.h"
 #include "stack/stack.h"
 #include "stack/stats.h"

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "stack/eth_input.h"
+#include "stack/eth_output.h"
 #include "stack/neighbour_table.h"
 #include "stack/stack.h"
 #include "stack/stats.h"
