@@ -11,6 +11,7 @@
 #include "stack/cork.h"
 #include "stack/hdr_bytes.h"
 #include "stack/route.h"
+#include "stack/route_output.h"
 #include "stack/stack.h"
 #include "stack/stats.h"
 #include "stack/udp_recv.h"
@@ -32,72 +33,6 @@ struct Flow {
   uint16_t gso_size = 0;
   bool has_cmsg = false;
 };
-
-struct ResolvedRoute {
-  RouteType type = RouteType::kNone;
-  uint16_t ifindex = 0;
-  wire::Ipv4Addr next_hop;
-  wire::Ipv4Addr prefsrc;
-  uint32_t mtu = 0;
-};
-
-// ip_route_output_flow (__ip_route_output_key_hash) for a UDP send, in the
-// kernel's order: source address, output interface, FIB. Errors: EINVAL (a
-// source that is not ours, a 0.0.0.0/8 destination), ENODEV (no such
-// interface), ENETUNREACH (no route; counted OutNoRoutes by the caller).
-Result<ResolvedRoute> route_output(Stack& stack, const Flow& fl, bool only_link) {
-  if (!fl.saddr.is_unspecified()) {
-    if (fl.saddr.is_multicast() || fl.saddr.is_broadcast() || fl.saddr.is_zeronet() ||
-        !stack.is_local_address(fl.saddr)) {
-      return std::errc::invalid_argument;
-    }
-  }
-  if (fl.daddr.is_zeronet()) return std::errc::invalid_argument;
-  auto on_link = [&](uint16_t ifindex) {
-    ResolvedRoute r;
-    r.type = fl.daddr.is_broadcast()   ? RouteType::kBroadcast
-             : fl.daddr.is_multicast() ? RouteType::kMulticast
-                                       : RouteType::kUnicast;
-    r.ifindex = ifindex;
-    r.next_hop = fl.daddr;
-    return r;
-  };
-  if (fl.oif != 0) {
-    const Interface* ifc = stack.interface(fl.oif);
-    if (ifc == nullptr || ifc->link == nullptr) return std::errc::no_such_device;
-    if (!ifc->up || ifc->addrs.empty()) return std::errc::network_unreachable;
-    // Limited broadcast and link-local multicast (224.0.0.0/24) with an
-    // interface need no lookup: out of that interface.
-    if (fl.daddr.is_broadcast() || (fl.daddr.value() & 0xffffff00u) == 0xe0000000u) {
-      return on_link(fl.oif);
-    }
-  }
-  const std::optional<Route> rt = stack.routes().lookup(fl.daddr);
-  if (fl.oif != 0 && (!rt || rt->ifindex != fl.oif)) {
-    // The lookup is bound to the interface; when no route through it matches,
-    // the kernel assumes the destination is on that link.
-    return on_link(fl.oif);
-  }
-  if (!rt || rt->type == RouteType::kUnreachable || rt->type == RouteType::kBlackhole) {
-    return std::errc::network_unreachable;
-  }
-  // MSG_DONTROUTE / SO_DONTROUTE (RTO_ONLINK): link scope only, no gateway.
-  if (only_link && !rt->gateway.is_unspecified()) return std::errc::network_unreachable;
-  ResolvedRoute r;
-  r.type = rt->type;
-  r.ifindex = rt->ifindex;
-  r.next_hop = rt->gateway.is_unspecified() ? fl.daddr : rt->gateway;
-  r.prefsrc = rt->prefsrc;
-  r.mtu = rt->mtu;
-  // __mkroute_output: the destination, not the route, makes it a broadcast or
-  // multicast route (and such a datagram goes to its group's MAC, not a gateway).
-  if (fl.daddr.is_broadcast()) r.type = RouteType::kBroadcast;
-  if (fl.daddr.is_multicast()) {
-    r.type = RouteType::kMulticast;
-    r.next_hop = fl.daddr;
-  }
-  return r;
-}
 
 uint8_t choose_ttl(const Stack& stack, const UdpSendState& tx, const Flow& fl, RouteType type) {
   if (fl.ttl != 0) return static_cast<uint8_t>(fl.ttl);
@@ -325,7 +260,7 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
     rt.prefsrc = tx.dst_cache.prefsrc;
     rt.mtu = tx.dst_cache.mtu;
   } else {
-    auto r = route_output(stack, fl, only_link);
+    auto r = route_output(stack, {fl.saddr, fl.daddr, fl.oif, only_link});
     if (!r) {
       if (r.error() == std::errc::network_unreachable) stack.stats().ip.OutNoRoutes++;
       return r.error();
