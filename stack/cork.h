@@ -27,6 +27,7 @@
 #include "stack/ipv4_output.h"
 #include "stack/packet.h"
 #include "stack/packet_meta.h"
+#include "stack/sock_error.h"
 #include "stack/wire/addr.h"
 
 namespace xnet::stack {
@@ -39,9 +40,11 @@ struct SendBuffer {
   uint32_t limit = 212992;  // sk_sndbuf, net.core.wmem_default
   uint32_t allocated = 0;   // truesize of this socket's frames not yet freed
   bool orphaned = false;
-  // The socket that owns the buffer (a UdpSock), for reporting transmit errors
-  // of its frames (ip_report_tx_error); null once orphaned.
+  // The socket that owns the buffer and how to tell it about a transmit error
+  // of one of its frames (ip_local_error from ip_report_tx_error); null once
+  // orphaned. IPv4 does not know which transport the socket belongs to.
   void* owner = nullptr;
+  void (*error_report)(void* owner, const SockError& err) = nullptr;
   // Called when space frees (sk_write_space): at most once per release that
   // brings `allocated` to half the limit or below. Null when nobody waits.
   void (*on_space)(void* ctx) = nullptr;

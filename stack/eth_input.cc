@@ -17,7 +17,6 @@
 
 #include <span>
 
-#include "stack/ipv4_input.h"
 #include "stack/neighbour.h"
 #include "stack/stack.h"
 #include "stack/stats.h"
@@ -81,7 +80,11 @@ void eth_rcv(Stack& stack, uint16_t ifindex, Packet frame, TimePoint now) {
   frame.meta().pkt_type = type;
   switch (ethertype) {
     case kEtherTypeIpv4:
-      ip_rcv(stack, std::move(frame), now);
+      if (const auto rcv = stack.ipv4_packet_type()) {
+        rcv(stack, std::move(frame), now);
+      } else {
+        stack.stats().drop(DropReason::kUnknownEtherType);
+      }
       return;
     case kEtherTypeArp:
       arp_rcv(stack, std::move(frame), now);

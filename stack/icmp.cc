@@ -7,7 +7,6 @@
 #include "stack/icmp_state.h"
 #include "stack/ipv4_output.h"
 #include "stack/stack.h"
-#include "stack/udp_input.h"
 #include "stack/wire/checksum.h"
 
 namespace xnet::stack {
@@ -157,8 +156,8 @@ void icmp_unreach(Stack& stack, const Packet& head, TimePoint now) {
     stack.stats().drop(DropReason::kIcmpBadType);
     return;
   }
-  const uint8_t proto = std::to_integer<uint8_t>(q[kIpProto]);
-  if (proto != kIpProtoUdp) return;  // no other transport keeps state to report to
+  const auto err_handler = stack.protocols()[std::to_integer<uint8_t>(q[kIpProto])].err_handler;
+  if (err_handler == nullptr) return;  // a protocol that keeps no state to report to
   IcmpErrorInfo e;
   e.type = type;
   e.code = code;
@@ -169,7 +168,7 @@ void icmp_unreach(Stack& stack, const Packet& head, TimePoint now) {
   e.sport = load_be16(q + ihl + kUdpSport);
   e.dport = load_be16(q + ihl + kUdpDport);
   e.ifindex = head.meta().ifindex;
-  if (!udp_err(stack, e, now)) {
+  if (!err_handler(stack, e, now)) {
     is.InErrors++;  // __udp4_lib_err: no socket sent that
     stack.stats().drop(DropReason::kIcmpBogusError);
   }

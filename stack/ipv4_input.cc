@@ -16,28 +16,15 @@
 #include "stack/route_input.h"
 #include "stack/stack.h"
 #include "stack/stats.h"
-#include "stack/udp_input.h"
 #include "stack/wire/checksum.h"
 
 namespace xnet::stack {
 namespace {
 
 constexpr uint16_t kIpHeaderMin = 20;
-constexpr uint8_t kIpProtoIcmp = 1;
 using wire::IcmpParamProblemCode;
 using wire::IcmpType;
 using wire::IcmpUnreachCode;
-
-std::array<IpProtocolHandler, 256> make_protocols() {
-  std::array<IpProtocolHandler, 256> t{};
-  t[kIpProtoIcmp] = &icmp_rcv;
-  t[kIpProtoUdp] = &udp_rcv;
-  return t;
-}
-std::array<IpProtocolHandler, 256>& protocols() {
-  static std::array<IpProtocolHandler, 256> table = make_protocols();
-  return table;
-}
 
 uint16_t ihl_of(const std::byte* ip) { return static_cast<uint16_t>((std::to_integer<uint8_t>(ip[0]) & 0xf) * 4); }
 
@@ -119,12 +106,6 @@ bool ip_rcv_options(Stack& stack, Packet& pkt, TimePoint now) {
 }
 
 }  // namespace
-
-IpProtocolHandler inet_add_protocol(uint8_t protocol, IpProtocolHandler handler) {
-  return std::exchange(protocols()[protocol], handler);
-}
-
-IpProtocolHandler inet_protocol(uint8_t protocol) { return protocols()[protocol]; }
 
 void ip_rcv(Stack& stack, Packet pkt, TimePoint now) {
   stage::mark(stage::Point::kIpRcv);
@@ -244,7 +225,7 @@ void ip_local_deliver_finish(Stack& stack, Packet head, PacketQueue rest, TimePo
     head.set_transport_header();
   }
   const uint8_t protocol = std::to_integer<uint8_t>(head.network_header()[kIpProto]);
-  if (IpProtocolHandler handler = protocols()[protocol]) {
+  if (const auto handler = stack.protocols()[protocol].handler) {
     handler(stack, std::move(head), std::move(rest), now);
     st.ip.InDelivers++;  // counted once the handler took it, whatever it did with it
     return;

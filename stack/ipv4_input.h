@@ -29,17 +29,8 @@ void ip_local_deliver(Stack& stack, Packet pkt, TimePoint now);
 // transport header (or still at the network header: then the IPv4 header is
 // pulled here, as the kernel does), network header set; `rest` the other
 // fragments' frames (data() at their payload) when it was reassembled.
-// Dispatches through the protocol table (udp_rcv / icmp_rcv), or answers
+// Dispatches through the stack's protocol table (stack/protocol.h), or answers
 // protocol unreachable (InUnknownProtos). Counts InDelivers.
 void ip_local_deliver_finish(Stack& stack, Packet head, PacketQueue rest, TimePoint now);
-
-// inet_protos: the 256-entry table ip_local_deliver_finish dispatches
-// through. Defaults: ICMP → icmp_rcv, UDP → udp_rcv. The table is process
-// wide (as in the kernel) and is meant to be changed at setup only (tests
-// register handlers for experimental protocol numbers).
-using IpProtocolHandler = void (*)(Stack& stack, Packet head, PacketQueue rest, TimePoint now);
-// Returns the previous handler (nullptr: none).
-IpProtocolHandler inet_add_protocol(uint8_t protocol, IpProtocolHandler handler);
-IpProtocolHandler inet_protocol(uint8_t protocol);
 
 }  // namespace xnet::stack

@@ -11,12 +11,12 @@
 #include "stack/cork.h"
 #include "stack/hdr_bytes.h"
 #include "stack/hooks.h"
+#include "stack/icmp.h"
 #include "stack/neighbour.h"
 #include "stack/route.h"
 #include "stack/stack.h"
 #include "stack/stats.h"
-#include "stack/udp_input.h"
-#include "stack/udp_sock.h"
+#include "stack/protocol.h"
 #include "stack/wire/checksum.h"
 #include "stack/wire/icmp.h"
 
@@ -66,11 +66,16 @@ Result<void> ip_finish_output(Stack& stack, Packet head, PacketQueue rest, uint3
   const PacketMeta& m = head.meta();
   if (m.gso_size != 0) {
     // Software GSO (validate_xmit_skb → skb_gso_segment): no Link segments UDP.
+    const auto gso_segment = stack.protocols()[std::to_integer<uint8_t>(head.network_header()[kIpProto])].gso_segment;
+    if (gso_segment == nullptr) {
+      stack.stats().ip.OutDiscards++;  // nothing can segment it (only UDP sets gso_size)
+      return std::errc::invalid_argument;
+    }
     PacketQueue dg;
     dg.push_back(std::move(head));
     dg.splice_back(rest);
     PacketQueue segs;
-    udp_gso_segment(dg, link->features().tx_checksum, segs);
+    gso_segment(dg, link->features().tx_checksum, segs);
     Result<void> res;
     while (!segs.empty()) {
       Packet s = segs.pop_front();
@@ -191,11 +196,11 @@ void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoin
   // Linux: arp_error_report → ipv4_link_failure → icmp_send(host unreachable)
   // to the packet's source. For a forwarded packet that ICMP goes back to the
   // remote sender (ROBUSTNESS case 25; neigh_fail sends it); for our own it comes back to us over
-  // loopback and __udp4_lib_err hands it to the sending socket (sk_err on a
-  // connected socket, the error queue with IP_RECVERR). Here the local case
-  // goes to udp_err directly, without the ICMP round trip (and so without
-  // Icmp Out/In counters). Like icmp_send, only the first fragment of a
-  // datagram is reported: the others carry no ports.
+  // loopback and the transport's err_handler (__udp4_lib_err) hands it to the
+  // sending socket (sk_err on a connected socket, the error queue with
+  // IP_RECVERR). Here the local case goes to the err_handler directly, without
+  // the ICMP round trip (and so without Icmp Out/In counters). Like icmp_send,
+  // only the first fragment of a datagram is reported: the others carry no ports.
   const PacketMeta& m = pkt.meta();
   if (m.network_off == kNoOffset) return;
   const std::byte* ip = pkt.network_header();
@@ -203,8 +208,8 @@ void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoin
   const wire::Ipv4Addr saddr(load_be32(ip + kIpSrc));
   const wire::Ipv4Addr daddr(load_be32(ip + kIpDst));
   const bool first_fragment = (load_be16(ip + kIpFragOff) & kIpOffsetMask) == 0;
-  const bool ports = std::to_integer<uint8_t>(ip[kIpProto]) == kIpProtoUdp && first_fragment &&
-                     size_t{m.network_off} + hl + kUdpHeaderLen <= size_t{m.head} + m.len;
+  // The ports: the first 4 bytes of the transport header, as icmp_send quotes them.
+  const bool ports = first_fragment && size_t{m.network_off} + hl + 4 <= size_t{m.head} + m.len;
 
   const bool charged = m.destructor == &SendBuffer::release && m.destructor_ctx != nullptr;
   const auto* sb = charged ? static_cast<const SendBuffer*>(m.destructor_ctx) : nullptr;
@@ -212,27 +217,36 @@ void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoin
   // A forwarded packet: neigh_fail answers its source with ICMP 3/1 itself.
   if (!local) return;
   if (err == std::errc::host_unreachable) {
-    if (!ports) return;
+    const auto err_handler = stack.protocols()[std::to_integer<uint8_t>(ip[kIpProto])].err_handler;
+    if (!ports || err_handler == nullptr) return;
     IcmpErrorInfo e;
     e.type = static_cast<uint8_t>(wire::IcmpType::kDestUnreachable);
     e.code = static_cast<uint8_t>(wire::IcmpUnreachCode::kHost);
     e.offender = saddr;  // the ICMP would come from ourselves
     e.saddr = saddr;
     e.daddr = daddr;
-    e.sport = load_be16(ip + hl + kUdpSport);
-    e.dport = load_be16(ip + hl + kUdpDport);
+    e.sport = load_be16(ip + hl);
+    e.dport = load_be16(ip + hl + 2);
     e.ifindex = m.out_ifindex;
-    (void)udp_err(stack, e, now);
+    (void)err_handler(stack, e, now);
     return;
   }
   // Any other local transmit error: ip_local_error to the owning socket.
-  if (sb == nullptr || sb->orphaned || sb->owner == nullptr) return;
+  if (sb == nullptr || sb->orphaned || sb->owner == nullptr || sb->error_report == nullptr) return;
   SockError se;
   se.err = err;
   se.origin = ErrOrigin::kLocal;
   se.dest_addr = daddr;
-  if (ports) se.dest_port = load_be16(ip + hl + kUdpDport);
-  udp_report_local_error(*static_cast<UdpSock*>(sb->owner), se);
+  if (ports && std::to_integer<uint8_t>(ip[kIpProto]) == kIpProtoUdp) se.dest_port = load_be16(ip + hl + 2);
+  sb->error_report(sb->owner, se);
+}
+
+void ipv4_link_failure(Stack& stack, const Packet& pkt, TimePoint now) {
+  ip_report_tx_error(stack, pkt, std::errc::host_unreachable, now);
+  if (pkt.meta().network_off != kNoOffset &&
+      !stack.is_local_address(wire::Ipv4Addr(load_be32(pkt.network_header() + kIpSrc)))) {
+    icmp_send(stack, pkt, wire::IcmpType::kDestUnreachable, wire::IcmpUnreachCode::kHost, 0, now);
+  }
 }
 
 }  // namespace xnet::stack

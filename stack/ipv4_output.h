@@ -59,15 +59,6 @@ void push_ipv4_header(Packet& pkt, const IpHeaderParams& params, uint16_t id);
 // the packet's network header.
 void ip_send_check(Packet& pkt, uint16_t tot_len);
 
-// Software UDP GSO (__udp_gso_segment): a GSO datagram laid out one segment per
-// frame (head frame: IPv4 + UDP header + first segment; meta().gso_size set)
-// becomes one complete packet per segment in `segments`, each with its own
-// total length, IP ID (the head's + index), header checksum, UDP length and
-// checksum. With `device_checksum` the UDP checksums are left kPartial for the
-// Link; otherwise they are computed from the per-frame sums taken during the
-// copy. Consumes `datagram`.
-void udp_gso_segment(PacketQueue& datagram, bool device_checksum, PacketQueue& segments);
-
 // ip_fragment: splits a datagram (one frame, or a frame chain laid out by the
 // cork) into fragments of at most `mtu` bytes: payload offsets multiples of 8,
 // MF on all but the last (the last keeps the original MF when a fragment is
@@ -103,5 +94,12 @@ Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now);
 // charged to; neigh_output calls this before it drops such a packet. No-op for
 // packets no socket owns (forwarded, ICMP).
 void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoint now);
+
+// ipv4_link_failure (arp_error_report → dst_link_failure): the neighbour
+// table gave up on `pkt`'s next hop. Our own packet: its sender hears
+// EHOSTUNREACH (ip_report_tx_error); a forwarded one: ICMP host unreachable to
+// its source. The neighbour layer reaches it through NeighbourTable's
+// link-failure callback, which the Stack sets.
+void ipv4_link_failure(Stack& stack, const Packet& pkt, TimePoint now);
 
 }  // namespace xnet::stack

@@ -9,8 +9,6 @@
 
 #include "stack/eth_output.h"
 #include "stack/hdr_bytes.h"
-#include "stack/icmp.h"
-#include "stack/ipv4_output.h"
 #include "stack/neighbour_table.h"
 #include "stack/stack.h"
 #include "stack/stats.h"
@@ -143,12 +141,8 @@ void neigh_fail(Stack& stack, NeighEntry& e, TimePoint now) {
   // From here `e` may go away: reporting can send packets that create entries.
   while (!q.empty()) {
     Packet pkt = q.pop_front();
-    // arp_error_report → ipv4_link_failure: our own packets get EHOSTUNREACH on
-    // their socket; forwarded ones an ICMP host unreachable to their source.
-    ip_report_tx_error(stack, pkt, std::errc::host_unreachable, now);
-    if (pkt.meta().network_off != kNoOffset && !stack.is_local_address(ip_saddr(pkt.network_header()))) {
-      icmp_send(stack, pkt, wire::IcmpType::kDestUnreachable, wire::IcmpUnreachCode::kHost, 0, now);
-    }
+    // arp_error_report → the network layer's link failure (ipv4_link_failure).
+    if (const auto link_failure = stack.neighbours().link_failure()) link_failure(stack, pkt, now);
     stack.stats().drop(DropReason::kNeighFailed);
   }
 }

@@ -133,6 +133,13 @@ class NeighbourTable {
   // The general form: `a` as the observer of another table received it.
   bool learn_from_peer(const NeighAnnouncement& a, TimePoint now);
 
+  // neigh->ops->error_report: what to call for each packet queued on an entry
+  // whose resolution failed (the network layer's link failure; the Stack sets
+  // ipv4_link_failure). Null: the packets are dropped silently.
+  using LinkFailure = void (*)(Stack& stack, const Packet& pkt, TimePoint now);
+  void set_link_failure(LinkFailure f) { link_failure_ = f; }
+  LinkFailure link_failure() const { return link_failure_; }
+
   // --- for the stages in neighbour.cc ---
   NeighEntry* find(uint16_t ifindex, wire::Ipv4Addr ip);
   // A new incomplete entry, or nullptr when the table is full even after
@@ -159,6 +166,7 @@ class NeighbourTable {
   std::vector<uint64_t> due_;  // run_timers scratch, reserved once
   TimePoint next_due_ = TimePoint::max();
   NeighbourObserver observer_;
+  LinkFailure link_failure_ = nullptr;
   TimePoint foreign_window_{};   // start of the current unknown-announcement window
   uint32_t foreign_in_window_ = 0;
 };

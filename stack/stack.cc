@@ -9,11 +9,17 @@
 #include <random>
 
 #include "stack/eth_input.h"
+#include "stack/icmp.h"
 #include "stack/icmp_state.h"
+#include "stack/ipv4_input.h"
+#include "stack/ipv4_output.h"
 #include "stack/neighbour.h"
 #include "stack/neighbour_table.h"
 #include "stack/reassembly.h"
+#include "stack/udp_input.h"
+#include "stack/udp_offload.h"
 #include "stack/udp_table.h"
+#include "stack/wire/ipv4.h"
 
 namespace xnet::stack {
 namespace {
@@ -57,7 +63,13 @@ Stack::Stack(StackConfig config)
       reasm_(std::make_unique<Reassembly>(*this)),
       icmp_(std::make_unique<IcmpState>(*this)),
       udp_(std::make_unique<UdpTable>(*this)),
-      rng_(seed_from(config.seed)) {}
+      rng_(seed_from(config.seed)) {
+  ipv4_rcv_ = &ip_rcv;
+  neigh_->set_link_failure(&ipv4_link_failure);
+  // inet_init: the protocols IPv4 delivers to and reports errors to.
+  protocols_.add(static_cast<uint8_t>(wire::IpProtocol::kIcmp), {.handler = &icmp_rcv, .err_handler = nullptr});
+  protocols_.add(static_cast<uint8_t>(wire::IpProtocol::kUdp), {.handler = &udp_rcv, .err_handler = &udp_err, .gso_segment = &udp_gso_segment});
+}
 
 // Frames belong to the links' pools, and the links outlive the stack: give
 // every frame back. Transmit queues first (their frames may be charged to a

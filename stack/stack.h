@@ -24,6 +24,7 @@
 #include "stack/ip_ident.h"
 #include "stack/link.h"
 #include "stack/packet.h"
+#include "stack/protocol.h"
 #include "stack/route.h"
 #include "stack/stack_config.h"
 #include "stack/stats.h"
@@ -99,6 +100,14 @@ class Stack {
   Reassembly& reassembly() { return *reasm_; }
   IcmpState& icmp() { return *icmp_; }
   UdpTable& udp() { return *udp_; }
+  // dev_add_pack(ip_packet_type): where eth_rcv hands IPv4 packets (ip_rcv,
+  // set by the constructor), so the link layer does not call up into IPv4.
+  using PacketTypeHandler = void (*)(Stack& stack, Packet pkt, TimePoint now);
+  PacketTypeHandler ipv4_packet_type() const { return ipv4_rcv_; }
+  void set_ipv4_packet_type(PacketTypeHandler h) { ipv4_rcv_ = h; }
+  // inet_protos: UDP and ICMP are registered by the constructor (inet_init).
+  ProtocolTable& protocols() { return protocols_; }
+  const ProtocolTable& protocols() const { return protocols_; }
   // Deterministic per-stack randomness (ephemeral ports, jitter), from config().seed.
   uint64_t random();
 
@@ -128,6 +137,8 @@ class Stack {
   RouteTable routes_;
   Hooks hooks_;
   IpIdentGenerator idents_;
+  ProtocolTable protocols_;
+  PacketTypeHandler ipv4_rcv_ = nullptr;
   std::vector<Interface> ifaces_;  // ifindex i at [i - 1]
   uint64_t tx_queued_ = 0;  // frames ever queued by dev_queue_xmit (poll: did this pass queue any?)
   std::unique_ptr<NeighbourTable> neigh_;

@@ -314,4 +314,11 @@ void udp_report_local_error(UdpSock& sk, const SockError& err) {
   wake_error(sk);
 }
 
+void udp_claim_send_buffer(UdpSock& sk) {
+  sk.tx.sndbuf->owner = &sk;
+  sk.tx.sndbuf->error_report = [](void* owner, const SockError& err) {
+    udp_report_local_error(*static_cast<UdpSock*>(owner), err);
+  };
+}
+
 }  // namespace xnet::stack

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "stack/packet.h"
+#include "stack/protocol.h"
 #include "stack/udp_sock.h"
 #include "stack/wire/addr.h"
 
@@ -23,21 +24,6 @@ using TimePoint = std::chrono::steady_clock::time_point;
 // reassembled datagram, empty otherwise. Consumes both.
 void udp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now);
 
-// What icmp_rcv learned from an ICMP error and the datagram it quotes.
-struct IcmpErrorInfo {
-  uint8_t type = 0;
-  uint8_t code = 0;
-  uint32_t info = 0;            // next-hop MTU (3/4), pointer (12)
-  wire::Ipv4Addr offender;      // source of the ICMP message
-  // From the quoted IPv4 header and the first 8 bytes of its UDP header:
-  // the datagram we sent (saddr/sport ours, daddr/dport the peer's).
-  wire::Ipv4Addr saddr;
-  wire::Ipv4Addr daddr;
-  uint16_t sport = 0;  // host order
-  uint16_t dport = 0;  // host order
-  uint16_t ifindex = 0;  // interface the ICMP message arrived on
-};
-
 // __udp4_lib_err: finds the socket that sent the quoted datagram (lookup with
 // the 4-tuple reversed) and reports the error: sk_err for connected sockets
 // (or any socket with IP_RECVERR), a SockError on the error queue with
@@ -49,6 +35,9 @@ bool udp_err(Stack& stack, const IcmpErrorInfo& err, TimePoint now);
 // on the error queue, and sk_err set (as the kernel's sk_error_report path does
 // for a connected socket). Wakes the socket's error waiter.
 void udp_report_local_error(UdpSock& sk, const SockError& err);
+
+// Makes `sk` the socket its send buffer reports transmit errors to.
+void udp_claim_send_buffer(UdpSock& sk);
 
 // udp_queue_rcv_skb / __udp_enqueue_schedule_skb: queues one datagram on the
 // socket, charged by its truesize against rcvbuf. false (and the datagram

@@ -14,6 +14,7 @@
 #include "stack/route_output.h"
 #include "stack/stack.h"
 #include "stack/stats.h"
+#include "stack/udp_input.h"
 #include "stack/udp_recv.h"
 #include "stack/udp_sock.h"
 #include "stack/udp_table.h"
@@ -172,7 +173,7 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
   // The socket a frame's transmit error is reported to (ip_report_tx_error).
   // Set on every send rather than once at open: one store, and it stays right
   // whoever creates the socket and wherever the table keeps it.
-  tx.sndbuf->owner = &sk;
+  udp_claim_send_buffer(sk);
   // inet_send_prepare → inet_autobind: an unbound socket gets its ephemeral port.
   if (sk.local_port == 0) {
     if (auto r = udp_autobind(stack, sk); !r) return std::errc::resource_unavailable_try_again;

@@ -10,6 +10,7 @@
 
 #include "stack/packet.h"
 #include "stack/ring_queue.h"
+#include "stack/sock_error.h"
 #include "stack/udp_send_state.h"
 #include "stack/wire/addr.h"
 
@@ -24,21 +25,6 @@ struct RxDatagram {
   PacketQueue rest;
   uint32_t size = 0;
   uint32_t truesize = 0;  // charged to the receive buffer
-};
-
-// SO_EE_ORIGIN_*.
-enum class ErrOrigin : uint8_t { kNone = 0, kLocal = 1, kIcmp = 2 };
-
-// One entry of the error queue (IP_RECVERR: sock_extended_err + the offender).
-struct SockError {
-  std::errc err{};
-  ErrOrigin origin = ErrOrigin::kNone;
-  uint8_t type = 0;   // ICMP type
-  uint8_t code = 0;   // ICMP code
-  uint32_t info = 0;  // e.g. the next-hop MTU of "fragmentation needed"
-  wire::Ipv4Addr offender;    // the ICMP sender (SO_EE_OFFENDER)
-  wire::Ipv4Addr dest_addr;   // the original datagram's destination
-  uint16_t dest_port = 0;
 };
 
 // Callbacks into whoever waits on the socket (the coroutine API); all optional.

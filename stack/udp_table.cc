@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "stack/stack.h"
+#include "stack/udp_input.h"
 #include "stack/udp_output.h"
 
 namespace xnet::stack {
@@ -34,7 +35,7 @@ UdpSock* UdpTable::open() {
   auto e = std::make_unique<Entry>();
   e->rcvbuf = stack_.config().rmem_default;
   e->tx.sndbuf->limit = stack_.config().wmem_default;
-  e->tx.sndbuf->owner = static_cast<UdpSock*>(e.get());
+  udp_claim_send_buffer(*e);
   e->index = socks_.size();
   socks_.push_back(std::move(e));
   return socks_.back().get();

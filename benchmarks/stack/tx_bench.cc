@@ -19,6 +19,7 @@
 #include "stack/ip_ident.h"
 #include "stack/ipv4_output.h"
 #include "stack/stack.h"
+#include "stack/udp_offload.h"
 #include "stack/udp_output.h"
 #include "stack/udp_sock.h"
 #include "stack/udp_table.h"

@@ -266,13 +266,13 @@ TEST_F(ReasmTest, OversizedDatagramIsRefusedBeforeQueuing) {
 }
 
 TEST_F(ReasmTest, TinyFragmentsWithTheUdpHeaderAlone) {
-  const IpProtocolHandler udp = inet_add_protocol(17, &capture_handler);
+  const NetProtocol udp = stack_->protocols().add(17, {.handler = &capture_handler});
   const Bytes data = pattern(64, 9);  // a UDP header and 56 bytes
   auto frags = split(data, 8, 0x77, kPeer, 17);
   std::mt19937 rng(5);
   std::shuffle(frags.begin(), frags.end(), rng);
   for (const Bytes& f : frags) inject(f);
-  inet_add_protocol(17, udp);
+  stack_->protocols().add(17, udp);
   ASSERT_EQ(delivered().size(), 1u);
   expect_datagram(delivered()[0], data);
   EXPECT_EQ(delivered()[0].chain, 7u);

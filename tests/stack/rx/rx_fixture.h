@@ -149,9 +149,7 @@ class RxTest : public ::testing::Test {
     ifindex_ = stack_->add_interface(link_);
     EXPECT_TRUE(stack_->add_address(ifindex_, {kUs, 24}, now_).ok());
     stack_->flush_tx();  // the gratuitous ARP
-    if (IpProtocolHandler prev = inet_add_protocol(kProtoCapture, &capture_handler); prev != &capture_handler) {
-      old_handler_ = prev;
-    }
+    stack_->protocols().add(kProtoCapture, {.handler = &capture_handler});
     delivered().clear();
     icmp_.clear();
     forwarded_.clear();
@@ -170,7 +168,6 @@ class RxTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    inet_add_protocol(kProtoCapture, old_handler_);
     if (stack_) stack_->flush_tx();
     stack_.reset();
     EXPECT_EQ(link_.pool().in_use(), 0u) << "frames leaked";
@@ -213,7 +210,6 @@ class RxTest : public ::testing::Test {
   std::vector<Captured> icmp_;
   std::vector<Captured> forwarded_;
   PacketMeta forward_meta_;
-  IpProtocolHandler old_handler_ = nullptr;
 };
 
 }  // namespace xnet::stack::rxtest

@@ -14,6 +14,7 @@
 #include "stack/hdr_bytes.h"
 #include "stack/ip_ident.h"
 #include "stack/ipv4_output.h"
+#include "stack/udp_offload.h"
 #include "stack/wire/checksum.h"
 #include "tests/stack/tx/ref_checksum.h"
 

@@ -9,6 +9,7 @@
 #include "stack/checksum_offload.h"
 #include "stack/hdr_bytes.h"
 #include "stack/ipv4_output.h"
+#include "stack/udp_offload.h"
 #include "stack/wire/checksum.h"
 
 namespace xnet::stack {
