@@ -4,7 +4,6 @@
 #include <cassert>
 #include <cstring>
 
-#include "stack/checksum_offload.h"
 #include "stack/wire/checksum.h"
 
 namespace xnet::stack {
@@ -42,7 +41,7 @@ void put_bytes(Packet& pkt, const std::byte* src, size_t n, bool sum) {
   const uint16_t pos = pkt.size();
   std::byte* dst = pkt.put(static_cast<uint16_t>(n));
   if (sum) {
-    pkt.meta().csum = csum_block_add(pkt.meta().csum, wire::checksum_copy(dst, src, n), pos);
+    pkt.meta().csum = wire::checksum_block_add(pkt.meta().csum, wire::checksum_copy(dst, src, n), pos);
   } else {
     std::memcpy(dst, src, n);
   }
@@ -55,10 +54,10 @@ void move_fraggap(Packet& prev, Packet& next, uint16_t gap, bool sum) {
   const std::byte* src = prev.data() + from;
   if (sum) {
     const uint32_t moved = wire::checksum_partial({src, gap});
-    prev.meta().csum = csum_block_sub(prev.meta().csum, moved, from);
+    prev.meta().csum = wire::checksum_block_sub(prev.meta().csum, moved, from);
     const uint16_t pos = next.size();
     std::memcpy(next.put(gap), src, gap);
-    next.meta().csum = csum_block_add(next.meta().csum, moved, pos);
+    next.meta().csum = wire::checksum_block_add(next.meta().csum, moved, pos);
   } else {
     std::memcpy(next.put(gap), src, gap);
   }

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
-#include "stack/hdr_bytes.h"
+#include "stack/checksum_offload.h"
+#include "stack/headers.h"
 #include "stack/icmp_state.h"
 #include "stack/ipv4_output.h"
 #include "stack/stack.h"
@@ -15,9 +17,9 @@ namespace {
 
 using wire::IcmpType;
 using wire::IcmpUnreachCode;
-constexpr uint8_t kIpProtoIcmp = 1;
+constexpr uint8_t kIpProtoIcmp = static_cast<uint8_t>(wire::IpProtocol::kIcmp);
 constexpr uint8_t kNrIcmpTypes = 18;  // NR_ICMP_TYPES
-constexpr uint16_t kIcmpHeaderLen = 8;
+using wire::kIcmpHeaderLen;
 constexpr uint32_t kIcmpErrorMaxLen = 576;  // RFC 1812 4.3.2.3
 constexpr uint8_t kTosMask = 0x1e;          // IPTOS_TOS_MASK
 constexpr uint8_t kPrecInternetControl = 0xc0;
@@ -31,24 +33,6 @@ bool mask_allow(const StackConfig& c, uint8_t type, uint8_t code) {
     return true;
   }
   return ((1u << type) & c.icmp_ratemask) == 0;
-}
-
-uint32_t sum_at(uint32_t total, uint32_t block, size_t offset) {
-  const uint64_t b = (offset & 1) ? ((uint64_t{block} & 0x00ff00ffu) << 8) | ((block >> 8) & 0x00ff00ffu)
-                                  : block;
-  const uint64_t s = uint64_t{total} + b;
-  return static_cast<uint32_t>((s & 0xffffffffu) + (s >> 32));
-}
-
-// Ones'-complement sum of the message: head from data(), then each fragment.
-uint32_t chain_sum(const Packet& head, const PacketQueue& rest) {
-  uint32_t sum = wire::checksum_partial(head.bytes());
-  size_t off = head.size();
-  rest.for_each([&](const PacketMeta& m, const std::byte* frame) {
-    sum = sum_at(sum, wire::checksum_partial({frame + m.head, m.len}), off);
-    off += m.len;
-  });
-  return sum;
 }
 
 // A received frame about to be sent again: forget what the input path knew.
@@ -73,15 +57,15 @@ FramePool* egress_pool(Stack& stack, wire::Ipv4Addr dst) {
 // icmp_echo → icmp_reply: the request's own frames become the reply (type 0,
 // same id/sequence/payload), from the address the request was sent to.
 void icmp_echo(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
-  const std::byte* iph = head.network_header();
-  const wire::Ipv4Addr req_src(load_be32(iph + kIpSrc));
-  const wire::Ipv4Addr req_dst(load_be32(iph + kIpDst));
-  const uint8_t tos = std::to_integer<uint8_t>(iph[kIpTos]);
+  const wire::ConstIpv4View iph = ip_hdr(std::as_const(head));
+  const wire::Ipv4Addr req_src = iph.src();
+  const wire::Ipv4Addr req_dst = iph.dst();
+  const uint8_t tos = iph.tos();
 
-  std::byte* ih = head.data();
-  ih[0] = static_cast<std::byte>(IcmpType::kEchoReply);
-  store_be16(ih + 2, 0);
-  store_be16(ih + 2, static_cast<uint16_t>(~wire::checksum_fold(chain_sum(head, rest))));
+  const auto ih = wire::IcmpView::unchecked(head.bytes());
+  ih.set_type(static_cast<uint8_t>(IcmpType::kEchoReply));
+  ih.set_checksum(0);
+  ih.set_checksum(static_cast<uint16_t>(~wire::checksum_fold(datagram_checksum_partial(head, rest))));
 
   // The frames go out on the egress link, which needs them from its own pool.
   FramePool* pool = egress_pool(stack, req_src);
@@ -125,16 +109,16 @@ void icmp_echo(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
 // problem) → icmp_socket_deliver → the transport's error handler.
 void icmp_unreach(Stack& stack, const Packet& head, TimePoint now) {
   IcmpStats& is = stack.stats().icmp;
-  const std::byte* ih = head.data();
-  const uint8_t type = std::to_integer<uint8_t>(ih[0]);
-  const uint8_t code = std::to_integer<uint8_t>(ih[1]);
+  const auto ih = wire::ConstIcmpView::unchecked(head.bytes());
+  const uint8_t type = ih.type();
+  const uint8_t code = ih.code();
   if (head.size() < kIcmpHeaderLen + kIpv4HeaderLen) {
     is.InErrors++;  // out_err: no quoted header
     stack.stats().drop(DropReason::kIcmpBadType);
     return;
   }
-  const std::byte* q = ih + kIcmpHeaderLen;
-  const uint16_t ihl = static_cast<uint16_t>((std::to_integer<uint8_t>(q[kIpVerIhl]) & 0xf) * 4);
+  const wire::ConstIpv4View q = wire::ConstIpv4View::unchecked(ih.data());
+  const size_t ihl = q.header_len();
   if (ihl < kIpv4HeaderLen) {
     is.InErrors++;  // mangled quoted header
     stack.stats().drop(DropReason::kIcmpBadType);
@@ -142,13 +126,13 @@ void icmp_unreach(Stack& stack, const Packet& head, TimePoint now) {
   }
   uint32_t info = 0;
   if (IcmpType{type} == IcmpType::kDestUnreachable) {
-    if (IcmpUnreachCode{code} == IcmpUnreachCode::kFragNeeded) info = load_be16(ih + 6);
+    if (IcmpUnreachCode{code} == IcmpUnreachCode::kFragNeeded) info = ih.next_hop_mtu();
     if (code > 15) {  // NR_ICMP_UNREACH
       stack.stats().drop(DropReason::kIcmpBadType);
       return;
     }
   } else if (IcmpType{type} == IcmpType::kParameterProblem) {
-    info = std::to_integer<uint8_t>(ih[4]);
+    info = ih.pointer();
   }
   // icmp_socket_deliver: the quoted header plus 8 bytes of its transport header.
   if (head.size() < kIcmpHeaderLen + ihl + 8u) {
@@ -156,17 +140,19 @@ void icmp_unreach(Stack& stack, const Packet& head, TimePoint now) {
     stack.stats().drop(DropReason::kIcmpBadType);
     return;
   }
-  const auto err_handler = stack.protocols()[std::to_integer<uint8_t>(q[kIpProto])].err_handler;
+  const auto err_handler = stack.protocols()[q.protocol()].err_handler;
   if (err_handler == nullptr) return;  // a protocol that keeps no state to report to
   IcmpErrorInfo e;
   e.type = type;
   e.code = code;
   e.info = info;
-  e.offender = wire::Ipv4Addr(load_be32(head.network_header() + kIpSrc));
-  e.saddr = wire::Ipv4Addr(load_be32(q + kIpSrc));
-  e.daddr = wire::Ipv4Addr(load_be32(q + kIpDst));
-  e.sport = load_be16(q + ihl + kUdpSport);
-  e.dport = load_be16(q + ihl + kUdpDport);
+  e.offender = ip_hdr(head).src();
+  e.saddr = q.src();
+  e.daddr = q.dst();
+  // The ports: the first 4 bytes of the quoted transport header.
+  const auto ports = wire::ConstUdpView::unchecked(ih.data().subspan(ihl));
+  e.sport = ports.src_port();
+  e.dport = ports.dst_port();
   e.ifindex = head.meta().ifindex;
   if (!err_handler(stack, e, now)) {
     is.InErrors++;  // __udp4_lib_err: no socket sent that
@@ -179,7 +165,7 @@ void icmp_unreach(Stack& stack, const Packet& head, TimePoint now) {
 void icmp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   Stats& st = stack.stats();
   st.icmp.InMsgs++;
-  if (wire::checksum_fold(chain_sum(head, rest)) != 0xffff) {
+  if (wire::checksum_fold(datagram_checksum_partial(head, rest)) != 0xffff) {
     st.icmp.InCsumErrors++;  // csum_error: InCsumErrors + InErrors
     st.icmp.InErrors++;
     return;
@@ -240,13 +226,12 @@ void icmp_send(Stack& stack, const Packet& offending, uint8_t type, uint8_t code
   auto suppress = [&]() { st.drop(DropReason::kIcmpErrorSuppressed); };
   const PacketMeta& m = offending.meta();
   if (m.network_off == kNoOffset || m.network_off > m.head + m.len) return suppress();
-  const std::byte* iph = offending.network_header();
-  const std::byte* end = offending.data() + offending.size();
-  if (end - iph < kIpv4HeaderLen) return suppress();
-  const size_t avail = static_cast<size_t>(end - iph);
-  const uint16_t ihl = static_cast<uint16_t>((std::to_integer<uint8_t>(iph[kIpVerIhl]) & 0xf) * 4);
-  const wire::Ipv4Addr src(load_be32(iph + kIpSrc));
-  const wire::Ipv4Addr dst(load_be32(iph + kIpDst));
+  const wire::ConstIpv4View iph = ip_hdr(offending);
+  const size_t avail = iph.size();
+  if (avail < kIpv4HeaderLen) return suppress();
+  const size_t ihl = iph.header_len();
+  const wire::Ipv4Addr src = iph.src();
+  const wire::Ipv4Addr dst = iph.dst();
 
   // No replies to link-layer multicast/broadcast, nor to IP broadcast/multicast.
   if (m.pkt_type == PacketType::kBroadcast || m.pkt_type == PacketType::kMulticast ||
@@ -258,11 +243,11 @@ void icmp_send(Stack& stack, const Packet& offending, uint8_t type, uint8_t code
     return suppress();
   }
   // Only about fragment 0.
-  if ((load_be16(iph + kIpFragOff) & kIpOffsetMask) != 0) return suppress();
+  if (iph.frag_offset() != 0) return suppress();
   // Never an error about an error (unknown types count as errors).
-  if (wire::icmp_is_error(type) && std::to_integer<uint8_t>(iph[kIpProto]) == kIpProtoIcmp) {
-    if (avail < size_t{ihl} + 1u) return suppress();
-    const uint8_t inner = std::to_integer<uint8_t>(iph[ihl]);
+  if (wire::icmp_is_error(type) && iph.protocol() == kIpProtoIcmp) {
+    if (avail < ihl + 1u) return suppress();
+    const uint8_t inner = std::to_integer<uint8_t>(iph.bytes()[ihl]);
     if (inner > kNrIcmpTypes || wire::icmp_is_error(inner)) return suppress();
   }
   // RFC 1122 3.2.2: never about a datagram whose source does not name one host.
@@ -314,21 +299,20 @@ void icmp_send(Stack& stack, const Packet& offending, uint8_t type, uint8_t code
   }
   const size_t quote = std::min({avail, static_cast<size_t>(room),
                                  static_cast<size_t>(p.tailroom() - kIcmpHeaderLen)});
-  std::byte* ih = p.put(static_cast<uint16_t>(kIcmpHeaderLen + quote));
-  ih[0] = std::byte{type};
-  ih[1] = std::byte{code};
-  store_be16(ih + 2, 0);
+  const auto ih = wire::IcmpView::unchecked({p.put(static_cast<uint16_t>(kIcmpHeaderLen + quote)), kIcmpHeaderLen + quote});
+  ih.set_type(type);
+  ih.set_code(code);
   // un.gateway = htonl(info): the MTU lands in the low half (3/4), the
   // parameter-problem pointer in the first byte.
-  store_be32(ih + 4, IcmpType{type} == IcmpType::kParameterProblem ? info << 24 : info);
-  std::memcpy(ih + kIcmpHeaderLen, iph, quote);
-  store_be16(ih + 2, wire::checksum({ih, kIcmpHeaderLen + quote}));
+  ih.set_rest_of_header(IcmpType{type} == IcmpType::kParameterProblem ? info << 24 : info);
+  std::memcpy(ih.data().data(), iph.bytes().data(), quote);
+  ih.fill_checksum();
 
   IpHeaderParams ip;
   ip.saddr = saddr;
   ip.daddr = src;
   ip.protocol = kIpProtoIcmp;
-  ip.tos = static_cast<uint8_t>((std::to_integer<uint8_t>(iph[kIpTos]) & kTosMask) | kPrecInternetControl);
+  ip.tos = static_cast<uint8_t>((iph.tos() & kTosMask) | kPrecInternetControl);
   ip.ttl = stack.config().ip_default_ttl;
   ip_build_header(stack, p, ip);
   st.icmp_out(type);

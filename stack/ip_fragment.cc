@@ -8,7 +8,7 @@
 #include <cassert>
 #include <cstring>
 
-#include "stack/hdr_bytes.h"
+#include "stack/headers.h"
 #include "stack/ipv4_output.h"
 
 namespace xnet::stack {
@@ -68,16 +68,16 @@ Result<uint32_t> ip_fragment(PacketQueue& datagram, uint32_t mtu, FramePool& poo
   if (datagram.empty()) return uint32_t{0};
   const PacketMeta& hm = *datagram.front_meta();
   const std::byte* hip = datagram.front_frame() + hm.network_off;
-  const uint16_t hl = static_cast<uint16_t>((std::to_integer<uint8_t>(hip[kIpVerIhl]) & 0xf) * 4);
-  const uint16_t frag_field = load_be16(hip + kIpFragOff);
-  if (frag_field & kIpDf) {
+  const wire::ConstIpv4View hview = ipv4_at(hip, size_t{hm.head} + hm.len - hm.network_off);
+  const uint16_t hl = static_cast<uint16_t>(hview.header_len());
+  if (hview.dont_frag()) {
     datagram.clear();
     return std::errc::message_size;
   }
   // A fragment being refragmented (forwarding) keeps its offset and, for its
   // last piece, its MF.
-  const uint32_t base_off = static_cast<uint32_t>(frag_field & kIpOffsetMask) * 8;
-  const bool base_mf = (frag_field & kIpMf) != 0;
+  const uint32_t base_off = hview.frag_offset();
+  const bool base_mf = hview.more_frags();
   if (mtu < hl + 8u) {
     datagram.clear();
     return std::errc::message_size;
@@ -85,7 +85,7 @@ Result<uint32_t> ip_fragment(PacketQueue& datagram, uint32_t mtu, FramePool& poo
 
   std::array<std::byte, 60> hdr;
   std::memcpy(hdr.data(), hip, hl);
-  hdr[kIpCsum] = hdr[kIpCsum + 1] = std::byte{0};
+  ipv4_at(hdr.data(), hl).set_checksum(0);
   const PacketMeta route = hm;
 
   if (datagram.size() > 1 && has_fragment_geometry(datagram, hl, mtu, headroom)) {
@@ -99,11 +99,8 @@ Result<uint32_t> ip_fragment(PacketQueue& datagram, uint32_t mtu, FramePool& poo
         f.set_network_header();
         copy_route(f.meta(), route);
       }
-      std::byte* ip = f.network_header();
       const uint32_t payload = f.size() - hl;
-      const uint16_t frag =
-          static_cast<uint16_t>(((base_off + offset) >> 3) | ((!last || base_mf) ? kIpMf : 0));
-      store_be16(ip + kIpFragOff, frag);
+      ip_hdr(f).set_frag(false, !last || base_mf, static_cast<uint16_t>(base_off + offset));
       ip_send_check(f, static_cast<uint16_t>(f.size()));
       if (created == 0) options_fragment(hdr.data() + kIpv4HeaderLen, hl - kIpv4HeaderLen);
       offset += payload;
@@ -152,8 +149,7 @@ Result<uint32_t> ip_fragment(PacketQueue& datagram, uint32_t mtu, FramePool& poo
     }
     left -= len;
     const bool last = left == 0;
-    store_be16(ip + kIpFragOff,
-               static_cast<uint16_t>(((base_off + offset) >> 3) | ((!last || base_mf) ? kIpMf : 0)));
+    ip_hdr(f).set_frag(false, !last || base_mf, static_cast<uint16_t>(base_off + offset));
     ip_send_check(f, static_cast<uint16_t>(hl + len));
     if (first) {
       options_fragment(hdr.data() + kIpv4HeaderLen, hl - kIpv4HeaderLen);

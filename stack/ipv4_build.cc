@@ -3,8 +3,7 @@
 
 #include <cstring>
 
-#include "stack/checksum_offload.h"
-#include "stack/hdr_bytes.h"
+#include "stack/headers.h"
 #include "stack/ipv4_output.h"
 #include "stack/wire/checksum.h"
 
@@ -12,30 +11,26 @@ namespace xnet::stack {
 
 void push_ipv4_header(Packet& pkt, const IpHeaderParams& params, uint16_t id) {
   const uint16_t hl = static_cast<uint16_t>(kIpv4HeaderLen + params.options.size());
-  std::byte* h = pkt.push(hl);
-  h[kIpVerIhl] = static_cast<std::byte>(0x40 | (hl / 4));
-  h[kIpTos] = static_cast<std::byte>(params.tos);
-  store_be16(h + kIpTotLen, 0);
-  store_be16(h + kIpId, id);
-  store_be16(h + kIpFragOff, params.df ? kIpDf : 0);
-  h[kIpTtl] = static_cast<std::byte>(params.ttl);
-  h[kIpProto] = static_cast<std::byte>(params.protocol);
-  store_be16(h + kIpCsum, 0);
-  store_be32(h + kIpSrc, params.saddr.value());
-  store_be32(h + kIpDst, params.daddr.value());
-  if (!params.options.empty()) {
-    std::memcpy(h + kIpv4HeaderLen, params.options.data(), params.options.size());
-  }
+  const wire::Ipv4View h = ipv4_at(pkt.push(hl), hl);
+  h.set_header_len(hl);
+  h.set_tos(params.tos);
+  h.set_total_len(0);
+  h.set_ident(id);
+  h.set_frag(params.df, false, 0);
+  h.set_ttl(params.ttl);
+  h.set_protocol(params.protocol);
+  h.set_checksum(0);
+  h.set_src(params.saddr);
+  h.set_dst(params.daddr);
+  if (!params.options.empty()) std::memcpy(h.options().data(), params.options.data(), params.options.size());
   pkt.set_network_header();
   pkt.set_transport_header(hl);
 }
 
 void ip_send_check(Packet& pkt, uint16_t tot_len) {
-  std::byte* h = pkt.network_header();
-  const uint16_t hl = static_cast<uint16_t>((std::to_integer<uint8_t>(h[kIpVerIhl]) & 0xf) * 4);
-  store_be16(h + kIpTotLen, tot_len);
-  store_be16(h + kIpCsum, 0);
-  store_be16(h + kIpCsum, static_cast<uint16_t>(~csum_fold16(wire::checksum_partial({h, hl}))));
+  const wire::Ipv4View h = ip_hdr(pkt);
+  h.set_total_len(tot_len);
+  h.fill_checksum();
 }
 
 }  // namespace xnet::stack

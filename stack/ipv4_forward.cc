@@ -2,7 +2,7 @@
 
 #include "stack/ipv4_forward.h"
 
-#include "stack/hdr_bytes.h"
+#include "stack/headers.h"
 #include "stack/hooks.h"
 #include "stack/icmp.h"
 #include "stack/route.h"
@@ -17,20 +17,11 @@ using wire::IcmpTimeExceededCode;
 using wire::IcmpType;
 using wire::IcmpUnreachCode;
 
-// True when the header carries a strict source route option (type 137).
-bool has_strict_route(const std::byte* ip, uint16_t hl) {
-  for (uint16_t i = kIpv4HeaderLen; i < hl;) {
-    const uint8_t type = std::to_integer<uint8_t>(ip[i]);
-    if (type == 0) break;
-    if (type == 1) {
-      ++i;
-      continue;
-    }
-    if (i + 1 >= hl) break;
-    const uint8_t len = std::to_integer<uint8_t>(ip[i + 1]);
-    if (len < 2) break;
-    if (type == 137) return true;
-    i = static_cast<uint16_t>(i + len);
+// True when the header carries a strict source route option (the options
+// were validated on input, by ip_options_compile).
+bool has_strict_route(wire::ConstIpv4View ip) {
+  for (const wire::Ipv4Option& o : ip.option_range()) {
+    if (o.type == static_cast<uint8_t>(wire::Ipv4OptionType::kSsrr)) return true;
   }
   return false;
 }
@@ -52,13 +43,13 @@ void ip_forward(Stack& stack, Packet pkt, TimePoint now) {
     return;
   }
   if (pkt.meta().network_off == kNoOffset) pkt.set_network_header();
-  std::byte* ip = pkt.network_header();
-  const uint16_t hl = static_cast<uint16_t>((std::to_integer<uint8_t>(ip[kIpVerIhl]) & 0xf) * 4);
-  const wire::Ipv4Addr daddr(load_be32(ip + kIpDst));
+  const wire::Ipv4View ip = ip_hdr(pkt);
+  const size_t hl = ip.header_len();
+  const wire::Ipv4Addr daddr = ip.dst();
   // skb_forward_csum: a received sum no longer describes what we send.
   if (pkt.meta().csum_state == ChecksumState::kComplete) pkt.meta().csum_state = ChecksumState::kNone;
 
-  if (std::to_integer<uint8_t>(ip[kIpTtl]) <= 1) {
+  if (ip.ttl() <= 1) {
     ip_stats.InHdrErrors++;  // too_many_hops
     icmp_send(stack, pkt, IcmpType::kTimeExceeded, IcmpTimeExceededCode::kTtl, 0, now);
     return;
@@ -81,7 +72,7 @@ void ip_forward(Stack& stack, Packet pkt, TimePoint now) {
     mtu = rt->mtu;
   }
   // Strict source routing permits no gateway on the way to the next hop.
-  if (hl > kIpv4HeaderLen && m.next_hop != daddr && has_strict_route(ip, hl)) {
+  if (hl > kIpv4HeaderLen && m.next_hop != daddr && has_strict_route(ip)) {
     icmp_send(stack, pkt, IcmpType::kDestUnreachable, IcmpUnreachCode::kSourceRouteFailed, 0, now);
     stack.stats().drop(DropReason::kForwardSourceRoute);
     return;
@@ -93,17 +84,13 @@ void ip_forward(Stack& stack, Packet pkt, TimePoint now) {
   }
   if (mtu == 0 || mtu > out->mtu()) mtu = out->mtu();
   // ip_exceeds_mtu: only DF packets are refused; the others are fragmented.
-  if (pkt.size() > mtu && (load_be16(ip + kIpFragOff) & kIpDf) != 0) {
+  if (pkt.size() > mtu && ip.dont_frag()) {
     ip_stats.FragFails++;
     icmp_send(stack, pkt, IcmpType::kDestUnreachable, IcmpUnreachCode::kFragNeeded, mtu, now);
     return;
   }
 
-  // ip_decrease_ttl: RFC 1624 incremental update for the TTL byte.
-  const uint16_t old_word = load_be16(ip + kIpTtl);
-  ip[kIpTtl] = static_cast<std::byte>(std::to_integer<uint8_t>(ip[kIpTtl]) - 1);
-  store_be16(ip + kIpCsum,
-             wire::checksum_update16(load_be16(ip + kIpCsum), old_word, load_be16(ip + kIpTtl)));
+  ip.decrement_ttl();  // ip_decrease_ttl: RFC 1624 incremental update
 
   m.pkt_type = PacketType::kOutgoing;
   if (!stack.hooks().empty(HookPoint::kForward)) {

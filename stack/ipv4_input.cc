@@ -6,8 +6,9 @@
 
 #include <array>
 #include <cerrno>
+#include <utility>
 
-#include "stack/hdr_bytes.h"
+#include "stack/headers.h"
 #include "stack/hooks.h"
 #include "stack/icmp.h"
 #include "stack/ip_options.h"
@@ -21,14 +22,27 @@
 namespace xnet::stack {
 namespace {
 
-constexpr uint16_t kIpHeaderMin = 20;
 using wire::IcmpParamProblemCode;
 using wire::IcmpType;
 using wire::IcmpUnreachCode;
 
-uint16_t ihl_of(const std::byte* ip) { return static_cast<uint16_t>((std::to_integer<uint8_t>(ip[0]) & 0xf) * 4); }
+// ip_rcv_core's counter for each reason Ipv4View::checked refuses a header.
+// Only a header that is whole (kTruncated, kBadLength) has had its checksum
+// verified first, as the kernel verifies it before looking at the total length.
+void count_header_error(Stats& st, wire::WireError e) {
+  switch (e) {
+    case wire::WireError::kTruncated:
+      st.ip_ext.InTruncatedPkts++;  // the total length runs past what arrived
+      return;
+    default:
+      st.ip.InHdrErrors++;  // short, version, IHL, total length below the header
+      return;
+  }
+}
 
-bool is_fragment(const std::byte* ip) { return (load_be16(ip + kIpFragOff) & (kIpMf | kIpOffsetMask)) != 0; }
+bool header_is_whole(wire::WireError e) {
+  return e == wire::WireError::kTruncated || e == wire::WireError::kBadLength;
+}
 
 // NF_HOOK: runs the chain; true when the packet goes on.
 bool run_hook(Stack& stack, HookPoint point, Packet& pkt, TimePoint now) {
@@ -79,7 +93,7 @@ void ip_error(Stack& stack, Packet pkt, int dst_error, TimePoint now) {
 bool ip_rcv_options(Stack& stack, Packet& pkt, TimePoint now) {
   const std::byte* ip = pkt.network_header();
   IpOptions opt;
-  const IpOptionsResult r = ip_options_compile({ip, ihl_of(ip)}, opt);
+  const IpOptionsResult r = ip_options_compile(ip_hdr(pkt).header(), opt);
   if (!r.ok) {
     // ip_options_compile sends the parameter problem, ip_rcv_options counts.
     icmp_send(stack, pkt, IcmpType::kParameterProblem, IcmpParamProblemCode::kPointer, r.pointer, now);
@@ -120,31 +134,23 @@ void ip_rcv(Stack& stack, Packet pkt, TimePoint now) {
   st.ip_ext.InOctets += pkt.size();
 
   // RFC 1122 §3.2.1.1–2: length, version, checksum, total length.
-  if (pkt.size() < kIpHeaderMin) {
-    st.ip.InHdrErrors++;
+  const auto checked = wire::ConstIpv4View::checked(std::as_const(pkt).bytes());
+  if (!checked && !header_is_whole(checked.error())) {
+    count_header_error(st, checked.error());
     return;
   }
-  const std::byte* ip = pkt.data();
-  const uint8_t ver_ihl = std::to_integer<uint8_t>(ip[kIpVerIhl]);
-  const uint16_t ihl = static_cast<uint16_t>((ver_ihl & 0xf) * 4);
-  if (ihl < kIpHeaderMin || (ver_ihl >> 4) != 4 || pkt.size() < ihl) {
-    st.ip.InHdrErrors++;
-    return;
-  }
-  if (wire::checksum({ip, ihl}) != 0) {
+  const wire::ConstIpv4View ip = ipv4_at(std::as_const(pkt).data(), pkt.size());
+  if (!ip.verify_checksum()) {
     st.ip_ext.InCsumErrors++;  // csum_error falls through to inhdr_error
     st.ip.InHdrErrors++;
     return;
   }
-  const uint16_t tot_len = load_be16(ip + kIpTotLen);
-  if (pkt.size() < tot_len) {
-    st.ip_ext.InTruncatedPkts++;
+  if (!checked) {
+    count_header_error(st, checked.error());
     return;
   }
-  if (tot_len < ihl) {
-    st.ip.InHdrErrors++;
-    return;
-  }
+  const uint16_t tot_len = ip.total_len();
+  const uint16_t ihl = static_cast<uint16_t>(ip.header_len());
   // The link may have padded the frame (Ethernet minimum): trim to the
   // datagram (pskb_trim_rcsum; a device sum over the padding is void).
   if (tot_len < pkt.size()) {
@@ -161,17 +167,17 @@ void ip_rcv(Stack& stack, Packet pkt, TimePoint now) {
 
 void ip_rcv_finish(Stack& stack, Packet pkt, TimePoint now) {
   auto& st = stack.stats();
-  const std::byte* ip = pkt.network_header();
-  const wire::Ipv4Addr saddr(load_be32(ip + kIpSrc));
-  const wire::Ipv4Addr daddr(load_be32(ip + kIpDst));
-  const uint8_t tos = std::to_integer<uint8_t>(ip[kIpTos]);
+  const wire::ConstIpv4View ip = ip_hdr(std::as_const(pkt));
+  const wire::Ipv4Addr saddr = ip.src();
+  const wire::Ipv4Addr daddr = ip.dst();
+  const uint8_t tos = ip.tos();
 
   const InputRoute rt = ip_route_input_noref(stack, pkt, daddr, saddr, tos);
   if (!rt.ok) {
     st.drop(rt.drop);
     return;
   }
-  if (ihl_of(ip) > kIpHeaderMin && !ip_rcv_options(stack, pkt, now)) return;
+  if (ip.header_len() > wire::kIpv4MinHeaderLen && !ip_rcv_options(stack, pkt, now)) return;
 
   const RouteType type = pkt.meta().route_type;
   if (type == RouteType::kMulticast) {
@@ -208,7 +214,7 @@ void ip_rcv_finish(Stack& stack, Packet pkt, TimePoint now) {
 
 void ip_local_deliver(Stack& stack, Packet pkt, TimePoint now) {
   PacketQueue rest;
-  if (is_fragment(pkt.network_header())) {
+  if (ip_hdr(std::as_const(pkt)).is_fragment()) {
     std::optional<ReassembledDatagram> d = stack.reassembly().defrag(std::move(pkt), now);
     if (!d) return;  // queued, or dropped with its counter
     pkt = std::move(d->head);
@@ -221,10 +227,10 @@ void ip_local_deliver(Stack& stack, Packet pkt, TimePoint now) {
 void ip_local_deliver_finish(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   auto& st = stack.stats();
   if (head.data() == head.network_header()) {
-    head.pull(ihl_of(head.network_header()));
+    head.pull(static_cast<uint16_t>(ip_hdr(std::as_const(head)).header_len()));
     head.set_transport_header();
   }
-  const uint8_t protocol = std::to_integer<uint8_t>(head.network_header()[kIpProto]);
+  const uint8_t protocol = ip_hdr(std::as_const(head)).protocol();
   if (const auto handler = stack.protocols()[protocol].handler) {
     handler(stack, std::move(head), std::move(rest), now);
     st.ip.InDelivers++;  // counted once the handler took it, whatever it did with it

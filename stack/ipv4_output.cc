@@ -9,7 +9,7 @@
 
 #include "stack/checksum_offload.h"
 #include "stack/cork.h"
-#include "stack/hdr_bytes.h"
+#include "stack/headers.h"
 #include "stack/hooks.h"
 #include "stack/icmp.h"
 #include "stack/neighbour.h"
@@ -66,7 +66,7 @@ Result<void> ip_finish_output(Stack& stack, Packet head, PacketQueue rest, uint3
   const PacketMeta& m = head.meta();
   if (m.gso_size != 0) {
     // Software GSO (validate_xmit_skb → skb_gso_segment): no Link segments UDP.
-    const auto gso_segment = stack.protocols()[std::to_integer<uint8_t>(head.network_header()[kIpProto])].gso_segment;
+    const auto gso_segment = stack.protocols()[ip_hdr(head).protocol()].gso_segment;
     if (gso_segment == nullptr) {
       stack.stats().ip.OutDiscards++;  // nothing can segment it (only UDP sets gso_size)
       return std::errc::invalid_argument;
@@ -169,7 +169,7 @@ Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now) {
   PacketMeta& m = head.meta();
   uint32_t mtu = 0;
   if (m.out_ifindex == 0) {
-    const wire::Ipv4Addr daddr(load_be32(head.network_header() + kIpDst));
+    const wire::Ipv4Addr daddr = ip_hdr(head).dst();
     const auto rt = stack.routes().lookup(daddr);
     if (!rt || rt->type == RouteType::kUnreachable || rt->type == RouteType::kBlackhole) {
       stack.stats().ip.OutNoRoutes++;
@@ -203,13 +203,13 @@ void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoin
   // only the first fragment of a datagram is reported: the others carry no ports.
   const PacketMeta& m = pkt.meta();
   if (m.network_off == kNoOffset) return;
-  const std::byte* ip = pkt.network_header();
-  const uint16_t hl = static_cast<uint16_t>((std::to_integer<uint8_t>(ip[kIpVerIhl]) & 0xf) * 4);
-  const wire::Ipv4Addr saddr(load_be32(ip + kIpSrc));
-  const wire::Ipv4Addr daddr(load_be32(ip + kIpDst));
-  const bool first_fragment = (load_be16(ip + kIpFragOff) & kIpOffsetMask) == 0;
+  const wire::ConstIpv4View ip = ip_hdr(pkt);
+  const size_t hl = ip.header_len();
+  const wire::Ipv4Addr saddr = ip.src();
+  const wire::Ipv4Addr daddr = ip.dst();
   // The ports: the first 4 bytes of the transport header, as icmp_send quotes them.
-  const bool ports = first_fragment && size_t{m.network_off} + hl + 4 <= size_t{m.head} + m.len;
+  const bool ports = ip.frag_offset() == 0 && hl + 4 <= ip.size();
+  const auto port = [&](size_t at) { return wire::detail::get_be16(ip.bytes().data() + hl + at); };
 
   const bool charged = m.destructor == &SendBuffer::release && m.destructor_ctx != nullptr;
   const auto* sb = charged ? static_cast<const SendBuffer*>(m.destructor_ctx) : nullptr;
@@ -217,7 +217,7 @@ void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoin
   // A forwarded packet: neigh_fail answers its source with ICMP 3/1 itself.
   if (!local) return;
   if (err == std::errc::host_unreachable) {
-    const auto err_handler = stack.protocols()[std::to_integer<uint8_t>(ip[kIpProto])].err_handler;
+    const auto err_handler = stack.protocols()[ip.protocol()].err_handler;
     if (!ports || err_handler == nullptr) return;
     IcmpErrorInfo e;
     e.type = static_cast<uint8_t>(wire::IcmpType::kDestUnreachable);
@@ -225,8 +225,8 @@ void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoin
     e.offender = saddr;  // the ICMP would come from ourselves
     e.saddr = saddr;
     e.daddr = daddr;
-    e.sport = load_be16(ip + hl);
-    e.dport = load_be16(ip + hl + 2);
+    e.sport = port(0);
+    e.dport = port(2);
     e.ifindex = m.out_ifindex;
     (void)err_handler(stack, e, now);
     return;
@@ -237,14 +237,14 @@ void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoin
   se.err = err;
   se.origin = ErrOrigin::kLocal;
   se.dest_addr = daddr;
-  if (ports && std::to_integer<uint8_t>(ip[kIpProto]) == kIpProtoUdp) se.dest_port = load_be16(ip + hl + 2);
+  if (ports && ip.protocol() == static_cast<uint8_t>(wire::IpProtocol::kUdp)) se.dest_port = port(2);
   sb->error_report(sb->owner, se);
 }
 
 void ipv4_link_failure(Stack& stack, const Packet& pkt, TimePoint now) {
   ip_report_tx_error(stack, pkt, std::errc::host_unreachable, now);
   if (pkt.meta().network_off != kNoOffset &&
-      !stack.is_local_address(wire::Ipv4Addr(load_be32(pkt.network_header() + kIpSrc)))) {
+      !stack.is_local_address(ip_hdr(pkt).src())) {
     icmp_send(stack, pkt, wire::IcmpType::kDestUnreachable, wire::IcmpUnreachCode::kHost, 0, now);
   }
 }

@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "stack/eth_output.h"
-#include "stack/hdr_bytes.h"
+#include "stack/headers.h"
 #include "stack/neighbour_table.h"
 #include "stack/stack.h"
 #include "stack/stats.h"
@@ -93,15 +93,11 @@ bool neigh_update(Stack& stack, NeighEntry& e, const wire::MacAddr& mac, NeighSt
   return true;
 }
 
-wire::Ipv4Addr ip_saddr(const std::byte* ip) {
-  return wire::Ipv4Addr(load_be32(ip + kIpSrc));
-}
-
 // Source address of a request: the waiting packet's source when it is ours
 // (arp_announce = 0), else the interface's address for the target.
 wire::Ipv4Addr solicit_source(Stack& stack, const NeighEntry& e) {
   if (const PacketMeta* m = e.pending.front_meta(); m != nullptr && m->network_off != kNoOffset) {
-    const wire::Ipv4Addr src = ip_saddr(e.pending.front_frame() + m->network_off);
+    const wire::Ipv4Addr src = ip_hdr(e.pending.front_frame(), *m).src();
     if (stack.is_local_address(src)) return src;
   }
   return stack.select_source(e.ifindex, e.ip);

@@ -3,7 +3,9 @@
 
 #include "stack/reassembly.h"
 
-#include "stack/hdr_bytes.h"
+#include <utility>
+
+#include "stack/headers.h"
 #include "stack/icmp.h"
 #include "stack/stack.h"
 #include "stack/stats.h"
@@ -14,12 +16,11 @@ namespace {
 
 constexpr uint32_t kIpMaxDatagram = 0xffff;
 
-uint16_t ihl_of(const std::byte* ip) { return static_cast<uint16_t>((std::to_integer<uint8_t>(ip[0]) & 0xf) * 4); }
+uint16_t ihl_of(const Packet& pkt) { return static_cast<uint16_t>(ip_hdr(pkt).header_len()); }
 
 // Payload offset of a held fragment, from the IPv4 header still in its frame.
 uint32_t held_offset(const FramePool& pool, uint32_t f) {
-  const std::byte* ip = pool.frame_data(f) + pool.meta(f).network_off;
-  return uint32_t{static_cast<uint16_t>(load_be16(ip + kIpFragOff) & kIpOffsetMask)} * 8;
+  return ip_hdr(pool.frame_data(f), pool.meta(f)).frag_offset();
 }
 
 }  // namespace
@@ -225,15 +226,13 @@ Reassembly::Insert Reassembly::insert(Queue& q, Packet& frag, uint32_t offset, u
 std::optional<ReassembledDatagram> Reassembly::defrag(Packet pkt, TimePoint now) {
   Stats& stats = stack_.stats();
   stats.ip.ReasmReqds++;
-  const std::byte* ip = pkt.network_header();
-  const uint16_t ihl = ihl_of(ip);
-  const uint16_t frag_field = load_be16(ip + kIpFragOff);
-  const bool mf = (frag_field & kIpMf) != 0;
-  const bool df = (frag_field & kIpDf) != 0;
-  const uint32_t offset = uint32_t{static_cast<uint16_t>(frag_field & kIpOffsetMask)} * 8;
+  const wire::ConstIpv4View ip = ip_hdr(std::as_const(pkt));
+  const uint16_t ihl = static_cast<uint16_t>(ip.header_len());
+  const bool mf = ip.more_frags();
+  const bool df = ip.dont_frag();
+  const uint32_t offset = ip.frag_offset();
   uint32_t end = offset + pkt.size() - ihl;
-  const Key key{load_be32(ip + kIpSrc), load_be32(ip + kIpDst), load_be16(ip + kIpId),
-                std::to_integer<uint8_t>(ip[kIpProto])};
+  const Key key{ip.src().value(), ip.dst().value(), ip.ident(), ip.protocol()};
 
   // Ping of death: refused before it takes any memory (ReasmFails, as
   // ip_frag_reasm's out_oversize path counts it).
@@ -334,13 +333,12 @@ ReassembledDatagram Reassembly::reassemble(uint32_t slot) {
   kill(slot);
 
   Packet& head = d.head;
-  const uint16_t ihl = ihl_of(head.network_header());
+  const uint16_t ihl = ihl_of(head);
   head.push(ihl);  // back to the IPv4 header, which is still in the frame
-  std::byte* ip = head.data();
-  store_be16(ip + kIpTotLen, static_cast<uint16_t>(ihl + len));  // ≤ 65535, checked on arrival
-  store_be16(ip + kIpFragOff, all_df ? kIpDf : 0);
-  store_be16(ip + kIpCsum, 0);
-  store_be16(ip + kIpCsum, wire::checksum({ip, ihl}));
+  const wire::Ipv4View ip = ip_hdr(head);
+  ip.set_total_len(static_cast<uint16_t>(ihl + len));  // ≤ 65535, checked on arrival
+  ip.set_frag(all_df, false, 0);
+  ip.fill_checksum();
   head.meta().csum_state = ChecksumState::kNone;
   stack_.stats().ip.ReasmOKs++;
   return d;
@@ -365,7 +363,7 @@ void Reassembly::run_timers(TimePoint now) {
     if (head) {
       // RFC 792 / RFC 1122 §3.3.2: time exceeded in reassembly, quoting
       // fragment 0 (icmp_send leaves out broadcast/multicast destinations).
-      head.push(ihl_of(head.network_header()));
+      head.push(ihl_of(head));
       icmp_send(stack_, head, wire::IcmpType::kTimeExceeded, wire::IcmpTimeExceededCode::kReassembly, 0, now);
     }
   }

@@ -2,8 +2,10 @@
 #include "stack/stage_trace.h"
 
 #include <cerrno>
+#include <utility>
 
-#include "stack/hdr_bytes.h"
+#include "stack/checksum_offload.h"
+#include "stack/headers.h"
 #include "stack/icmp.h"
 #include "stack/stack.h"
 #include "stack/udp_table.h"
@@ -23,13 +25,6 @@ uint32_t frame_truesize(const Packet& p) { return p.pool()->frame_size(); }
 
 // Adds a block's partial sum at a byte offset of the summed data: a block
 // starting at an odd offset contributes its sum byte-swapped (RFC 1071 §2(B)).
-uint32_t sum_at(uint32_t total, uint32_t block, size_t offset) {
-  const uint64_t b = (offset & 1) ? ((uint64_t{block} & 0x00ff00ffu) << 8) | ((block >> 8) & 0x00ff00ffu)
-                                  : block;
-  const uint64_t s = uint64_t{total} + b;
-  return static_cast<uint32_t>((s & 0xffffffffu) + (s >> 32));
-}
-
 // skb_trim over a chain: keeps the first `len` bytes (head counted from data()).
 void trim_chain(Packet& head, PacketQueue& rest, uint32_t len) {
   if (len <= head.size()) {
@@ -53,14 +48,8 @@ void trim_chain(Packet& head, PacketQueue& rest, uint32_t len) {
 // header and the payload in every frame.
 bool checksum_ok(const Packet& head, const PacketQueue& rest, wire::Ipv4Addr saddr,
                  wire::Ipv4Addr daddr, uint16_t ulen) {
-  uint32_t sum = wire::pseudo_header_sum(saddr, daddr, kIpProtoUdp, ulen);
-  sum = sum_at(sum, wire::checksum_partial(head.bytes()), 0);
-  size_t off = head.size();
-  rest.for_each([&](const PacketMeta& m, const std::byte* frame) {
-    sum = sum_at(sum, wire::checksum_partial({frame + m.head, m.len}), off);
-    off += m.len;
-  });
-  return wire::checksum_fold(sum) == 0xffff;
+  const uint32_t pseudo = wire::pseudo_header_sum(saddr, daddr, static_cast<uint8_t>(wire::IpProtocol::kUdp), ulen);
+  return wire::checksum_fold(datagram_checksum_partial(head, rest, pseudo)) == 0xffff;
 }
 
 // A copy of the whole datagram (head and every fragment frame), for the
@@ -140,16 +129,16 @@ bool udp_queue_rcv(Stack& stack, UdpSock& sk, RxDatagram dgram) {
 
 void udp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   UdpStats& us = stack.stats().udp;
-  if (head.size() < kUdpHeaderLen) {
+  if (head.size() < wire::kUdpHeaderLen) {
     // pskb_may_pull failed: InErrors.
     us.InErrors++;
     stack.stats().drop(DropReason::kUdpShortPacket);
     return;
   }
-  const std::byte* uh = head.data();
-  const uint16_t ulen = load_be16(uh + kUdpLen);
+  const wire::ConstUdpView uh = udp_at(std::as_const(head).data(), head.size());
+  const uint16_t ulen = uh.length();
   const size_t total = head.size() + rest.bytes();
-  if (ulen > total || ulen < kUdpHeaderLen) {
+  if (ulen > total || ulen < wire::kUdpHeaderLen) {
     // short_packet: InErrors.
     us.InErrors++;
     stack.stats().drop(DropReason::kUdpShortPacket);
@@ -157,18 +146,18 @@ void udp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   }
   if (ulen < total) trim_chain(head, rest, ulen);
 
-  const std::byte* iph = head.network_header();
-  const wire::Ipv4Addr saddr(load_be32(iph + kIpSrc));
-  const wire::Ipv4Addr daddr(load_be32(iph + kIpDst));
-  const uint16_t sport = load_be16(uh + kUdpSport);
-  const uint16_t dport = load_be16(uh + kUdpDport);
+  const wire::ConstIpv4View iph = ip_hdr(std::as_const(head));
+  const wire::Ipv4Addr saddr = iph.src();
+  const wire::Ipv4Addr daddr = iph.dst();
+  const uint16_t sport = uh.src_port();
+  const uint16_t dport = uh.dst_port();
   const uint16_t ifindex = head.meta().ifindex;
   // udp4_csum_init: a zero checksum means none; a verified one needs no work.
   // The kernel completes the check in udp_recvmsg for delivered datagrams; here
   // it is done once on arrival (same counters, so zero-copy receivers get
   // verified data), before the port-unreachable answer as the kernel does.
   const bool need_csum =
-      load_be16(uh + kUdpCsum) != 0 && head.meta().csum_state != ChecksumState::kUnnecessary;
+      uh.checksum() != 0 && head.meta().csum_state != ChecksumState::kUnnecessary;
   auto csum_bad = [&]() {
     if (!need_csum || checksum_ok(head, rest, saddr, daddr, ulen)) {
       head.meta().csum_state = ChecksumState::kUnnecessary;
@@ -192,7 +181,7 @@ void udp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
     }
     if (csum_bad()) return;
     head.set_transport_header();
-    head.pull(kUdpHeaderLen);
+    head.pull(wire::kUdpHeaderLen);
     size_t i = 0;
     stack.udp().for_each_mcast(saddr, sport, daddr, dport, ifindex, [&](UdpSock& sk) {
       if (++i < n) {
@@ -226,7 +215,7 @@ void udp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   }
   if (csum_bad()) return;
   head.set_transport_header();
-  head.pull(kUdpHeaderLen);
+  head.pull(wire::kUdpHeaderLen);
   RxDatagram d;
   d.head = std::move(head);
   d.rest = std::move(rest);

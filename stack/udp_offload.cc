@@ -5,9 +5,9 @@
 #include <array>
 #include <cassert>
 #include <cstring>
+#include <utility>
 
-#include "stack/checksum_offload.h"
-#include "stack/hdr_bytes.h"
+#include "stack/headers.h"
 #include "stack/ipv4_output.h"
 #include "stack/udp_offload.h"
 #include "stack/wire/checksum.h"
@@ -16,34 +16,26 @@ namespace xnet::stack {
 namespace {
 
 // Fills the UDP checksum of one finished segment.
-void segment_checksum(Packet& seg, uint16_t hl, bool device_checksum) {
-  std::byte* ip = seg.network_header();
-  std::byte* udp = ip + hl;
-  const uint16_t udp_len = load_be16(udp + kUdpLen);
-  const uint32_t pseudo = wire::pseudo_header_sum(wire::Ipv4Addr(load_be32(ip + kIpSrc)),
-                                                  wire::Ipv4Addr(load_be32(ip + kIpDst)),
-                                                  kIpProtoUdp, udp_len);
+void segment_checksum(Packet& seg, bool device_checksum) {
+  const wire::ConstIpv4View ip = ip_hdr(std::as_const(seg));
+  const wire::UdpView udp = udp_hdr(seg);
+  const uint32_t pseudo = wire::pseudo_header_sum(ip.src(), ip.dst(), ip.protocol(), udp.length());
   PacketMeta& m = seg.meta();
   if (device_checksum) {
     // udp4_hwcsum: the field holds the pseudo-header sum; the Link completes it.
-    store_be16(udp + kUdpCsum, csum_fold16(pseudo));
+    udp.set_checksum(wire::checksum_fold(pseudo));
     m.csum_state = ChecksumState::kPartial;
     m.csum_start = m.transport_off;
-    m.csum_offset = kUdpCsum;
+    m.csum_offset = wire::kUdpChecksumOffset;
     return;
   }
-  uint32_t payload;
-  if (m.csum_state == ChecksumState::kComplete) {
-    payload = m.csum;  // taken during the copy into this frame
-  } else {
-    payload = wire::checksum_partial({udp + kUdpHeaderLen, static_cast<size_t>(udp_len - kUdpHeaderLen)});
-  }
-  store_be16(udp + kUdpCsum, 0);
-  uint32_t sum = csum_block_add(pseudo, wire::checksum_partial({udp, kUdpHeaderLen}), 0);
-  sum = csum_block_add(sum, payload, 0);
-  uint16_t check = static_cast<uint16_t>(~csum_fold16(sum));
-  if (check == 0) check = 0xffff;  // CSUM_MANGLED_0: 0 means "no checksum"
-  store_be16(udp + kUdpCsum, check);
+  // The payload's sum was taken during the copy into this frame, when it was.
+  const uint32_t payload =
+      m.csum_state == ChecksumState::kComplete ? m.csum : wire::checksum_partial(udp.payload());
+  udp.set_checksum(0);
+  const uint32_t sum =
+      wire::checksum_block_add(pseudo, wire::checksum_partial(udp.bytes().first(wire::kUdpHeaderLen)), 0);
+  udp.set_checksum_from_sum(wire::checksum_block_add(sum, payload, 0));  // CSUM_MANGLED_0 too
   m.csum_state = ChecksumState::kNone;
 }
 
@@ -54,12 +46,12 @@ void udp_gso_segment(PacketQueue& datagram, bool device_checksum, PacketQueue& s
   if (!head) return;
   const PacketMeta route = head.meta();
   const uint16_t hl = static_cast<uint16_t>(route.transport_off - route.network_off);
-  const uint16_t hdr_len = static_cast<uint16_t>(hl + kUdpHeaderLen);
+  const uint16_t hdr_len = static_cast<uint16_t>(hl + wire::kUdpHeaderLen);
 
   // The head's headers, copied in front of every later segment.
-  std::array<std::byte, 60 + kUdpHeaderLen> hdr;
+  std::array<std::byte, wire::kIpv4MaxHeaderLen + wire::kUdpHeaderLen> hdr;
   std::memcpy(hdr.data(), head.network_header(), hdr_len);
-  const uint16_t id0 = load_be16(hdr.data() + kIpId);
+  const uint16_t id0 = ipv4_at(hdr.data(), hdr_len).ident();
 
   // The head keeps its payload sum? Only later frames carry one from the copy:
   // the head is kPartial (its field holds the pseudo-header sum), so let
@@ -80,13 +72,13 @@ void udp_gso_segment(PacketQueue& datagram, bool device_checksum, PacketQueue& s
       m.route_type = route.route_type;
       m.pkt_type = route.pkt_type;
     }
-    std::byte* ip = seg.network_header();
-    const uint16_t payload = static_cast<uint16_t>(seg.size() - (ip - seg.data()) - hdr_len);
-    store_be16(ip + kIpId, static_cast<uint16_t>(id0 + index));
-    store_be16(ip + hl + kUdpLen, static_cast<uint16_t>(kUdpHeaderLen + payload));
+    const wire::Ipv4View ip = ip_hdr(seg);
+    const uint16_t payload = static_cast<uint16_t>(ip.size() - hdr_len);
+    ip.set_ident(static_cast<uint16_t>(id0 + index));
+    udp_hdr(seg).set_length(static_cast<uint16_t>(wire::kUdpHeaderLen + payload));
     seg.meta().gso_size = 0;
     seg.meta().gso_segs = 0;
-    segment_checksum(seg, hl, device_checksum);
+    segment_checksum(seg, device_checksum);
     ip_send_check(seg, static_cast<uint16_t>(hdr_len + payload));
     segments.push_back(std::move(seg));
     seg = datagram.pop_front();

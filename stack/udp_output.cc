@@ -7,9 +7,8 @@
 #include <algorithm>
 #include <cassert>
 
-#include "stack/checksum_offload.h"
 #include "stack/cork.h"
-#include "stack/hdr_bytes.h"
+#include "stack/headers.h"
 #include "stack/route.h"
 #include "stack/route_output.h"
 #include "stack/stack.h"
@@ -66,7 +65,7 @@ void setup_cork(Stack& stack, UdpSock& sk, const Flow& fl, const ResolvedRoute& 
   p.no_checksum = tx.no_check_tx;
   p.ip.saddr = fl.saddr;
   p.ip.daddr = fl.daddr;
-  p.ip.protocol = kIpProtoUdp;
+  p.ip.protocol = static_cast<uint8_t>(wire::IpProtocol::kUdp);
   p.ip.tos = fl.tos;
   p.ip.ttl = choose_ttl(stack, tx, fl, rt.type);
   p.out_ifindex = rt.ifindex;
@@ -95,17 +94,17 @@ Result<void> udp_send_skb(Stack& stack, UdpSock& sk, Cork& cork, uint16_t dport,
   PacketMeta& m = head.meta();
   const uint16_t iphl = static_cast<uint16_t>(m.transport_off - m.network_off);
   const uint32_t len = head.size() + static_cast<uint32_t>(dg.bytes()) - iphl;  // UDP length
-  const uint32_t datalen = len - kUdpHeaderLen;
-  std::byte* uh = head.transport_header();
-  store_be16(uh + kUdpSport, sk.local_port);
-  store_be16(uh + kUdpDport, dport);
-  store_be16(uh + kUdpLen, static_cast<uint16_t>(len));
-  store_be16(uh + kUdpCsum, 0);
+  const uint32_t datalen = len - wire::kUdpHeaderLen;
+  const wire::UdpView uh = udp_hdr(head);
+  uh.set_src_port(sk.local_port);
+  uh.set_dst_port(dport);
+  uh.set_length(static_cast<uint16_t>(len));
+  uh.set_checksum(0);
 
-  const uint32_t pseudo = wire::pseudo_header_sum(p.ip.saddr, p.ip.daddr, kIpProtoUdp, static_cast<uint16_t>(len));
+  const uint32_t pseudo = wire::pseudo_header_sum(p.ip.saddr, p.ip.daddr, p.ip.protocol, static_cast<uint16_t>(len));
   bool do_partial = false;
   if (p.gso_size != 0) {
-    const uint32_t hlen = iphl + kUdpHeaderLen;
+    const uint32_t hlen = iphl + wire::kUdpHeaderLen;
     if (hlen + std::min<uint32_t>(datalen, p.gso_size) > p.fragsize) return kGsoSegmentTooBigError;
     if (datalen > p.gso_size * kUdpMaxSegments) return std::errc::invalid_argument;
     if (p.no_checksum) return std::errc::invalid_argument;
@@ -124,27 +123,24 @@ Result<void> udp_send_skb(Stack& stack, UdpSock& sk, Cork& cork, uint16_t dport,
   if (do_partial && (p.device_checksum || m.gso_size != 0)) {
     // udp4_hwcsum: the field holds the pseudo-header sum; the device (or the
     // software GSO, per segment) completes it.
-    store_be16(uh + kUdpCsum, csum_fold16(pseudo));
+    uh.set_checksum(wire::checksum_fold(pseudo));
     m.csum_state = ChecksumState::kPartial;
     m.csum_start = m.transport_off;
-    m.csum_offset = kUdpCsum;
+    m.csum_offset = wire::kUdpChecksumOffset;
   } else if (!p.no_checksum) {
     // Software: the payload sums were taken while copying, frame by frame; every
     // frame after the first starts at an even offset of the UDP datagram.
     uint32_t sum = sum_on_copy ? m.csum
-                               : wire::checksum_partial({uh, static_cast<size_t>(head.size() - iphl)});
+                               : wire::checksum_partial(uh.bytes());
     dg.for_each([&](const PacketMeta& fm, const std::byte* frame) {
-      sum = csum_block_add(sum,
+      sum = wire::checksum_block_add(sum,
                            fm.csum_state == ChecksumState::kComplete
                                ? fm.csum
                                : wire::checksum_partial({frame + fm.head, fm.len}),
                            0);
     });
-    if (sum_on_copy) sum = csum_block_add(sum, wire::checksum_partial({uh, kUdpHeaderLen}), 0);
-    sum = csum_block_add(sum, pseudo, 0);
-    uint16_t check = static_cast<uint16_t>(~csum_fold16(sum));
-    if (check == 0) check = 0xffff;  // CSUM_MANGLED_0
-    store_be16(uh + kUdpCsum, check);
+    if (sum_on_copy) sum = wire::checksum_block_add(sum, wire::checksum_partial(uh.bytes().first(wire::kUdpHeaderLen)), 0);
+    uh.set_checksum_from_sum(wire::checksum_block_add(sum, pseudo, 0));  // CSUM_MANGLED_0 too
     m.csum_state = ChecksumState::kNone;
   }
 
@@ -286,7 +282,7 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
     // ip_make_skb: a private cork, no socket-wide queue.
     Cork cork;
     setup_cork(stack, sk, fl, rt, cork);
-    auto r = ip_append_data(cork, payload, kUdpHeaderLen, opts.more);
+    auto r = ip_append_data(cork, payload, wire::kUdpHeaderLen, opts.more);
     if (!r) return finish(r);  // the private cork frees its frames
     return finish(udp_send_skb(stack, sk, cork, fl.dport, now));
   }
@@ -294,7 +290,7 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
   setup_cork(stack, sk, fl, rt, tx.pending_cork);
   tx.pending = kAfInet;
   tx.pending_dport = fl.dport;
-  auto r = ip_append_data(tx.pending_cork, payload, kUdpHeaderLen, true);
+  auto r = ip_append_data(tx.pending_cork, payload, wire::kUdpHeaderLen, true);
   if (!r) {
     udp_flush_pending_frames(sk);
     return finish(r);

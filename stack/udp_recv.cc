@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "stack/hdr_bytes.h"
+#include "stack/headers.h"
 #include "stack/stack.h"
 #include "stack/udp_input.h"
 
@@ -25,14 +25,13 @@ Result<void> udp_set_rcvbuf(UdpSock& sk, int bytes) {
 
 RecvInfo udp_datagram_info(const RxDatagram& d) {
   RecvInfo info;
-  const std::byte* iph = d.head.network_header();
-  const std::byte* uh = d.head.transport_header();
+  const wire::ConstIpv4View iph = ip_hdr(d.head);
   info.size = d.size;
-  info.src_addr = wire::Ipv4Addr(load_be32(iph + kIpSrc));
-  info.dst_addr = wire::Ipv4Addr(load_be32(iph + kIpDst));
-  info.src_port = load_be16(uh + kUdpSport);
-  info.ttl = std::to_integer<uint8_t>(iph[kIpTtl]);
-  info.tos = std::to_integer<uint8_t>(iph[kIpTos]);
+  info.src_addr = iph.src();
+  info.dst_addr = iph.dst();
+  info.src_port = udp_hdr(d.head).src_port();
+  info.ttl = iph.ttl();
+  info.tos = iph.tos();
   info.ifindex = d.head.meta().ifindex;
   return info;
 }

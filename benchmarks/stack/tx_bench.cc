@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "stack/cork.h"
-#include "stack/hdr_bytes.h"
 #include "stack/hooks.h"
 #include "stack/ip_ident.h"
 #include "stack/ipv4_output.h"
@@ -23,6 +22,8 @@
 #include "stack/udp_output.h"
 #include "stack/udp_sock.h"
 #include "stack/udp_table.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/udp.h"
 
 namespace xnet::stack {
 namespace {
@@ -34,7 +35,7 @@ CorkParams bench_params(FramePool& pool, uint32_t mtu) {
   p.route_mtu = mtu;
   p.ip.saddr = wire::Ipv4Addr(10, 0, 0, 1);
   p.ip.daddr = wire::Ipv4Addr(10, 0, 0, 2);
-  p.ip.protocol = kIpProtoUdp;
+  p.ip.protocol = static_cast<uint8_t>(wire::IpProtocol::kUdp);
   p.out_ifindex = 1;
   return p;
 }
@@ -47,7 +48,7 @@ void BM_Stage_Fragment65507(benchmark::State& state) {
   for (auto _ : state) {
     Cork c;
     c.params = bench_params(pool, 1500);
-    if (!ip_append_data(c, data, kUdpHeaderLen, false)) state.SkipWithError("append");
+    if (!ip_append_data(c, data, wire::kUdpHeaderLen, false)) state.SkipWithError("append");
     PacketQueue dg = ip_make_datagram(c, ids);
     Packet head = dg.pop_front();
     ip_send_check(head, static_cast<uint16_t>(head.size() + dg.bytes()));
@@ -76,7 +77,7 @@ void BM_Stage_Gso64k(benchmark::State& state) {
     c.params.gso_size = gso;
     c.params.can_offload = true;
     c.params.device_checksum = device_checksum;
-    if (!ip_append_data(c, data, kUdpHeaderLen, false)) state.SkipWithError("append");
+    if (!ip_append_data(c, data, wire::kUdpHeaderLen, false)) state.SkipWithError("append");
     PacketQueue dg = ip_make_datagram(c, ids);
     Packet head = dg.pop_front();
     head.meta().gso_size = gso;

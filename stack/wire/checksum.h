@@ -30,6 +30,25 @@ constexpr uint16_t checksum_fold(uint32_t sum) {
   return static_cast<uint16_t>(sum);
 }
 
+// Adds `part`, the sum of a block that starts `offset` bytes into the summed
+// region, to `sum` (csum_block_add): a block at an odd offset has its bytes in
+// swapped lanes. Lets the send path sum each frame of a datagram on its own.
+constexpr uint32_t checksum_block_add(uint32_t sum, uint32_t part, size_t offset) {
+  uint32_t p = checksum_fold(part);
+  if (offset & 1) p = ((p & 0xff) << 8) | (p >> 8);
+  const uint64_t s = uint64_t{sum} + p;
+  return static_cast<uint32_t>((s & 0xffffffffu) + (s >> 32));
+}
+
+// Removes such a block again (csum_block_sub: ones'-complement subtraction
+// adds the complement).
+constexpr uint32_t checksum_block_sub(uint32_t sum, uint32_t part, size_t offset) {
+  uint32_t p = checksum_fold(part);
+  if (offset & 1) p = ((p & 0xff) << 8) | (p >> 8);
+  const uint64_t s = uint64_t{sum} + (~p & 0xffff);
+  return static_cast<uint32_t>((s & 0xffffffffu) + (s >> 32));
+}
+
 // The Internet checksum of `data`: the value to store in a checksum field.
 uint16_t checksum(std::span<const std::byte> data);
 

@@ -22,6 +22,9 @@ inline constexpr size_t kSrcPort = 0, kDstPort = 2, kLength = 4, kChecksum = 6;
 }  // namespace detail::udp
 
 inline constexpr size_t kUdpHeaderLen = 8;
+// Where the checksum field sits (offsetof(struct udphdr, check)): what a
+// CHECKSUM_PARTIAL packet tells the device to fill.
+inline constexpr size_t kUdpChecksumOffset = detail::udp::kChecksum;
 
 template <typename B>
 class BasicUdpView {
@@ -67,7 +70,13 @@ class BasicUdpView {
   void fill_checksum(Ipv4Addr src, Ipv4Addr dst) const requires kMutable {
     set_checksum(0);
     const uint32_t pseudo = pseudo_header_sum(src, dst, static_cast<uint8_t>(IpProtocol::kUdp), length());
-    const uint16_t c = static_cast<uint16_t>(~checksum_fold(checksum_partial(datagram(), pseudo)));
+    set_checksum_from_sum(checksum_partial(datagram(), pseudo));
+  }
+  // From a partial sum over the pseudo-header, this header (its checksum field
+  // 0) and the payload, taken piecewise by the caller: complemented, and a
+  // result of 0 sent as 0xffff (0 means "no checksum").
+  void set_checksum_from_sum(uint32_t sum) const requires kMutable {
+    const uint16_t c = static_cast<uint16_t>(~checksum_fold(sum));
     set_checksum(c == 0 ? 0xffff : c);
   }
   // CHECKSUM_PARTIAL: only the folded pseudo-header sum, for a device (or

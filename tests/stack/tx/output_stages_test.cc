@@ -11,7 +11,7 @@
 
 #include "stack/checksum_offload.h"
 #include "stack/cork.h"
-#include "stack/hdr_bytes.h"
+#include "tests/stack/support/raw_bytes.h"
 #include "stack/ip_ident.h"
 #include "stack/ipv4_output.h"
 #include "stack/udp_offload.h"
@@ -20,6 +20,8 @@
 
 namespace xnet::stack {
 namespace {
+
+using namespace rawbytes;
 
 using txtest::be16;
 using txtest::be32;
@@ -52,11 +54,11 @@ void finish_udp_single(Packet& p, uint16_t sport, uint16_t dport) {
   store_be16(uh + kUdpDport, dport);
   store_be16(uh + kUdpLen, len);
   store_be16(uh + kUdpCsum, 0);
-  uint32_t sum = csum_block_add(p.meta().csum, wire::checksum_partial({uh, 8}), 0);
-  sum = csum_block_add(sum, wire::pseudo_header_sum(wire::Ipv4Addr(load_be32(ip + kIpSrc)),
+  uint32_t sum = wire::checksum_block_add(p.meta().csum, wire::checksum_partial({uh, 8}), 0);
+  sum = wire::checksum_block_add(sum, wire::pseudo_header_sum(wire::Ipv4Addr(load_be32(ip + kIpSrc)),
                                                     wire::Ipv4Addr(load_be32(ip + kIpDst)), 17, len),
                        0);
-  uint16_t c = static_cast<uint16_t>(~csum_fold16(sum));
+  uint16_t c = static_cast<uint16_t>(~wire::checksum_fold(sum));
   store_be16(uh + kUdpCsum, c == 0 ? 0xffff : c);
 }
 
@@ -126,7 +128,7 @@ TEST(CorkLayout, FraggapMovesToTheNextFrame) {
     if (m.csum_state != ChecksumState::kComplete) return;
     const std::byte* start = f + (m.network_off != kNoOffset ? m.transport_off : m.head);
     const size_t n = f + m.head + m.len - start;
-    EXPECT_EQ(csum_fold16(m.csum), txtest::ref_fold(txtest::ref_sum({start, n})));
+    EXPECT_EQ(wire::checksum_fold(m.csum), txtest::ref_fold(txtest::ref_sum({start, n})));
   });
   // Reassemble the payload: every byte in order.
   std::vector<std::byte> got;
@@ -411,7 +413,7 @@ TEST(ChecksumHelp, ZeroBecomesFfff) {
   p.meta().csum_start = p.meta().transport_off;
   p.meta().csum_offset = 6;
   const uint32_t ps = wire::pseudo_header_sum(h.saddr, h.daddr, 17, 10);
-  store_be16(p.transport_header() + 6, csum_fold16(ps));
+  store_be16(p.transport_header() + 6, wire::checksum_fold(ps));
   checksum_help(p);
   EXPECT_EQ(be16(p.transport_header() + 6), 0xffff);
   EXPECT_TRUE(txtest::udp_checksum_ok(p.data()));

@@ -9,7 +9,7 @@
 #include <memory>
 #include <vector>
 
-#include "stack/hdr_bytes.h"
+#include "tests/stack/support/raw_bytes.h"
 #include "stack/hooks.h"
 #include "stack/icmp.h"
 #include "stack/icmp_state.h"
@@ -21,6 +21,8 @@
 #include "stack/wire/checksum.h"
 
 namespace xnet::stack::udptest {
+
+using namespace rawbytes;
 
 using wire::Ipv4Addr;
 using wire::kIpv4Broadcast;

@@ -1,12 +1,13 @@
 #pragma once
-// Big-endian field access for the few header fields the output path rewrites
-// in place (lengths, IDs, checksums, fragment offsets) on headers it built.
+// Big-endian bytes and header offsets for tests that write and read frames by
+// hand, apart from stack/wire's views, so that a bug in the views cannot hide
+// itself in the tests that check them.
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
-namespace xnet::stack {
+namespace xnet::stack::rawbytes {
 
 inline uint16_t load_be16(const std::byte* p) {
   return static_cast<uint16_t>((std::to_integer<uint16_t>(p[0]) << 8) | std::to_integer<uint16_t>(p[1]));
@@ -32,4 +33,4 @@ inline constexpr size_t kUdpSport = 0, kUdpDport = 2, kUdpLen = 4, kUdpCsum = 6;
 inline constexpr uint16_t kUdpHeaderLen = 8;
 inline constexpr uint8_t kIpProtoUdp = 17;
 
-}  // namespace xnet::stack
+}  // namespace xnet::stack::rawbytes
