@@ -2,23 +2,23 @@
 // poll loop, the interface transmit queues (dev_queue_xmit + qdisc), and the
 // per-stack random source.
 
-#include "stack/stack.h"
-#include "stack/stage_trace.h"
+#include "stack/core/stack.h"
+#include "stack/core/stage_trace.h"
 
 #include <algorithm>
 #include <random>
 
-#include "stack/eth_input.h"
-#include "stack/icmp.h"
-#include "stack/icmp_state.h"
-#include "stack/ipv4_input.h"
-#include "stack/ipv4_output.h"
-#include "stack/neighbour.h"
-#include "stack/neighbour_table.h"
-#include "stack/reassembly.h"
-#include "stack/udp_input.h"
-#include "stack/udp_offload.h"
-#include "stack/udp_table.h"
+#include "stack/l2/eth_input.h"
+#include "stack/ipv4/icmp.h"
+#include "stack/ipv4/icmp_state.h"
+#include "stack/ipv4/ipv4_input.h"
+#include "stack/ipv4/ipv4_output.h"
+#include "stack/l2/neighbour.h"
+#include "stack/l2/neighbour_table.h"
+#include "stack/ipv4/ip_fragment.h"
+#include "stack/udp/udp_input.h"
+#include "stack/udp/udp_offload.h"
+#include "stack/udp/udp_table.h"
 #include "stack/wire/ipv4.h"
 
 namespace xnet::stack {

@@ -8,8 +8,8 @@
 #include <memory>
 #include <mutex>
 
-#include "stack/link.h"
-#include "stack/pcap_link.h"
+#include "stack/core/link.h"
+#include "stack/links/pcap_link.h"
 
 namespace xnet::tools {
 

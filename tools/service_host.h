@@ -23,7 +23,7 @@
 
 #include "stack/api/sharded_stacks.h"
 #include "stack/api/stack_driver.h"
-#include "stack/stats.h"
+#include "stack/core/stats.h"
 #include "stack/wire/addr.h"
 #include "tools/capture_link.h"
 #include "tools/control.h"

@@ -15,7 +15,7 @@
 #include <memory>
 #include <span>
 
-#include "stack/frame_pool.h"
+#include "stack/core/frame_pool.h"
 #include "xdp/error.h"
 
 namespace xnet::xdp {

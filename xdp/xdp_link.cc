@@ -1,5 +1,5 @@
 #include "xdp/xdp_link.h"
-#include "stack/stage_trace.h"
+#include "stack/core/stage_trace.h"
 
 #include <algorithm>
 #include <array>

@@ -20,7 +20,7 @@
 #include <memory>
 #include <string>
 
-#include "stack/link.h"
+#include "stack/core/link.h"
 #include "xdp/error.h"
 #include "xdp/umem.h"
 #include "xdp/xdp_interface.h"

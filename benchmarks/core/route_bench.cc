@@ -3,7 +3,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "stack/route.h"
+#include "stack/core/route.h"
 
 namespace xnet::stack {
 namespace {

@@ -7,12 +7,12 @@
 
 #include <cstring>
 
-#include "stack/eth_input.h"
-#include "stack/memory_link.h"
-#include "stack/stack.h"
-#include "stack/udp_recv.h"
-#include "stack/udp_sock.h"
-#include "stack/udp_table.h"
+#include "stack/l2/eth_input.h"
+#include "stack/links/memory_link.h"
+#include "stack/core/stack.h"
+#include "stack/udp/udp_recv.h"
+#include "stack/udp/udp_sock.h"
+#include "stack/udp/udp_table.h"
 #include "tests/stack/support/frames.h"
 
 namespace xnet::stack {

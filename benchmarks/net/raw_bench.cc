@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "benchmarks/net/scenarios.h"
-#include "stack/packet.h"
+#include "stack/core/packet.h"
 #include "xdp/xdp_interface.h"
 #include "xdp/xdp_link.h"
 

@@ -13,15 +13,15 @@
 #include <cstring>
 #include <vector>
 
-#include "stack/cork.h"
-#include "stack/hooks.h"
-#include "stack/ip_ident.h"
-#include "stack/ipv4_output.h"
-#include "stack/stack.h"
-#include "stack/udp_offload.h"
-#include "stack/udp_output.h"
-#include "stack/udp_sock.h"
-#include "stack/udp_table.h"
+#include "stack/ipv4/cork.h"
+#include "stack/core/hooks.h"
+#include "stack/core/ip_ident.h"
+#include "stack/ipv4/ipv4_output.h"
+#include "stack/core/stack.h"
+#include "stack/udp/udp_offload.h"
+#include "stack/udp/udp_output.h"
+#include "stack/udp/udp_sock.h"
+#include "stack/udp/udp_table.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/udp.h"
 

@@ -8,9 +8,9 @@
 #include <span>
 #include <vector>
 
-#include "stack/packet.h"
-#include "stack/udp_recv.h"
-#include "stack/udp_sock.h"
+#include "stack/core/packet.h"
+#include "stack/udp/udp_recv.h"
+#include "stack/udp/udp_sock.h"
 #include "stack/wire/addr.h"
 
 namespace xnet {

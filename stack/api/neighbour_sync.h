@@ -37,8 +37,8 @@
 #include <vector>
 
 #include "runtime/reactor.h"
-#include "stack/neighbour_table.h"
-#include "stack/stack.h"
+#include "stack/l2/neighbour_table.h"
+#include "stack/core/stack.h"
 
 namespace xnet {
 

@@ -73,8 +73,8 @@
 #include "runtime/spawn.h"
 #include "runtime/task.h"
 #include "stack/api/stack_driver.h"
-#include "stack/link.h"
-#include "stack/stack.h"
+#include "stack/core/link.h"
+#include "stack/core/stack.h"
 
 namespace xnet {
 

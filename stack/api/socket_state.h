@@ -18,7 +18,7 @@
 
 #include "runtime/intrusive_list.h"
 #include "runtime/wait_queue.h"
-#include "stack/udp_sock.h"
+#include "stack/udp/udp_sock.h"
 
 namespace xnet {
 

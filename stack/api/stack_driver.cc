@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "stack/udp_table.h"
+#include "stack/udp/udp_table.h"
 
 namespace xnet {
 

@@ -32,7 +32,7 @@
 #include "runtime/poller.h"
 #include "runtime/reactor.h"
 #include "stack/api/socket_state.h"
-#include "stack/stack.h"
+#include "stack/core/stack.h"
 
 namespace xnet {
 

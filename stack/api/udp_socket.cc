@@ -4,9 +4,9 @@
 #include <utility>
 
 #include "runtime/reactor.h"
-#include "stack/stack.h"
-#include "stack/udp_input.h"
-#include "stack/udp_table.h"
+#include "stack/core/stack.h"
+#include "stack/udp/udp_input.h"
+#include "stack/udp/udp_table.h"
 
 namespace xnet {
 

@@ -57,10 +57,10 @@
 #include "stack/api/datagram.h"
 #include "stack/api/socket_state.h"
 #include "stack/api/stack_driver.h"
-#include "stack/udp_output.h"
-#include "stack/udp_recv.h"
-#include "stack/udp_send_state.h"
-#include "stack/udp_sock.h"
+#include "stack/udp/udp_output.h"
+#include "stack/udp/udp_recv.h"
+#include "stack/udp/udp_send_state.h"
+#include "stack/udp/udp_sock.h"
 
 namespace xnet {
 

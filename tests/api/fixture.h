@@ -19,8 +19,8 @@
 #include "runtime/with_timeout.h"
 #include "stack/api/stack_driver.h"
 #include "stack/api/udp_socket.h"
-#include "stack/memory_link.h"
-#include "stack/stack.h"
+#include "stack/links/memory_link.h"
+#include "stack/core/stack.h"
 #include "stack/wire/addr.h"
 
 namespace xnet::apitest {

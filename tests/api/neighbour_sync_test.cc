@@ -16,9 +16,9 @@
 
 #include "runtime/runtime.h"
 #include "stack/api/sharded_stacks.h"
-#include "stack/neighbour_table.h"
-#include "stack/udp_output.h"
-#include "stack/udp_table.h"
+#include "stack/l2/neighbour_table.h"
+#include "stack/udp/udp_output.h"
+#include "stack/udp/udp_table.h"
 #include "tests/api/fixture.h"
 #include "tests/stack/support/frames.h"
 

@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "runtime/cancellation.h"
-#include "stack/udp_table.h"
+#include "stack/udp/udp_table.h"
 #include "stack/api/udp_socket.h"
 #include "tests/api/fixture.h"
 

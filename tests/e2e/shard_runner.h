@@ -29,7 +29,7 @@
 #include "runtime/spawn.h"
 #include "runtime/task.h"
 #include "stack/api/stack_driver.h"
-#include "stack/stack.h"
+#include "stack/core/stack.h"
 #include "xdp/host/xdp_host.h"
 
 namespace xnet::e2e {

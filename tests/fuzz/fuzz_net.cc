@@ -3,10 +3,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "stack/neighbour_table.h"
-#include "stack/reassembly.h"
-#include "stack/udp_recv.h"
-#include "stack/udp_table.h"
+#include "stack/l2/neighbour_table.h"
+#include "stack/ipv4/ip_fragment.h"
+#include "stack/udp/udp_recv.h"
+#include "stack/udp/udp_table.h"
 
 namespace xnet::fuzz {
 

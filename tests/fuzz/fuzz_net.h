@@ -23,8 +23,8 @@
 #include <span>
 #include <vector>
 
-#include "stack/stack.h"
-#include "stack/udp_sock.h"
+#include "stack/core/stack.h"
+#include "stack/udp/udp_sock.h"
 #include "tests/stack/support/mem_net.h"
 
 namespace xnet::fuzz {

@@ -12,9 +12,9 @@
 #include <optional>
 #include <vector>
 
-#include "stack/udp_output.h"
-#include "stack/udp_recv.h"
-#include "stack/udp_table.h"
+#include "stack/udp/udp_output.h"
+#include "stack/udp/udp_recv.h"
+#include "stack/udp/udp_table.h"
 #include "tests/fuzz/fuzz_input.h"
 #include "tests/fuzz/fuzz_net.h"
 #include "tests/stack/support/frames.h"

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "stack/packet.h"
+#include "stack/core/packet.h"
 #include "stack/wire/ethernet.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/udp.h"

@@ -1,4 +1,4 @@
-#include "stack/memory_link.h"
+#include "stack/links/memory_link.h"
 
 #include <gtest/gtest.h>
 

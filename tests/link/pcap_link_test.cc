@@ -1,11 +1,11 @@
-#include "stack/pcap_link.h"
+#include "stack/links/pcap_link.h"
 
 #include <gtest/gtest.h>
 #include <pcap/pcap.h>
 
 #include <vector>
 
-#include "stack/memory_link.h"
+#include "stack/links/memory_link.h"
 #include "tests/link/frames.h"
 
 namespace xnet::stack {

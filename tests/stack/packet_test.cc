@@ -1,4 +1,4 @@
-#include "stack/packet.h"
+#include "stack/core/packet.h"
 
 #include <gtest/gtest.h>
 

@@ -20,7 +20,7 @@
 #include <cstring>
 #include <thread>
 
-#include "stack/packet.h"
+#include "stack/core/packet.h"
 #include "tests/netns/netns.h"
 #include "tests/xdp/frames.h"
 #include "xdp/napi_threads.h"

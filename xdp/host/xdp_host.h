@@ -38,8 +38,8 @@
 #include <utility>
 #include <vector>
 
-#include "stack/stack.h"
-#include "stack/stack_config.h"
+#include "stack/core/stack.h"
+#include "stack/core/stack_config.h"
 #include "stack/wire/addr.h"
 #include "xdp/error.h"
 #include "xdp/xdp_interface.h"

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "stack/hooks.h"
+#include "stack/core/hooks.h"
 
 namespace xnet::stack {
 namespace {

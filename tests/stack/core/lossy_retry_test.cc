@@ -7,12 +7,12 @@
 
 #include <string>
 
-#include "stack/reassembly.h"
-#include "stack/stack.h"
-#include "stack/udp_output.h"
-#include "stack/udp_recv.h"
-#include "stack/udp_sock.h"
-#include "stack/udp_table.h"
+#include "stack/ipv4/ip_fragment.h"
+#include "stack/core/stack.h"
+#include "stack/udp/udp_output.h"
+#include "stack/udp/udp_recv.h"
+#include "stack/udp/udp_sock.h"
+#include "stack/udp/udp_table.h"
 #include "tests/stack/support/mem_net.h"
 
 namespace xnet::stack {

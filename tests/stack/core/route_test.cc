@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "stack/route.h"
+#include "stack/core/route.h"
 
 namespace xnet::stack {
 namespace {

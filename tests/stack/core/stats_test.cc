@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "stack/stats.h"
+#include "stack/core/stats.h"
 
 namespace xnet::stack {
 namespace {

@@ -5,10 +5,10 @@
 
 #include <chrono>
 
-#include "stack/neighbour.h"
-#include "stack/neighbour_table.h"
-#include "stack/stack.h"
-#include "stack/stats.h"
+#include "stack/l2/neighbour.h"
+#include "stack/l2/neighbour_table.h"
+#include "stack/core/stack.h"
+#include "stack/core/stats.h"
 #include "tests/stack/support/frames.h"
 #include "tests/stack/support/net.h"
 

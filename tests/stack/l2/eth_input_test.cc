@@ -4,11 +4,11 @@
 
 #include <gtest/gtest.h>
 
-#include "stack/eth_input.h"
-#include "stack/eth_output.h"
-#include "stack/neighbour_table.h"
-#include "stack/stack.h"
-#include "stack/stats.h"
+#include "stack/l2/eth_input.h"
+#include "stack/l2/eth_output.h"
+#include "stack/l2/neighbour_table.h"
+#include "stack/core/stack.h"
+#include "stack/core/stats.h"
 #include "tests/stack/support/frames.h"
 #include "tests/stack/support/net.h"
 

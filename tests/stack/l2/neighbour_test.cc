@@ -5,13 +5,13 @@
 
 #include <chrono>
 
-#include "stack/neighbour.h"
-#include "stack/neighbour_table.h"
-#include "stack/stack.h"
-#include "stack/stats.h"
-#include "stack/udp_output.h"
-#include "stack/udp_sock.h"
-#include "stack/udp_table.h"
+#include "stack/l2/neighbour.h"
+#include "stack/l2/neighbour_table.h"
+#include "stack/core/stack.h"
+#include "stack/core/stats.h"
+#include "stack/udp/udp_output.h"
+#include "stack/udp/udp_sock.h"
+#include "stack/udp/udp_table.h"
 #include "tests/stack/support/frames.h"
 #include "tests/stack/support/net.h"
 

@@ -9,13 +9,13 @@
 #include <map>
 #include <random>
 
-#include "stack/memory_link.h"
-#include "stack/reassembly.h"
-#include "stack/stack.h"
-#include "stack/udp_output.h"
-#include "stack/udp_recv.h"
-#include "stack/udp_sock.h"
-#include "stack/udp_table.h"
+#include "stack/links/memory_link.h"
+#include "stack/ipv4/ip_fragment.h"
+#include "stack/core/stack.h"
+#include "stack/udp/udp_output.h"
+#include "stack/udp/udp_recv.h"
+#include "stack/udp/udp_sock.h"
+#include "stack/udp/udp_table.h"
 
 namespace xnet::stack {
 namespace {

@@ -8,9 +8,9 @@
 #include <numeric>
 #include <random>
 
-#include "stack/udp_recv.h"
-#include "stack/udp_sock.h"
-#include "stack/udp_table.h"
+#include "stack/udp/udp_recv.h"
+#include "stack/udp/udp_sock.h"
+#include "stack/udp/udp_table.h"
 #include "tests/stack/rx/rx_fixture.h"
 
 namespace xnet::stack::rxtest {

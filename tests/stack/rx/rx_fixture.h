@@ -17,13 +17,13 @@
 #include <string>
 #include <vector>
 
-#include "stack/frame_pool.h"
-#include "stack/hooks.h"
-#include "stack/ipv4_input.h"
-#include "stack/packet.h"
-#include "stack/reassembly.h"
-#include "stack/stack.h"
-#include "stack/stats.h"
+#include "stack/core/frame_pool.h"
+#include "stack/core/hooks.h"
+#include "stack/ipv4/ipv4_input.h"
+#include "stack/core/packet.h"
+#include "stack/ipv4/ip_fragment.h"
+#include "stack/core/stack.h"
+#include "stack/core/stats.h"
 #include "stack/wire/addr.h"
 #include "tests/stack/support/frames.h"
 #include "tests/stack/support/net.h"

@@ -6,7 +6,7 @@
 
 #include <random>
 
-#include "stack/eth_input.h"
+#include "stack/l2/eth_input.h"
 #include "tests/stack/rx/rx_fixture.h"
 
 namespace xnet::stack::rxtest {

@@ -15,8 +15,8 @@
 #include <span>
 #include <vector>
 
-#include "stack/memory_link.h"
-#include "stack/stack.h"
+#include "stack/links/memory_link.h"
+#include "stack/core/stack.h"
 #include "tests/stack/support/frames.h"
 #include "tests/stack/support/net.h"
 

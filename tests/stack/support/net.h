@@ -24,11 +24,11 @@
 #include <span>
 #include <vector>
 
-#include "stack/frame_pool.h"
-#include "stack/link.h"
-#include "stack/packet.h"
-#include "stack/stack.h"
-#include "stack/stack_config.h"
+#include "stack/core/frame_pool.h"
+#include "stack/core/link.h"
+#include "stack/core/packet.h"
+#include "stack/core/stack.h"
+#include "stack/core/stack_config.h"
 #include "tests/stack/support/frames.h"
 
 namespace xnet::stack::support {

@@ -4,11 +4,11 @@
 
 #include <gtest/gtest.h>
 
-#include "stack/stack.h"
-#include "stack/udp_recv.h"
-#include "stack/stats.h"
-#include "stack/udp_output.h"
-#include "stack/udp_sock.h"
+#include "stack/core/stack.h"
+#include "stack/udp/udp_recv.h"
+#include "stack/core/stats.h"
+#include "stack/udp/udp_output.h"
+#include "stack/udp/udp_sock.h"
 #include "tests/stack/tx/ref_checksum.h"
 #include "tests/stack/tx/tx_net.h"
 

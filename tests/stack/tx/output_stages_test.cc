@@ -9,12 +9,12 @@
 #include <numeric>
 #include <vector>
 
-#include "stack/checksum_offload.h"
-#include "stack/cork.h"
+#include "stack/core/checksum_offload.h"
+#include "stack/ipv4/cork.h"
 #include "tests/stack/support/raw_bytes.h"
-#include "stack/ip_ident.h"
-#include "stack/ipv4_output.h"
-#include "stack/udp_offload.h"
+#include "stack/core/ip_ident.h"
+#include "stack/ipv4/ipv4_output.h"
+#include "stack/udp/udp_offload.h"
 #include "stack/wire/checksum.h"
 #include "tests/stack/tx/ref_checksum.h"
 

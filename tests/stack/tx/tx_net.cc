@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <cstring>
 
-#include "stack/hooks.h"
-#include "stack/memory_link.h"
-#include "stack/stack.h"
-#include "stack/udp_recv.h"
-#include "stack/udp_sock.h"
-#include "stack/udp_table.h"
+#include "stack/core/hooks.h"
+#include "stack/links/memory_link.h"
+#include "stack/core/stack.h"
+#include "stack/udp/udp_recv.h"
+#include "stack/udp/udp_sock.h"
+#include "stack/udp/udp_table.h"
 #include "tests/stack/tx/ref_checksum.h"
 
 namespace xnet::stack::txtest {

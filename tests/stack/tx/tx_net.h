@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "runtime/result.h"
-#include "stack/udp_output.h"
+#include "stack/udp/udp_output.h"
 #include "stack/wire/addr.h"
 
 namespace xnet::stack {

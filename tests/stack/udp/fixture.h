@@ -10,14 +10,14 @@
 #include <vector>
 
 #include "tests/stack/support/raw_bytes.h"
-#include "stack/hooks.h"
-#include "stack/icmp.h"
-#include "stack/icmp_state.h"
-#include "stack/link.h"
-#include "stack/stack.h"
-#include "stack/udp_input.h"
-#include "stack/udp_recv.h"
-#include "stack/udp_table.h"
+#include "stack/core/hooks.h"
+#include "stack/ipv4/icmp.h"
+#include "stack/ipv4/icmp_state.h"
+#include "stack/core/link.h"
+#include "stack/core/stack.h"
+#include "stack/udp/udp_input.h"
+#include "stack/udp/udp_recv.h"
+#include "stack/udp/udp_table.h"
 #include "stack/wire/checksum.h"
 
 namespace xnet::stack::udptest {

@@ -1,0 +1,83 @@
+#include "stack/ipv4/icmp_state.h"
+
+#include <algorithm>
+
+#include "stack/core/stack.h"
+
+namespace xnet::stack {
+
+namespace {
+
+constexpr std::chrono::milliseconds kGlobalMinStep{20};  // HZ / 50
+constexpr std::chrono::seconds kGlobalMaxStep{1};
+
+size_t peer_hash(uint32_t addr) {
+  uint64_t x = addr * 0x9e3779b97f4a7c15ull;
+  x ^= x >> 29;
+  return static_cast<size_t>(x);
+}
+
+}  // namespace
+
+IcmpState::IcmpState(Stack& stack) : stack_(stack), credit_(stack.config().icmp_msgs_burst) {}
+
+bool IcmpState::global_allow(TimePoint now) {
+  if (credit_ > 0) return true;
+  if (!stamped_) {
+    stamp_ = now;
+    stamped_ = true;
+  }
+  const auto delta = std::min<std::chrono::nanoseconds>(now - stamp_, kGlobalMaxStep);
+  if (delta < kGlobalMinStep) return false;
+  const int64_t incr = static_cast<int64_t>(stack_.config().icmp_msgs_per_sec) *
+                       delta.count() / std::chrono::nanoseconds(std::chrono::seconds(1)).count();
+  if (incr == 0) return false;
+  stamp_ = now;
+  credit_ = std::min<int64_t>(credit_ + incr, stack_.config().icmp_msgs_burst);
+  return true;
+}
+
+void IcmpState::global_consume() { credit_ -= 1; }
+
+bool IcmpState::peer_allow(wire::Ipv4Addr dst, TimePoint now) {
+  const std::chrono::nanoseconds timeout = stack_.config().icmp_ratelimit;
+  const size_t base = peer_hash(dst.value());
+  Peer* slot = nullptr;
+  Peer* victim = nullptr;
+  for (size_t i = 0; i < kPeerProbe; ++i) {
+    Peer& p = peers_[(base + i) % kPeerSlots];
+    if (p.used && p.addr == dst.value()) {
+      slot = &p;
+      break;
+    }
+    if (victim == nullptr || !p.used || (victim->used && p.last_used < victim->last_used)) {
+      if (victim == nullptr || victim->used) victim = &p;
+    }
+  }
+  if (slot == nullptr) {
+    // A new peer starts with a full burst (the kernel backdates rate_last by 60 s).
+    slot = victim;
+    *slot = Peer{};
+    slot->used = true;
+    slot->addr = dst.value();
+    slot->tokens = timeout * kPeerBurstFactor;
+    slot->rate_last = now;
+  }
+  slot->last_used = now;
+  auto token = slot->tokens + (now - slot->rate_last);
+  slot->rate_last = now;
+  token = std::min<std::chrono::nanoseconds>(token, timeout * kPeerBurstFactor);
+  bool ok = false;
+  if (token >= timeout) {
+    token -= timeout;
+    ok = true;
+  }
+  slot->tokens = token;
+  return ok;
+}
+
+size_t IcmpState::peer_count() const {
+  return static_cast<size_t>(std::count_if(peers_.begin(), peers_.end(), [](const Peer& p) { return p.used; }));
+}
+
+}  // namespace xnet::stack

@@ -1,0 +1,377 @@
+// ip_defrag / ip_frag_queue / ip_frag_reasm / ip_expire, in the kernel's order
+// of checks (see reassembly.h for where xnet decides differently).
+
+#include "stack/ipv4/ip_fragment.h"
+
+#include <utility>
+
+#include "stack/core/headers.h"
+#include "stack/ipv4/icmp.h"
+#include "stack/core/stack.h"
+#include "stack/core/stats.h"
+#include "stack/wire/checksum.h"
+
+namespace xnet::stack {
+namespace {
+
+constexpr uint32_t kIpMaxDatagram = 0xffff;
+
+uint16_t ihl_of(const Packet& pkt) { return static_cast<uint16_t>(ip_hdr(pkt).header_len()); }
+
+// Payload offset of a held fragment, from the IPv4 header still in its frame.
+uint32_t held_offset(const FramePool& pool, uint32_t f) {
+  return ip_hdr(pool.frame_data(f), pool.meta(f)).frag_offset();
+}
+
+}  // namespace
+
+Reassembly::Reassembly(Stack& stack) : stack_(stack), table_(64, kNone), peers_(kPeerSlots) {}
+
+Reassembly::~Reassembly() {
+  while (oldest_ != kNone) kill(oldest_);
+}
+
+size_t Reassembly::bucket_of(const Key& k) const {
+  uint64_t h = (uint64_t{k.saddr} << 32) | k.daddr;
+  h ^= (uint64_t{k.id} << 8 | k.protocol) * 0x9e3779b97f4a7c15ull;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 32;
+  return static_cast<size_t>(h) & (table_.size() - 1);
+}
+
+uint32_t Reassembly::lookup(const Key& key) const {
+  for (size_t b = bucket_of(key);; b = (b + 1) & (table_.size() - 1)) {
+    const uint32_t s = table_[b];
+    if (s == kNone) return kNone;
+    if (queues_[s].key == key) return s;
+  }
+}
+
+void Reassembly::hash_insert(const Key& key, uint32_t slot) {
+  if ((count_ + 1) * 2 > table_.size()) {  // grow (rare: only past the largest queue count seen)
+    std::vector<uint32_t> old(table_.size() * 2, kNone);
+    old.swap(table_);
+    for (uint32_t s : old) {
+      if (s == kNone) continue;
+      size_t b = bucket_of(queues_[s].key);
+      while (table_[b] != kNone) b = (b + 1) & (table_.size() - 1);
+      table_[b] = s;
+    }
+  }
+  size_t b = bucket_of(key);
+  while (table_[b] != kNone) b = (b + 1) & (table_.size() - 1);
+  table_[b] = slot;
+}
+
+void Reassembly::hash_erase(const Key& key) {
+  const size_t mask = table_.size() - 1;
+  size_t b = bucket_of(key);
+  while (queues_[table_[b]].key != key) b = (b + 1) & mask;
+  // Backward-shift deletion keeps probe chains unbroken without tombstones.
+  size_t hole = b;
+  for (size_t i = (hole + 1) & mask; table_[i] != kNone; i = (i + 1) & mask) {
+    const size_t home = bucket_of(queues_[table_[i]].key);
+    if (((i - home) & mask) >= ((i - hole) & mask)) {
+      table_[hole] = table_[i];
+      hole = i;
+    }
+  }
+  table_[hole] = kNone;
+}
+
+uint32_t Reassembly::find_or_create(const Key& key, TimePoint now) {
+  if (const uint32_t s = lookup(key); s != kNone) return s;
+  uint32_t s;
+  if (!free_slots_.empty()) {
+    s = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    s = static_cast<uint32_t>(queues_.size());
+    queues_.emplace_back();
+  }
+  Queue& q = queues_[s];
+  q = Queue{};
+  q.key = key;
+  q.used = true;
+  // The kernel arms the timer once, when the queue is created.
+  q.deadline = now + stack_.config().ipfrag_time;
+  age_append(s);
+  hash_insert(key, s);
+  ++count_;
+  return s;
+}
+
+void Reassembly::kill(uint32_t slot) {
+  Queue& q = queues_[slot];
+  for (uint32_t f = q.head; f != kNone;) {
+    const uint32_t next = q.pool->meta(f).next;
+    Packet(q.pool, f).reset();  // frees the frame
+    f = next;
+  }
+  q.head = q.tail = kNone;
+  mem_ -= q.truesize;
+  hash_erase(q.key);
+  age_unlink(slot);
+  q.used = false;
+  free_slots_.push_back(slot);
+  --count_;
+}
+
+void Reassembly::age_unlink(uint32_t slot) {
+  Queue& q = queues_[slot];
+  if (q.older != kNone) queues_[q.older].newer = q.newer; else oldest_ = q.newer;
+  if (q.newer != kNone) queues_[q.newer].older = q.older; else newest_ = q.older;
+  q.older = q.newer = kNone;
+}
+
+void Reassembly::age_append(uint32_t slot) {
+  Queue& q = queues_[slot];
+  q.older = newest_;
+  q.newer = kNone;
+  if (newest_ != kNone) queues_[newest_].newer = slot;
+  newest_ = slot;
+  if (oldest_ == kNone) oldest_ = slot;
+}
+
+// ip_frag_too_far: more than max_dist fragments from this source since this
+// queue's previous one (only once the queue holds something).
+bool Reassembly::too_far(Queue& q, uint32_t saddr) {
+  const uint32_t max = stack_.config().ipfrag_max_dist;
+  if (max == 0) return false;
+  uint32_t h = saddr * 0x9e3779b1u;
+  Peer& peer = peers_[(h >> 22) & (kPeerSlots - 1)];
+  peer.saddr = saddr;
+  const uint32_t start = q.rid;
+  const uint32_t end = ++peer.rid;
+  q.rid = end;
+  return q.head != kNone && end - start > max;
+}
+
+// ip_frag_reinit: the queue forgets what it held and starts its time again.
+void Reassembly::reinit(uint32_t slot, TimePoint now) {
+  Queue& q = queues_[slot];
+  for (uint32_t f = q.head; f != kNone;) {
+    const uint32_t next = q.pool->meta(f).next;
+    Packet(q.pool, f).reset();
+    f = next;
+  }
+  mem_ -= q.truesize;
+  q.head = q.tail = kNone;
+  q.first_in = q.last_in = false;
+  q.len = q.meat = q.truesize = 0;
+  q.max_size = q.max_df_size = 0;
+  q.deadline = now + stack_.config().ipfrag_time;
+  age_unlink(slot);
+  age_append(slot);  // the newest deadline now
+}
+
+void Reassembly::evict_for(uint32_t truesize) {
+  const size_t low = stack_.config().ipfrag_low_thresh;
+  while (oldest_ != kNone && mem_ + truesize > low) {
+    kill(oldest_);
+    stack_.stats().ip.ReasmFails++;
+    stack_.stats().drop(DropReason::kFragMemLimit);
+  }
+}
+
+// inet_frag_queue_insert. Fragments already held never overlap each other, so
+// "inside data already held" means: the held fragments meeting [offset, end)
+// cover it without a gap. The kernel's test is narrower (inside one run of
+// fragments that arrived in order) and calls the other cases overlaps.
+Reassembly::Insert Reassembly::insert(Queue& q, Packet& frag, uint32_t offset, uint32_t end) {
+  FramePool& pool = *q.pool;
+  auto frag_end = [&](uint32_t f) { return held_offset(pool, f) + pool.meta(f).len; };
+  const uint32_t f = frag.frame();
+  if (q.tail == kNone) {
+    frag.release();
+    pool.meta(f).next = kNone;
+    q.head = q.tail = f;
+    return Insert::kOk;
+  }
+  const uint32_t tail_end = frag_end(q.tail);
+  if (tail_end < end) {  // the common case: after everything held
+    if (offset < tail_end) return Insert::kOverlap;
+    frag.release();
+    pool.meta(f).next = kNone;
+    pool.meta(q.tail).next = f;
+    q.tail = f;
+    return Insert::kOk;
+  }
+  uint32_t prev = kNone;
+  bool overlapping = false, covered = true;
+  uint32_t pos = offset;
+  for (uint32_t c = q.head; c != kNone; c = pool.meta(c).next) {
+    const uint32_t co = held_offset(pool, c), ce = co + pool.meta(c).len;
+    if (ce <= offset) {
+      prev = c;
+      continue;
+    }
+    if (co >= end) break;
+    overlapping = true;
+    if (co > pos) covered = false;
+    pos = std::max(pos, ce);
+  }
+  if (overlapping) return covered && pos >= end ? Insert::kDuplicate : Insert::kOverlap;
+  frag.release();
+  if (prev == kNone) {
+    pool.meta(f).next = q.head;
+    q.head = f;
+  } else {
+    pool.meta(f).next = pool.meta(prev).next;
+    pool.meta(prev).next = f;
+  }
+  return Insert::kOk;
+}
+
+std::optional<ReassembledDatagram> Reassembly::defrag(Packet pkt, TimePoint now) {
+  Stats& stats = stack_.stats();
+  stats.ip.ReasmReqds++;
+  const wire::ConstIpv4View ip = ip_hdr(std::as_const(pkt));
+  const uint16_t ihl = static_cast<uint16_t>(ip.header_len());
+  const bool mf = ip.more_frags();
+  const bool df = ip.dont_frag();
+  const uint32_t offset = ip.frag_offset();
+  uint32_t end = offset + pkt.size() - ihl;
+  const Key key{ip.src().value(), ip.dst().value(), ip.ident(), ip.protocol()};
+
+  // Ping of death: refused before it takes any memory (ReasmFails, as
+  // ip_frag_reasm's out_oversize path counts it).
+  if (ihl + end > kIpMaxDatagram) {
+    if (const uint32_t s = lookup(key); s != kNone) kill(s);
+    stats.ip.ReasmFails++;
+    stats.drop(DropReason::kFragTooBig);
+    return std::nullopt;
+  }
+
+  // inet_frag_find with the memory bound (see reassembly.h: eviction).
+  const uint32_t truesize = pkt.pool()->frame_size();
+  if (mem_ + truesize > stack_.config().ipfrag_high_thresh) evict_for(truesize);
+  const uint32_t slot = find_or_create(key, now);
+  auto discard = [&](DropReason r) -> std::optional<ReassembledDatagram> {
+    kill(slot);  // ipq_kill + REASMFAILS
+    stats.ip.ReasmFails++;
+    stats.drop(r);
+    return std::nullopt;
+  };
+  {
+    Queue& q = queues_[slot];
+    if (too_far(q, key.saddr)) {
+      stats.ip.ReasmFails++;  // counted by ip_frag_too_far; this fragment goes on
+      reinit(slot, now);
+    }
+    if (!mf) {
+      // A last fragment: nothing may lie beyond it, and it may not move the end.
+      if (end < q.len || (q.last_in && end != q.len)) return discard(DropReason::kFragMalformed);
+      q.last_in = true;
+      q.len = end;
+    } else {
+      if (end & 7) {
+        // Non-final fragments carry multiples of 8: the kernel trims the tail.
+        end &= ~7u;
+        if (pkt.meta().csum_state != ChecksumState::kUnnecessary) pkt.meta().csum_state = ChecksumState::kNone;
+      }
+      if (end > q.len) {
+        if (q.last_in) return discard(DropReason::kFragMalformed);  // beyond the known end
+        q.len = end;
+      }
+    }
+    if (end == offset) return discard(DropReason::kFragMalformed);  // no payload
+  }
+
+  pkt.pull(ihl);
+  pkt.trim(static_cast<uint16_t>(end - offset));
+
+  Queue* q = &queues_[slot];
+  if (q->head == kNone) q->pool = pkt.pool();
+  if (pkt.pool() != q->pool) {
+    // One pool per chain: copy this fragment into a frame of the queue's pool.
+    Packet copy;
+    if (pkt.meta().head + pkt.size() <= q->pool->frame_size()) copy = pkt.clone(*q->pool);
+    if (!copy) {
+      stats.drop(DropReason::kNoFrame);
+      return std::nullopt;
+    }
+    pkt = std::move(copy);
+  }
+  const uint32_t held_truesize = q->pool->frame_size();
+  const uint16_t fragsize = static_cast<uint16_t>(pkt.size() + ihl);
+  const uint16_t payload = pkt.size();
+  switch (insert(*q, pkt, offset, end)) {
+    case Insert::kOk:
+      break;
+    case Insert::kDuplicate:
+      stats.drop(DropReason::kFragDuplicate);  // IPFRAG_DUP: the fragment only
+      return std::nullopt;
+    case Insert::kOverlap:
+      return discard(DropReason::kFragOverlap);  // IPFRAG_OVERLAP (+ netstat ReasmOverlaps)
+  }
+  q->meat += payload;
+  q->truesize += held_truesize;
+  mem_ += held_truesize;
+  if (offset == 0) q->first_in = true;
+  q->max_size = std::max(q->max_size, fragsize);
+  if (df) q->max_df_size = std::max(q->max_df_size, fragsize);
+
+  if (q->first_in && q->last_in && q->meat == q->len) return reassemble(slot);
+  return std::nullopt;
+}
+
+ReassembledDatagram Reassembly::reassemble(uint32_t slot) {
+  Queue& q = queues_[slot];
+  FramePool* pool = q.pool;
+  ReassembledDatagram d;
+  d.head = Packet(pool, q.head);
+  for (uint32_t f = pool->meta(q.head).next; f != kNone;) {
+    const uint32_t next = pool->meta(f).next;
+    d.rest.push_back(Packet(pool, f));
+    f = next;
+  }
+  pool->meta(q.head).next = kNone;
+  const uint32_t len = q.len;
+  const bool all_df = q.max_df_size == q.max_size;
+  q.head = q.tail = kNone;  // the frames now belong to the datagram
+  kill(slot);
+
+  Packet& head = d.head;
+  const uint16_t ihl = ihl_of(head);
+  head.push(ihl);  // back to the IPv4 header, which is still in the frame
+  const wire::Ipv4View ip = ip_hdr(head);
+  ip.set_total_len(static_cast<uint16_t>(ihl + len));  // ≤ 65535, checked on arrival
+  ip.set_frag(all_df, false, 0);
+  ip.fill_checksum();
+  head.meta().csum_state = ChecksumState::kNone;
+  stack_.stats().ip.ReasmOKs++;
+  return d;
+}
+
+void Reassembly::run_timers(TimePoint now) {
+  Stats& stats = stack_.stats();
+  while (oldest_ != kNone && queues_[oldest_].deadline <= now) {
+    const uint32_t slot = oldest_;
+    Queue& q = queues_[slot];
+    stats.ip.ReasmFails++;
+    stats.ip.ReasmTimeout++;
+    stats.drop(DropReason::kFragTimeout);
+    Packet head;
+    if (q.first_in) {  // fragment 0 is the head of the sorted chain
+      head = Packet(q.pool, q.head);
+      q.head = q.pool->meta(q.head).next;
+      if (q.head == kNone) q.tail = kNone;
+      head.meta().next = kNone;
+    }
+    kill(slot);
+    if (head) {
+      // RFC 792 / RFC 1122 §3.3.2: time exceeded in reassembly, quoting
+      // fragment 0 (icmp_send leaves out broadcast/multicast destinations).
+      head.push(ihl_of(head));
+      icmp_send(stack_, head, wire::IcmpType::kTimeExceeded, wire::IcmpTimeExceededCode::kReassembly, 0, now);
+    }
+  }
+}
+
+std::optional<TimePoint> Reassembly::next_deadline() const {
+  if (oldest_ == kNone) return std::nullopt;
+  return queues_[oldest_].deadline;
+}
+
+}  // namespace xnet::stack

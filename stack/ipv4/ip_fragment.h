@@ -1,0 +1,132 @@
+#pragma once
+// IPv4 reassembly (ip_defrag, RFC 791/815, the kernel's net/ipv4/ip_fragment.c
+// and inet_fragment.c semantics): queues keyed by (src, dst, id, protocol),
+// ipfrag_time timeout with ICMP time exceeded (11/1) when fragment 0 arrived,
+// a memory bound over all queues, and the kernel's overlap policy:
+//   - exact duplicates and fragments inside data already held are ignored
+//     (DropReason::kFragDuplicate, no counter: the kernel's IPFRAG_DUP);
+//   - any other overlap discards the whole queue (ReasmFails, kFragOverlap);
+//   - a last fragment with a different end, or data beyond a known end, or a
+//     zero-length fragment discards the queue (ReasmFails, kFragMalformed);
+//   - a non-last fragment whose length is not a multiple of 8 is trimmed to
+//     the multiple below (the kernel's "end &= ~7"), not dropped;
+//   - a fragment that would make the datagram larger than 65535 bytes is
+//     dropped before any queue memory is taken, and its queue (if any) is
+//     discarded (ReasmFails, kFragTooBig); the kernel finds out only when the
+//     datagram completes (ip_frag_reasm "Oversized IP packet"), same counters.
+// Memory: each held fragment costs its frame (truesize = the pool's frame
+// size). When a fragment would take mem() over ipfrag_high_thresh, the oldest
+// queues are evicted until mem() + the fragment ≤ ipfrag_low_thresh, each
+// eviction counting ReasmFails and kFragMemLimit (the gVisor / pre-4.17 Linux
+// policy the issue asks for; Linux ≥ 4.17 instead refuses new fragments at
+// the threshold and lets the timer free memory).
+// Disorder bound (ipfrag_max_dist, RFC 4963 ID wrap): every fragment from a
+// source advances that source's counter; a queue that sees more than
+// max_dist fragments from its source between two of its own is re-initialised
+// (its fragments freed, timer re-armed, ReasmFails), as ip_frag_too_far /
+// ip_frag_reinit do. The kernel keeps the counters in inet_peer entries; xnet
+// keeps them in a fixed direct-mapped table, where two sources sharing a slot
+// share a counter (which can only make the bound stricter for them).
+//
+// Zero-copy: the fragments' frames are kept as they arrived (data() pulled to
+// their payload) and handed up as a chain; only a fragment from another pool
+// than its queue's is copied (a PacketQueue holds one pool's frames).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "stack/core/packet.h"
+#include "stack/wire/addr.h"
+
+namespace xnet::stack {
+
+class Stack;
+using TimePoint = std::chrono::steady_clock::time_point;
+
+// A reassembled datagram: `head` is fragment 0 with data() at its IPv4
+// header, whose total length now covers the whole datagram (MF and offset
+// cleared, checksum recomputed); `rest` the other fragments in order, data()
+// at their payload.
+struct ReassembledDatagram {
+  Packet head;
+  PacketQueue rest;
+};
+
+class Reassembly {
+ public:
+  explicit Reassembly(Stack& stack);
+  ~Reassembly();
+  Reassembly(const Reassembly&) = delete;
+  Reassembly& operator=(const Reassembly&) = delete;
+
+  // ip_defrag: `pkt` is a fragment (MF or offset set) that passed ip_rcv
+  // (network header at data(), trimmed to its total length) and routed local.
+  // Returns the datagram when this fragment completed it. Counts ReasmReqds
+  // for every fragment, ReasmOKs / ReasmFails as the kernel does.
+  std::optional<ReassembledDatagram> defrag(Packet pkt, TimePoint now);
+
+  // ip_expire for every queue whose time is up: ReasmTimeout + ReasmFails,
+  // ICMP 11/1 quoting fragment 0 when it arrived and the datagram was ours.
+  void run_timers(TimePoint now);
+  std::optional<TimePoint> next_deadline() const;
+
+  size_t mem() const { return mem_; }
+  size_t queue_count() const { return count_; }
+
+ private:
+  static constexpr uint32_t kNone = 0xffffffffu;
+  struct Key {
+    uint32_t saddr = 0, daddr = 0;
+    uint16_t id = 0;
+    uint8_t protocol = 0;
+    bool operator==(const Key&) const = default;
+  };
+  struct Queue {
+    Key key;
+    bool used = false;
+    bool first_in = false, last_in = false;
+    FramePool* pool = nullptr;
+    uint32_t head = kNone, tail = kNone;  // fragments sorted by offset, chained through meta().next
+    uint32_t len = 0;                     // known end of the datagram's payload
+    uint32_t meat = 0;                    // payload bytes held
+    uint32_t truesize = 0;                // bytes of frames held
+    uint16_t max_size = 0, max_df_size = 0;
+    TimePoint deadline{};
+    uint32_t older = kNone, newer = kNone;  // age list (deadline order)
+    uint32_t rid = 0;                       // the source's counter at our last fragment
+  };
+  struct Peer {
+    uint32_t saddr = 0;
+    uint32_t rid = 0;
+  };
+  static constexpr size_t kPeerSlots = 1024;
+  enum class Insert { kOk, kDuplicate, kOverlap };
+
+  uint32_t find_or_create(const Key& key, TimePoint now);
+  uint32_t lookup(const Key& key) const;
+  void hash_insert(const Key& key, uint32_t slot);
+  void hash_erase(const Key& key);
+  size_t bucket_of(const Key& key) const;
+  void kill(uint32_t slot);  // frees the fragments, unlinks the queue
+  void evict_for(uint32_t truesize);
+  void age_unlink(uint32_t slot);
+  void age_append(uint32_t slot);
+  bool too_far(Queue& q, uint32_t saddr);
+  void reinit(uint32_t slot, TimePoint now);
+  Insert insert(Queue& q, Packet& frag, uint32_t offset, uint32_t end);
+  ReassembledDatagram reassemble(uint32_t slot);
+
+  Stack& stack_;
+  std::vector<Queue> queues_;
+  std::vector<uint32_t> free_slots_;
+  std::vector<uint32_t> table_;  // open addressing (linear probing) of slot indices
+  std::vector<Peer> peers_;
+  size_t count_ = 0;
+  size_t mem_ = 0;
+  uint32_t oldest_ = kNone, newest_ = kNone;
+};
+
+}  // namespace xnet::stack

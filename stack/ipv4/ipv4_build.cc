@@ -1,0 +1,36 @@
+// The IPv4 header pieces shared by every sender: building the header in the
+// headroom (__ip_make_skb, ip_build_and_send_pkt) and ip_send_check.
+
+#include <cstring>
+
+#include "stack/core/headers.h"
+#include "stack/ipv4/ipv4_output.h"
+#include "stack/wire/checksum.h"
+
+namespace xnet::stack {
+
+void push_ipv4_header(Packet& pkt, const IpHeaderParams& params, uint16_t id) {
+  const uint16_t hl = static_cast<uint16_t>(kIpv4HeaderLen + params.options.size());
+  const wire::Ipv4View h = ipv4_at(pkt.push(hl), hl);
+  h.set_header_len(hl);
+  h.set_tos(params.tos);
+  h.set_total_len(0);
+  h.set_ident(id);
+  h.set_frag(params.df, false, 0);
+  h.set_ttl(params.ttl);
+  h.set_protocol(params.protocol);
+  h.set_checksum(0);
+  h.set_src(params.saddr);
+  h.set_dst(params.daddr);
+  if (!params.options.empty()) std::memcpy(h.options().data(), params.options.data(), params.options.size());
+  pkt.set_network_header();
+  pkt.set_transport_header(hl);
+}
+
+void ip_send_check(Packet& pkt, uint16_t tot_len) {
+  const wire::Ipv4View h = ip_hdr(pkt);
+  h.set_total_len(tot_len);
+  h.fill_checksum();
+}
+
+}  // namespace xnet::stack

@@ -1,0 +1,246 @@
+// ip_rcv / ip_rcv_finish / ip_local_deliver / ip_local_deliver_finish: the
+// checks of the kernel's net/ipv4/ip_input.c in its order, with its counters.
+
+#include "stack/ipv4/ipv4_input.h"
+#include "stack/core/stage_trace.h"
+
+#include <array>
+#include <cerrno>
+#include <utility>
+
+#include "stack/core/headers.h"
+#include "stack/core/hooks.h"
+#include "stack/ipv4/icmp.h"
+#include "stack/ipv4/ip_options.h"
+#include "stack/ipv4/ipv4_forward.h"
+#include "stack/ipv4/ip_fragment.h"
+#include "stack/ipv4/route_input.h"
+#include "stack/core/stack.h"
+#include "stack/core/stats.h"
+#include "stack/wire/checksum.h"
+
+namespace xnet::stack {
+namespace {
+
+using wire::IcmpParamProblemCode;
+using wire::IcmpType;
+using wire::IcmpUnreachCode;
+
+// ip_rcv_core's counter for each reason Ipv4View::checked refuses a header.
+// Only a header that is whole (kTruncated, kBadLength) has had its checksum
+// verified first, as the kernel verifies it before looking at the total length.
+void count_header_error(Stats& st, wire::WireError e) {
+  switch (e) {
+    case wire::WireError::kTruncated:
+      st.ip_ext.InTruncatedPkts++;  // the total length runs past what arrived
+      return;
+    default:
+      st.ip.InHdrErrors++;  // short, version, IHL, total length below the header
+      return;
+  }
+}
+
+bool header_is_whole(wire::WireError e) {
+  return e == wire::WireError::kTruncated || e == wire::WireError::kBadLength;
+}
+
+// NF_HOOK: runs the chain; true when the packet goes on.
+bool run_hook(Stack& stack, HookPoint point, Packet& pkt, TimePoint now) {
+  if (stack.hooks().empty(point)) return true;
+  switch (stack.hooks().run(point, pkt, now)) {
+    case HookVerdict::kAccept:
+      return true;
+    case HookVerdict::kDrop:
+      stack.stats().drop(DropReason::kHookDrop);  // NF_DROP: no Ip: counter
+      return false;
+    case HookVerdict::kStolen:
+      return false;
+  }
+  return false;
+}
+
+// ip_error: the input of an unreachable dst. Without forwarding only the
+// counter moves (EHOSTUNREACH → InAddrErrors, RFC 1122 §3.2.1.3: not ours,
+// silently discarded); with forwarding the sender hears about it.
+void ip_error(Stack& stack, Packet pkt, int dst_error, TimePoint now) {
+  auto& st = stack.stats();
+  if (!stack.config().ip_forward) {
+    if (dst_error == EHOSTUNREACH) st.ip.InAddrErrors++;
+    else if (dst_error == ENETUNREACH) st.ip_ext.InNoRoutes++;
+    return;
+  }
+  IcmpUnreachCode code;
+  switch (dst_error) {
+    case EHOSTUNREACH:
+      code = IcmpUnreachCode::kHost;
+      break;
+    case ENETUNREACH:
+      code = IcmpUnreachCode::kNet;
+      st.ip_ext.InNoRoutes++;
+      break;
+    default:
+      // EINVAL (blackhole): dropped without a word. No SNMP counter; the
+      // closest DropReason.
+      st.drop(DropReason::kIpMartianDest);
+      return;
+  }
+  // The kernel also applies an inet_peer token bucket here; icmp_send's own
+  // per-destination limit covers it in xnet.
+  icmp_send(stack, pkt, IcmpType::kDestUnreachable, code, 0, now);
+}
+
+// ip_rcv_options: validation (parameter problem on error), source routes.
+bool ip_rcv_options(Stack& stack, Packet& pkt, TimePoint now) {
+  const std::byte* ip = pkt.network_header();
+  IpOptions opt;
+  const IpOptionsResult r = ip_options_compile(ip_hdr(pkt).header(), opt);
+  if (!r.ok) {
+    // ip_options_compile sends the parameter problem, ip_rcv_options counts.
+    icmp_send(stack, pkt, IcmpType::kParameterProblem, IcmpParamProblemCode::kPointer, r.pointer, now);
+    stack.stats().ip.InHdrErrors++;
+    stack.stats().drop(DropReason::kIpOptionsBad);
+    return false;
+  }
+  if (opt.srr) {
+    if (!stack.config().accept_source_route) {
+      stack.stats().drop(DropReason::kIpSourceRouted);  // no SNMP counter (martian log only)
+      return false;
+    }
+    // ip_options_rcv_srr: a route whose pointer has not reached its end asks
+    // us to forward to the next listed hop. xnet does not forward source
+    // routed packets; one that ends here is delivered.
+    const uint8_t len = std::to_integer<uint8_t>(ip[opt.srr + 1]);
+    const uint8_t ptr = std::to_integer<uint8_t>(ip[opt.srr + 2]);
+    if (ptr <= len || pkt.meta().route_type == RouteType::kUnicast) {
+      stack.stats().drop(DropReason::kIpSourceRouted);
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void ip_rcv(Stack& stack, Packet pkt, TimePoint now) {
+  stage::mark(stage::Point::kIpRcv);
+  auto& st = stack.stats();
+  // Frames for another MAC seen in promiscuous mode: dropped before any Ip:
+  // counter moves (ip_rcv_core checks pkt_type before IPSTATS_MIB_IN).
+  if (pkt.meta().pkt_type == PacketType::kOtherHost) {
+    st.drop(DropReason::kIpOtherHost);
+    return;
+  }
+  st.ip.InReceives++;
+  st.ip_ext.InOctets += pkt.size();
+
+  // RFC 1122 §3.2.1.1–2: length, version, checksum, total length.
+  const auto checked = wire::ConstIpv4View::checked(std::as_const(pkt).bytes());
+  if (!checked && !header_is_whole(checked.error())) {
+    count_header_error(st, checked.error());
+    return;
+  }
+  const wire::ConstIpv4View ip = ipv4_at(std::as_const(pkt).data(), pkt.size());
+  if (!ip.verify_checksum()) {
+    st.ip_ext.InCsumErrors++;  // csum_error falls through to inhdr_error
+    st.ip.InHdrErrors++;
+    return;
+  }
+  if (!checked) {
+    count_header_error(st, checked.error());
+    return;
+  }
+  const uint16_t tot_len = ip.total_len();
+  const uint16_t ihl = static_cast<uint16_t>(ip.header_len());
+  // The link may have padded the frame (Ethernet minimum): trim to the
+  // datagram (pskb_trim_rcsum; a device sum over the padding is void).
+  if (tot_len < pkt.size()) {
+    pkt.trim(tot_len);
+    if (pkt.meta().csum_state == ChecksumState::kComplete) pkt.meta().csum_state = ChecksumState::kNone;
+  }
+  pkt.set_network_header();
+  pkt.set_transport_header(ihl);
+  pkt.meta().route_type = RouteType::kNone;
+
+  if (!run_hook(stack, HookPoint::kPreRouting, pkt, now)) return;
+  ip_rcv_finish(stack, std::move(pkt), now);
+}
+
+void ip_rcv_finish(Stack& stack, Packet pkt, TimePoint now) {
+  auto& st = stack.stats();
+  const wire::ConstIpv4View ip = ip_hdr(std::as_const(pkt));
+  const wire::Ipv4Addr saddr = ip.src();
+  const wire::Ipv4Addr daddr = ip.dst();
+  const uint8_t tos = ip.tos();
+
+  const InputRoute rt = ip_route_input_noref(stack, pkt, daddr, saddr, tos);
+  if (!rt.ok) {
+    st.drop(rt.drop);
+    return;
+  }
+  if (ip.header_len() > wire::kIpv4MinHeaderLen && !ip_rcv_options(stack, pkt, now)) return;
+
+  const RouteType type = pkt.meta().route_type;
+  if (type == RouteType::kMulticast) {
+    st.ip_ext.InMcastPkts++;
+    st.ip_ext.InMcastOctets += pkt.size();
+  } else if (type == RouteType::kBroadcast) {
+    st.ip_ext.InBcastPkts++;
+    st.ip_ext.InBcastOctets += pkt.size();
+  } else if (pkt.meta().pkt_type == PacketType::kBroadcast ||
+             pkt.meta().pkt_type == PacketType::kMulticast) {
+    // RFC 1122 §3.3.6: a unicast destination in a link-layer broadcast or
+    // multicast SHOULD be discarded. Linux does it only with
+    // drop_unicast_in_l2_multicast = 1 (default 0); xnet always does. No
+    // SNMP counter (the kernel names it SKB_DROP_REASON_UNICAST_IN_L2_MULTICAST).
+    st.drop(DropReason::kIpL2BroadcastUnicast);
+    return;
+  }
+
+  // dst_input
+  switch (type) {
+    case RouteType::kLocal:
+    case RouteType::kBroadcast:
+    case RouteType::kMulticast:
+      ip_local_deliver(stack, std::move(pkt), now);
+      return;
+    case RouteType::kUnicast:
+      ip_forward(stack, std::move(pkt), now);
+      return;
+    default:
+      ip_error(stack, std::move(pkt), rt.dst_error, now);
+      return;
+  }
+}
+
+void ip_local_deliver(Stack& stack, Packet pkt, TimePoint now) {
+  PacketQueue rest;
+  if (ip_hdr(std::as_const(pkt)).is_fragment()) {
+    std::optional<ReassembledDatagram> d = stack.reassembly().defrag(std::move(pkt), now);
+    if (!d) return;  // queued, or dropped with its counter
+    pkt = std::move(d->head);
+    rest = std::move(d->rest);
+  }
+  if (!run_hook(stack, HookPoint::kLocalIn, pkt, now)) return;  // `rest` freed with it
+  ip_local_deliver_finish(stack, std::move(pkt), std::move(rest), now);
+}
+
+void ip_local_deliver_finish(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
+  auto& st = stack.stats();
+  if (head.data() == head.network_header()) {
+    head.pull(static_cast<uint16_t>(ip_hdr(std::as_const(head)).header_len()));
+    head.set_transport_header();
+  }
+  const uint8_t protocol = ip_hdr(std::as_const(head)).protocol();
+  if (const auto handler = stack.protocols()[protocol].handler) {
+    handler(stack, std::move(head), std::move(rest), now);
+    st.ip.InDelivers++;  // counted once the handler took it, whatever it did with it
+    return;
+  }
+  // No raw sockets in xnet, so an unknown protocol is never "delivered".
+  st.ip.InUnknownProtos++;
+  // The quote starts at the IPv4 header: give icmp_send the packet from there.
+  head.push(static_cast<uint16_t>(head.data() - head.network_header()));
+  icmp_send(stack, head, IcmpType::kDestUnreachable, IcmpUnreachCode::kProtocol, 0, now);
+}
+
+}  // namespace xnet::stack

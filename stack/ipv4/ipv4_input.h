@@ -1,0 +1,36 @@
+#pragma once
+// The IPv4 receive path: ip_rcv → (PRE_ROUTING) → ip_rcv_finish (input route,
+// options, broadcast rules) → dst_input → ip_local_deliver (reassembly) →
+// (LOCAL_IN) → ip_local_deliver_finish (protocol demux), or ip_forward /
+// ip_error.
+
+#include <chrono>
+#include <cstdint>
+
+#include "stack/core/packet.h"
+
+namespace xnet::stack {
+
+class Stack;
+using TimePoint = std::chrono::steady_clock::time_point;
+
+// data() at the IPv4 header; meta().ifindex and pkt_type set by eth_rcv.
+// Header checks (ip_rcv_core) and their counters, trim of link padding.
+void ip_rcv(Stack& stack, Packet pkt, TimePoint now);
+
+// After PRE_ROUTING: input route, options, InMcast/InBcast, then dst_input.
+void ip_rcv_finish(Stack& stack, Packet pkt, TimePoint now);
+
+// Local delivery of a routed packet (network header at data()): reassembly,
+// LOCAL_IN hook, ip_local_deliver_finish.
+void ip_local_deliver(Stack& stack, Packet pkt, TimePoint now);
+
+// ip_local_deliver_finish for a whole datagram: `head` with data() at the
+// transport header (or still at the network header: then the IPv4 header is
+// pulled here, as the kernel does), network header set; `rest` the other
+// fragments' frames (data() at their payload) when it was reassembled.
+// Dispatches through the stack's protocol table (stack/core/protocol.h), or answers
+// protocol unreachable (InUnknownProtos). Counts InDelivers.
+void ip_local_deliver_finish(Stack& stack, Packet head, PacketQueue rest, TimePoint now);
+
+}  // namespace xnet::stack

@@ -1,0 +1,252 @@
+// ip_local_out → LOCAL_OUT → ip_output → POST_ROUTING → ip_finish_output →
+// ip_finish_output2 → neigh_output.
+
+#include "stack/ipv4/ipv4_output.h"
+#include "stack/core/stage_trace.h"
+
+#include <cassert>
+#include <cstring>
+
+#include "stack/core/checksum_offload.h"
+#include "stack/ipv4/cork.h"
+#include "stack/core/headers.h"
+#include "stack/core/hooks.h"
+#include "stack/ipv4/icmp.h"
+#include "stack/l2/neighbour.h"
+#include "stack/core/route.h"
+#include "stack/core/stack.h"
+#include "stack/core/stats.h"
+#include "stack/core/protocol.h"
+#include "stack/wire/checksum.h"
+#include "stack/wire/icmp.h"
+
+namespace xnet::stack {
+
+void ip_build_header(Stack& stack, Packet& pkt, const IpHeaderParams& params, uint16_t segs) {
+  push_ipv4_header(pkt, params,
+                   stack.ip_idents().next(params.saddr, params.daddr, params.protocol, segs));
+}
+
+namespace {
+
+
+uint32_t datagram_bytes(const Packet& head, const PacketQueue& rest) {
+  return head.size() + static_cast<uint32_t>(rest.bytes());
+}
+
+// ip_finish_output2: checksum completion the device cannot do, a frame from the
+// egress link's pool, then the neighbour layer.
+void ip_finish_output2(Stack& stack, Link& link, Packet pkt, TimePoint now) {
+  if (pkt.meta().csum_state == ChecksumState::kPartial && !link.features().tx_checksum) {
+    checksum_help(pkt);
+  }
+  if (pkt.pool() != &link.pool()) {
+    // A frame of another pool (forwarded from another link) cannot go to this
+    // device's ring: copy it (skb_cow onto the egress device's memory).
+    Packet copy = pkt.clone(link.pool());
+    if (!copy) {
+      stack.stats().ip.OutDiscards++;
+      return;
+    }
+    pkt = std::move(copy);
+  }
+  const PacketMeta& m = pkt.meta();
+  const uint16_t ifindex = m.out_ifindex;
+  const wire::Ipv4Addr nh = m.next_hop;
+  neigh_output(stack, std::move(pkt), ifindex, nh, now);
+}
+
+Result<void> ip_finish_output(Stack& stack, Packet head, PacketQueue rest, uint32_t mtu,
+                              TimePoint now) {
+  Link* link = stack.link(head.meta().out_ifindex);
+  if (link == nullptr) {
+    stack.stats().ip.OutDiscards++;
+    return std::errc::network_unreachable;
+  }
+  const PacketMeta& m = head.meta();
+  if (m.gso_size != 0) {
+    // Software GSO (validate_xmit_skb → skb_gso_segment): no Link segments UDP.
+    const auto gso_segment = stack.protocols()[ip_hdr(head).protocol()].gso_segment;
+    if (gso_segment == nullptr) {
+      stack.stats().ip.OutDiscards++;  // nothing can segment it (only UDP sets gso_size)
+      return std::errc::invalid_argument;
+    }
+    PacketQueue dg;
+    dg.push_back(std::move(head));
+    dg.splice_back(rest);
+    PacketQueue segs;
+    gso_segment(dg, link->features().tx_checksum, segs);
+    Result<void> res;
+    while (!segs.empty()) {
+      Packet s = segs.pop_front();
+      if (s.size() > mtu) {
+        // A segment over the path MTU (the route changed under the datagram):
+        // fragment it like any other packet.
+        PacketQueue one, frags;
+        one.push_back(std::move(s));
+        auto n = ip_fragment(one, mtu, link->pool(), kDefaultHeadroom, frags);
+        if (!n) {
+          stack.stats().ip.FragFails++;
+          res = n.error();
+          continue;
+        }
+        stack.stats().ip.FragOKs++;
+        stack.stats().ip.FragCreates += *n;
+        while (!frags.empty()) ip_finish_output2(stack, *link, frags.pop_front(), now);
+        continue;
+      }
+      ip_finish_output2(stack, *link, std::move(s), now);
+    }
+    return res;
+  }
+  if (datagram_bytes(head, rest) > mtu) {
+    PacketQueue dg, frags;
+    dg.push_back(std::move(head));
+    dg.splice_back(rest);
+    auto n = ip_fragment(dg, mtu, link->pool(), kDefaultHeadroom, frags);
+    if (!n) {
+      stack.stats().ip.FragFails++;
+      return n.error();
+    }
+    stack.stats().ip.FragOKs++;
+    stack.stats().ip.FragCreates += *n;
+    while (!frags.empty()) ip_finish_output2(stack, *link, frags.pop_front(), now);
+    return {};
+  }
+  assert(rest.empty());
+  ip_finish_output2(stack, *link, std::move(head), now);
+  return {};
+}
+
+// Runs one hook point; false when the packet is gone (dropped or stolen), with
+// `err` telling the caller what to report (NF_DROP is EPERM, as in the kernel).
+bool run_hook(Stack& stack, HookPoint point, Packet& head, TimePoint now, Result<void>& err) {
+  if (stack.hooks().empty(point)) return true;
+  switch (stack.hooks().run(point, head, now)) {
+    case HookVerdict::kAccept:
+      return true;
+    case HookVerdict::kStolen:
+      // The hook moved the packet out (hooks.h); the rest of a multi-frame
+      // datagram is freed by the caller's queue (NF_STOLEN is success).
+      return false;
+    case HookVerdict::kDrop:
+      stack.stats().drop(DropReason::kHookDrop);  // NF_DROP: no SNMP counter
+      err = std::errc::operation_not_permitted;
+      return false;
+  }
+  return true;
+}
+
+Result<void> ip_output_queue(Stack& stack, Packet head, PacketQueue rest, uint32_t mtu,
+                             TimePoint now) {
+  Link* link = stack.link(head.meta().out_ifindex);
+  if (link == nullptr) {
+    stack.stats().ip.OutNoRoutes++;
+    return std::errc::network_unreachable;
+  }
+  if (mtu == 0 || mtu > link->mtu()) mtu = link->mtu();
+  Result<void> err;
+  if (!run_hook(stack, HookPoint::kPostRouting, head, now, err)) return err;
+  return ip_finish_output(stack, std::move(head), std::move(rest), mtu, now);
+}
+
+}  // namespace
+
+Result<void> ip_output(Stack& stack, Packet pkt, uint32_t mtu, TimePoint now) {
+  return ip_output_queue(stack, std::move(pkt), PacketQueue(), mtu, now);
+}
+
+Result<void> ip_local_out(Stack& stack, Packet pkt, TimePoint now) {
+  PacketQueue dg;
+  dg.push_back(std::move(pkt));
+  return ip_local_out(stack, std::move(dg), now);
+}
+
+Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now) {
+  stage::mark(stage::Point::kIpLocalOut);
+  Packet head = datagram.pop_front();
+  if (!head) return {};
+  PacketMeta& m = head.meta();
+  uint32_t mtu = 0;
+  if (m.out_ifindex == 0) {
+    const wire::Ipv4Addr daddr = ip_hdr(head).dst();
+    const auto rt = stack.routes().lookup(daddr);
+    if (!rt || rt->type == RouteType::kUnreachable || rt->type == RouteType::kBlackhole) {
+      stack.stats().ip.OutNoRoutes++;
+      return std::errc::network_unreachable;
+    }
+    m.out_ifindex = rt->ifindex;
+    m.route_type = rt->type;
+    m.next_hop = rt->gateway.is_unspecified() ? daddr : rt->gateway;
+    mtu = rt->mtu;
+  }
+  m.pkt_type = PacketType::kOutgoing;
+
+  // __ip_local_out: length and header checksum, then LOCAL_OUT. OutRequests
+  // counts here, for local traffic only (Linux 6.4+ moved it out of ip_output,
+  // so forwarded packets no longer count).
+  ip_send_check(head, static_cast<uint16_t>(datagram_bytes(head, datagram)));
+  stack.stats().ip.OutRequests++;
+  Result<void> err;
+  if (!run_hook(stack, HookPoint::kLocalOut, head, now, err)) return err;
+  return ip_output_queue(stack, std::move(head), std::move(datagram), mtu, now);
+}
+
+void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoint now) {
+  // Linux: arp_error_report → ipv4_link_failure → icmp_send(host unreachable)
+  // to the packet's source. For a forwarded packet that ICMP goes back to the
+  // remote sender (ROBUSTNESS case 25; neigh_fail sends it); for our own it comes back to us over
+  // loopback and the transport's err_handler (__udp4_lib_err) hands it to the
+  // sending socket (sk_err on a connected socket, the error queue with
+  // IP_RECVERR). Here the local case goes to the err_handler directly, without
+  // the ICMP round trip (and so without Icmp Out/In counters). Like icmp_send,
+  // only the first fragment of a datagram is reported: the others carry no ports.
+  const PacketMeta& m = pkt.meta();
+  if (m.network_off == kNoOffset) return;
+  const wire::ConstIpv4View ip = ip_hdr(pkt);
+  const size_t hl = ip.header_len();
+  const wire::Ipv4Addr saddr = ip.src();
+  const wire::Ipv4Addr daddr = ip.dst();
+  // The ports: the first 4 bytes of the transport header, as icmp_send quotes them.
+  const bool ports = ip.frag_offset() == 0 && hl + 4 <= ip.size();
+  const auto port = [&](size_t at) { return wire::detail::get_be16(ip.bytes().data() + hl + at); };
+
+  const bool charged = m.destructor == &SendBuffer::release && m.destructor_ctx != nullptr;
+  const auto* sb = charged ? static_cast<const SendBuffer*>(m.destructor_ctx) : nullptr;
+  const bool local = sb != nullptr || stack.is_local_address(saddr);
+  // A forwarded packet: neigh_fail answers its source with ICMP 3/1 itself.
+  if (!local) return;
+  if (err == std::errc::host_unreachable) {
+    const auto err_handler = stack.protocols()[ip.protocol()].err_handler;
+    if (!ports || err_handler == nullptr) return;
+    IcmpErrorInfo e;
+    e.type = static_cast<uint8_t>(wire::IcmpType::kDestUnreachable);
+    e.code = static_cast<uint8_t>(wire::IcmpUnreachCode::kHost);
+    e.offender = saddr;  // the ICMP would come from ourselves
+    e.saddr = saddr;
+    e.daddr = daddr;
+    e.sport = port(0);
+    e.dport = port(2);
+    e.ifindex = m.out_ifindex;
+    (void)err_handler(stack, e, now);
+    return;
+  }
+  // Any other local transmit error: ip_local_error to the owning socket.
+  if (sb == nullptr || sb->orphaned || sb->owner == nullptr || sb->error_report == nullptr) return;
+  SockError se;
+  se.err = err;
+  se.origin = ErrOrigin::kLocal;
+  se.dest_addr = daddr;
+  if (ports && ip.protocol() == static_cast<uint8_t>(wire::IpProtocol::kUdp)) se.dest_port = port(2);
+  sb->error_report(sb->owner, se);
+}
+
+void ipv4_link_failure(Stack& stack, const Packet& pkt, TimePoint now) {
+  ip_report_tx_error(stack, pkt, std::errc::host_unreachable, now);
+  if (pkt.meta().network_off != kNoOffset &&
+      !stack.is_local_address(ip_hdr(pkt).src())) {
+    icmp_send(stack, pkt, wire::IcmpType::kDestUnreachable, wire::IcmpUnreachCode::kHost, 0, now);
+  }
+}
+
+}  // namespace xnet::stack

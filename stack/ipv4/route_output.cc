@@ -1,0 +1,63 @@
+#include "stack/ipv4/route_output.h"
+
+#include <optional>
+
+#include "stack/core/stack.h"
+
+namespace xnet::stack {
+
+Result<ResolvedRoute> route_output(Stack& stack, const OutputFlow& fl) {
+  if (!fl.saddr.is_unspecified()) {
+    if (fl.saddr.is_multicast() || fl.saddr.is_broadcast() || fl.saddr.is_zeronet() ||
+        !stack.is_local_address(fl.saddr)) {
+      return std::errc::invalid_argument;
+    }
+  }
+  if (fl.daddr.is_zeronet()) return std::errc::invalid_argument;
+  auto on_link = [&](uint16_t ifindex) {
+    ResolvedRoute r;
+    r.type = fl.daddr.is_broadcast()   ? RouteType::kBroadcast
+             : fl.daddr.is_multicast() ? RouteType::kMulticast
+                                       : RouteType::kUnicast;
+    r.ifindex = ifindex;
+    r.next_hop = fl.daddr;
+    return r;
+  };
+  if (fl.oif != 0) {
+    const Interface* ifc = stack.interface(fl.oif);
+    if (ifc == nullptr || ifc->link == nullptr) return std::errc::no_such_device;
+    if (!ifc->up || ifc->addrs.empty()) return std::errc::network_unreachable;
+    // Limited broadcast and link-local multicast (224.0.0.0/24) with an
+    // interface need no lookup: out of that interface.
+    if (fl.daddr.is_broadcast() || (fl.daddr.value() & 0xffffff00u) == 0xe0000000u) {
+      return on_link(fl.oif);
+    }
+  }
+  const std::optional<Route> rt = stack.routes().lookup(fl.daddr);
+  if (fl.oif != 0 && (!rt || rt->ifindex != fl.oif)) {
+    // The lookup is bound to the interface; when no route through it matches,
+    // the kernel assumes the destination is on that link.
+    return on_link(fl.oif);
+  }
+  if (!rt || rt->type == RouteType::kUnreachable || rt->type == RouteType::kBlackhole) {
+    return std::errc::network_unreachable;
+  }
+  // MSG_DONTROUTE / SO_DONTROUTE (RTO_ONLINK): link scope only, no gateway.
+  if (fl.only_link && !rt->gateway.is_unspecified()) return std::errc::network_unreachable;
+  ResolvedRoute r;
+  r.type = rt->type;
+  r.ifindex = rt->ifindex;
+  r.next_hop = rt->gateway.is_unspecified() ? fl.daddr : rt->gateway;
+  r.prefsrc = rt->prefsrc;
+  r.mtu = rt->mtu;
+  // __mkroute_output: the destination, not the route, makes it a broadcast or
+  // multicast route (and such a datagram goes to its group's MAC, not a gateway).
+  if (fl.daddr.is_broadcast()) r.type = RouteType::kBroadcast;
+  if (fl.daddr.is_multicast()) {
+    r.type = RouteType::kMulticast;
+    r.next_hop = fl.daddr;
+  }
+  return r;
+}
+
+}  // namespace xnet::stack

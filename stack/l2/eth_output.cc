@@ -1,0 +1,16 @@
+#include "stack/l2/eth_output.h"
+
+#include <cstring>
+
+namespace xnet::stack {
+
+void eth_push_header(Packet& pkt, const wire::MacAddr& dst, const wire::MacAddr& src, uint16_t ethertype) {
+  std::byte* h = pkt.push(kEthHeaderLen);
+  std::memcpy(h, dst.bytes().data(), 6);
+  std::memcpy(h + 6, src.bytes().data(), 6);
+  h[12] = static_cast<std::byte>(ethertype >> 8);
+  h[13] = static_cast<std::byte>(ethertype);
+  pkt.set_mac_header();
+}
+
+}  // namespace xnet::stack

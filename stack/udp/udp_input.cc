@@ -1,0 +1,313 @@
+#include "stack/udp/udp_input.h"
+#include "stack/core/stage_trace.h"
+
+#include <cerrno>
+#include <utility>
+
+#include "stack/core/checksum_offload.h"
+#include "stack/core/headers.h"
+#include "stack/ipv4/icmp.h"
+#include "stack/core/stack.h"
+#include "stack/udp/udp_table.h"
+#include "stack/wire/checksum.h"
+
+namespace xnet::stack {
+
+namespace {
+
+using wire::IcmpType;
+using wire::IcmpUnreachCode;
+// Truesize charged to rmem_alloc for one error-queue entry (the kernel charges
+// the ICMP skb it queues, a few hundred bytes).
+constexpr uint32_t kErrEntryTruesize = 768;
+
+uint32_t frame_truesize(const Packet& p) { return p.pool()->frame_size(); }
+
+// Adds a block's partial sum at a byte offset of the summed data: a block
+// starting at an odd offset contributes its sum byte-swapped (RFC 1071 §2(B)).
+// skb_trim over a chain: keeps the first `len` bytes (head counted from data()).
+void trim_chain(Packet& head, PacketQueue& rest, uint32_t len) {
+  if (len <= head.size()) {
+    head.trim(static_cast<uint16_t>(len));
+    rest.clear();
+    return;
+  }
+  uint32_t left = len - head.size();
+  PacketQueue kept;
+  while (!rest.empty()) {
+    Packet p = rest.pop_front();
+    if (left == 0) continue;  // freed
+    if (p.size() > left) p.trim(static_cast<uint16_t>(left));
+    left -= p.size();
+    kept.push_back(std::move(p));
+  }
+  rest = std::move(kept);
+}
+
+// udp_lib_checksum_complete: the UDP checksum over the pseudo-header, the
+// header and the payload in every frame.
+bool checksum_ok(const Packet& head, const PacketQueue& rest, wire::Ipv4Addr saddr,
+                 wire::Ipv4Addr daddr, uint16_t ulen) {
+  const uint32_t pseudo = wire::pseudo_header_sum(saddr, daddr, static_cast<uint8_t>(wire::IpProtocol::kUdp), ulen);
+  return wire::checksum_fold(datagram_checksum_partial(head, rest, pseudo)) == 0xffff;
+}
+
+// A copy of the whole datagram (head and every fragment frame), for the
+// broadcast/multicast fan-out. Invalid head when the pool ran dry.
+RxDatagram clone_datagram(const Packet& head, PacketQueue& rest) {
+  RxDatagram d;
+  d.head = head.clone(*head.pool());
+  if (!d.head) return d;
+  PacketQueue again;
+  bool ok = true;
+  while (!rest.empty()) {
+    Packet p = rest.pop_front();
+    if (ok) {
+      Packet c = p.clone(*p.pool());
+      if (c) {
+        d.rest.push_back(std::move(c));
+      } else {
+        ok = false;
+      }
+    }
+    again.push_back(std::move(p));
+  }
+  rest = std::move(again);
+  if (!ok) {
+    d.head.reset();
+    d.rest.clear();
+  }
+  return d;
+}
+
+void finish_datagram(RxDatagram& d) {
+  d.truesize = frame_truesize(d.head);
+  d.rest.for_each([&](const PacketMeta&, const std::byte*) { d.truesize += frame_truesize(d.head); });
+  d.size = static_cast<uint32_t>(d.head.size() + d.rest.bytes());
+}
+
+}  // namespace
+
+IcmpErrno icmp_err_convert(uint8_t type, uint8_t code) {
+  // icmp_err_convert[] for destination unreachable codes 0..15.
+  static constexpr struct {
+    int err;
+    bool fatal;
+  } kUnreach[16] = {
+      {ENETUNREACH, false},  {EHOSTUNREACH, false}, {ENOPROTOOPT, true},   {ECONNREFUSED, true},
+      {EMSGSIZE, false},     {EOPNOTSUPP, false},   {ENETUNREACH, true},   {EHOSTDOWN, true},
+      {ENONET, true},        {ENETUNREACH, true},   {EHOSTUNREACH, true},  {ENETUNREACH, false},
+      {EHOSTUNREACH, false}, {EHOSTUNREACH, true},  {EHOSTUNREACH, true},  {EHOSTUNREACH, true},
+  };
+  switch (IcmpType{type}) {
+    case IcmpType::kDestUnreachable:
+      if (code < 16) return {static_cast<std::errc>(kUnreach[code].err), kUnreach[code].fatal};
+      return {std::errc::host_unreachable, false};
+    case IcmpType::kParameterProblem:
+      return {std::errc::protocol_error, true};
+    default:  // time exceeded and anything else
+      return {std::errc::host_unreachable, false};
+  }
+}
+
+bool udp_queue_rcv(Stack& stack, UdpSock& sk, RxDatagram dgram) {
+  if (dgram.truesize == 0) finish_datagram(dgram);
+  // __udp_enqueue_schedule_skb (6.15+): over rcvbuf is a drop unless the queue
+  // is empty (one datagram is always accepted).
+  if (sk.rmem_alloc + dgram.truesize > sk.rcvbuf && sk.rmem_alloc != 0) {
+    sk.drops++;
+    stack.stats().udp.RcvbufErrors++;  // __udp_queue_rcv_skb: -ENOMEM
+    stack.stats().udp.InErrors++;
+    return false;  // dgram's frames are freed here
+  }
+  sk.rmem_alloc += dgram.truesize;
+  stage::mark(stage::Point::kUdpQueued);
+  sk.rxq.push_back(std::move(dgram));
+  if (sk.waker.readable != nullptr) sk.waker.readable(sk.waker.ctx);
+  return true;
+}
+
+void udp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
+  UdpStats& us = stack.stats().udp;
+  if (head.size() < wire::kUdpHeaderLen) {
+    // pskb_may_pull failed: InErrors.
+    us.InErrors++;
+    stack.stats().drop(DropReason::kUdpShortPacket);
+    return;
+  }
+  const wire::ConstUdpView uh = udp_at(std::as_const(head).data(), head.size());
+  const uint16_t ulen = uh.length();
+  const size_t total = head.size() + rest.bytes();
+  if (ulen > total || ulen < wire::kUdpHeaderLen) {
+    // short_packet: InErrors.
+    us.InErrors++;
+    stack.stats().drop(DropReason::kUdpShortPacket);
+    return;
+  }
+  if (ulen < total) trim_chain(head, rest, ulen);
+
+  const wire::ConstIpv4View iph = ip_hdr(std::as_const(head));
+  const wire::Ipv4Addr saddr = iph.src();
+  const wire::Ipv4Addr daddr = iph.dst();
+  const uint16_t sport = uh.src_port();
+  const uint16_t dport = uh.dst_port();
+  const uint16_t ifindex = head.meta().ifindex;
+  // udp4_csum_init: a zero checksum means none; a verified one needs no work.
+  // The kernel completes the check in udp_recvmsg for delivered datagrams; here
+  // it is done once on arrival (same counters, so zero-copy receivers get
+  // verified data), before the port-unreachable answer as the kernel does.
+  const bool need_csum =
+      uh.checksum() != 0 && head.meta().csum_state != ChecksumState::kUnnecessary;
+  auto csum_bad = [&]() {
+    if (!need_csum || checksum_ok(head, rest, saddr, daddr, ulen)) {
+      head.meta().csum_state = ChecksumState::kUnnecessary;
+      return false;
+    }
+    us.InCsumErrors++;  // csum_error: InCsumErrors + InErrors
+    us.InErrors++;
+    return true;
+  };
+
+  const RouteType rt = head.meta().route_type;
+  if (rt == RouteType::kBroadcast || rt == RouteType::kMulticast) {
+    // __udp4_lib_mcast_deliver: every matching socket gets the datagram
+    // (clones for all but the last).
+    size_t n = 0;
+    stack.udp().for_each_mcast(saddr, sport, daddr, dport, ifindex, [&](UdpSock&) { ++n; });
+    if (n == 0) {
+      us.IgnoredMulti++;
+      stack.stats().drop(DropReason::kUdpBroadcastNoPort);
+      return;
+    }
+    if (csum_bad()) return;
+    head.set_transport_header();
+    head.pull(wire::kUdpHeaderLen);
+    size_t i = 0;
+    stack.udp().for_each_mcast(saddr, sport, daddr, dport, ifindex, [&](UdpSock& sk) {
+      if (++i < n) {
+        RxDatagram c = clone_datagram(head, rest);
+        if (!c.head) {
+          sk.drops++;
+          us.RcvbufErrors++;
+          us.InErrors++;
+          stack.stats().drop(DropReason::kNoFrame);
+          return;
+        }
+        udp_queue_rcv(stack, sk, std::move(c));
+      } else {
+        RxDatagram d;
+        d.head = std::move(head);
+        d.rest = std::move(rest);
+        udp_queue_rcv(stack, sk, std::move(d));
+      }
+    });
+    return;
+  }
+
+  UdpSock* sk = stack.udp().lookup(saddr, sport, daddr, dport, ifindex);
+  if (sk == nullptr) {
+    // No socket: silently dropped if the checksum is wrong, else NoPorts and
+    // port unreachable (icmp_send applies the broadcast/fragment rules).
+    if (csum_bad()) return;
+    us.NoPorts++;
+    icmp_send(stack, head, IcmpType::kDestUnreachable, IcmpUnreachCode::kPort, 0, now);
+    return;
+  }
+  if (csum_bad()) return;
+  head.set_transport_header();
+  head.pull(wire::kUdpHeaderLen);
+  RxDatagram d;
+  d.head = std::move(head);
+  d.rest = std::move(rest);
+  udp_queue_rcv(stack, *sk, std::move(d));
+}
+
+namespace {
+
+void wake_error(UdpSock& sk) {
+  if (sk.waker.error != nullptr) sk.waker.error(sk.waker.ctx);
+}
+
+// sock_queue_err_skb: bounded by rcvbuf like the receive queue.
+bool queue_error(UdpSock& sk, const SockError& e) {
+  if (sk.rmem_alloc + kErrEntryTruesize >= sk.rcvbuf) return false;
+  sk.rmem_alloc += kErrEntryTruesize;
+  sk.errq.push_back(e);
+  return true;
+}
+
+}  // namespace
+
+uint32_t udp_error_entry_truesize() { return kErrEntryTruesize; }
+
+bool udp_err(Stack& stack, const IcmpErrorInfo& e, TimePoint now) {
+  (void)now;
+  // The quoted datagram went saddr:sport → daddr:dport; its socket is the one
+  // that would receive daddr:dport → saddr:sport.
+  UdpSock* sk = stack.udp().lookup(e.daddr, e.dport, e.saddr, e.sport, e.ifindex);
+  if (sk == nullptr) return false;
+
+  std::errc err = std::errc::host_unreachable;
+  bool harderr = false;
+  switch (IcmpType{e.type}) {
+    case IcmpType::kSourceQuench:
+    case IcmpType::kRedirect:  // no route changes from redirects
+      return true;
+    case IcmpType::kParameterProblem:
+      err = std::errc::protocol_error;
+      harderr = true;
+      break;
+    case IcmpType::kDestUnreachable:
+      if (IcmpUnreachCode{e.code} == IcmpUnreachCode::kFragNeeded) {
+        // Path MTU discovery: the route's PMTU is not kept per destination here.
+        if (sk->tx.pmtudisc == PmtuDisc::kDont) return true;
+        err = std::errc::message_size;
+        harderr = true;
+        break;
+      }
+      if (e.code < 16) {
+        const IcmpErrno c = icmp_err_convert(e.type, e.code);
+        err = c.err;
+        harderr = c.fatal;
+      }
+      break;
+    case IcmpType::kTimeExceeded:
+    default:
+      break;
+  }
+  // RFC 1122 4.1.3.3: hard errors reach connected sockets; IP_RECVERR sees all.
+  if (!sk->recverr) {
+    if (!harderr || !sk->connected) return true;
+  } else {
+    SockError se;
+    se.err = err;
+    se.origin = ErrOrigin::kIcmp;
+    se.type = e.type;
+    se.code = e.code;
+    se.info = e.info;
+    se.offender = e.offender;
+    se.dest_addr = e.daddr;
+    se.dest_port = e.dport;
+    queue_error(*sk, se);
+  }
+  sk->sk_err = err;
+  wake_error(*sk);
+  return true;
+}
+
+void udp_report_local_error(UdpSock& sk, const SockError& err) {
+  // ip_local_error: only sockets with IP_RECVERR hear about it, on the queue.
+  if (!sk.recverr) return;
+  if (!queue_error(sk, err)) return;
+  if (err.origin == ErrOrigin::kIcmp) sk.sk_err = err.err;
+  wake_error(sk);
+}
+
+void udp_claim_send_buffer(UdpSock& sk) {
+  sk.tx.sndbuf->owner = &sk;
+  sk.tx.sndbuf->error_report = [](void* owner, const SockError& err) {
+    udp_report_local_error(*static_cast<UdpSock*>(owner), err);
+  };
+}
+
+}  // namespace xnet::stack

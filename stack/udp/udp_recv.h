@@ -1,0 +1,67 @@
+#pragma once
+// The receive side of the socket API (udp_recvmsg, ip_recv_error, SO_ERROR),
+// synchronous: EAGAIN means "nothing queued"; the coroutine API waits on the
+// socket's SockWaker and calls again.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "runtime/result.h"
+#include "stack/udp/udp_sock.h"
+#include "stack/wire/addr.h"
+
+namespace xnet::stack {
+
+class Stack;
+
+struct RecvFlags {
+  bool peek = false;   // MSG_PEEK: the datagram stays queued
+  bool trunc = false;  // MSG_TRUNC: return the full length even when truncated
+};
+
+struct RecvInfo {
+  size_t copied = 0;      // bytes written to the buffer
+  size_t size = 0;        // the datagram's payload length
+  size_t result = 0;      // recvmsg's return value: `size` with MSG_TRUNC, else `copied`
+  bool truncated = false;  // msg_flags MSG_TRUNC: the buffer was too small
+  wire::Ipv4Addr src_addr;  // msg_name
+  uint16_t src_port = 0;
+  wire::Ipv4Addr dst_addr;  // IP_PKTINFO ipi_addr
+  uint16_t ifindex = 0;     // IP_PKTINFO ipi_ifindex
+  uint8_t ttl = 0;          // IP_RECVTTL
+  uint8_t tos = 0;          // IP_RECVTOS
+  uint64_t drops = 0;       // SO_RXQ_OVFL: sk_drops at this point
+};
+
+// udp_recvmsg: a pending socket error first (returned once, then cleared),
+// else EAGAIN when the queue is empty, else the next datagram copied into
+// `buf` (across all its frames). Counts Udp InDatagrams unless peeking
+// (the 6.x kernel counts it here, not when queuing).
+Result<RecvInfo> udp_recvmsg(Stack& stack, UdpSock& sk, std::span<std::byte> buf,
+                             RecvFlags flags = {});
+
+// Zero-copy variant: hands the next datagram's frames to the caller (data()
+// of `head` at the first payload byte; headers still readable through the
+// network/transport offsets) and releases its receive-buffer charge. Same
+// errors and counters as udp_recvmsg.
+Result<RxDatagram> udp_recv_datagram(Stack& stack, UdpSock& sk);
+
+// Metadata of a datagram handed out by udp_recv_datagram (what udp_recvmsg
+// reports besides the bytes).
+RecvInfo udp_datagram_info(const RxDatagram& d);
+
+// Copies a datagram's payload (all frames) into `buf`; returns bytes copied.
+size_t udp_copy_datagram(const RxDatagram& d, std::span<std::byte> buf);
+
+// recvmsg(MSG_ERRQUEUE) → ip_recv_error: the oldest error-queue entry, EAGAIN
+// when empty. sk_err then follows the next queued ICMP error, or is cleared.
+Result<SockError> udp_recv_error(UdpSock& sk);
+
+// getsockopt(SO_ERROR) / sock_error: the pending error, cleared (0: none).
+std::errc udp_sock_error(UdpSock& sk);
+
+// Socket options of the receive side (setsockopt semantics and errors).
+Result<void> udp_set_rcvbuf(UdpSock& sk, int bytes);  // SO_RCVBUF (doubled, min 2304)
+
+}  // namespace xnet::stack

@@ -1,0 +1,250 @@
+#include "stack/udp/udp_table.h"
+
+#include <algorithm>
+
+#include "stack/core/stack.h"
+#include "stack/udp/udp_input.h"
+#include "stack/udp/udp_output.h"
+
+namespace xnet::stack {
+
+// A socket plus the table's bookkeeping about it (sk_userlocks).
+struct UdpTable::Entry : UdpSock {
+  bool bind_addr_lock = false;  // SOCK_BINDADDR_LOCK: address chosen by bind()
+  bool bind_port_lock = false;  // SOCK_BINDPORT_LOCK: port chosen by bind()
+  bool hashed = false;
+  size_t index = 0;             // position in socks_
+};
+
+namespace {
+
+
+// Whether two sockets' bound devices may receive the same datagram
+// (udp_sk_bound_dev_eq / the bind conflict rule: 0 overlaps everything).
+bool dev_overlap(uint16_t a, uint16_t b) { return a == 0 || b == 0 || a == b; }
+
+}  // namespace
+
+UdpTable::UdpTable(Stack& stack) : stack_(stack) {}
+
+UdpTable::~UdpTable() {
+  while (!socks_.empty()) close(socks_.back().get());
+}
+
+UdpSock* UdpTable::open() {
+  auto e = std::make_unique<Entry>();
+  e->rcvbuf = stack_.config().rmem_default;
+  e->tx.sndbuf->limit = stack_.config().wmem_default;
+  udp_claim_send_buffer(*e);
+  e->index = socks_.size();
+  socks_.push_back(std::move(e));
+  return socks_.back().get();
+}
+
+void UdpTable::close(UdpSock* sk) {
+  if (sk == nullptr) return;
+  auto& e = static_cast<Entry&>(*sk);
+  sk->closed = true;
+  sk->rxq.clear();  // each RxDatagram returns its frames
+  sk->rmem_alloc = 0;
+  sk->errq.clear();
+  udp_flush_pending_frames(*sk);
+  unhash(*sk);
+  const size_t i = e.index;
+  if (i != socks_.size() - 1) {
+    std::swap(socks_[i], socks_.back());
+    socks_[i]->index = i;
+  }
+  socks_.pop_back();  // ~SendBufferRef orphans the send buffer
+}
+
+void UdpTable::hash(UdpSock& sk, uint16_t port) {
+  sk.local_port = port;
+  by_port_[port].push_back(&sk);
+  static_cast<Entry&>(sk).hashed = true;
+}
+
+void UdpTable::unhash(UdpSock& sk) {
+  auto& e = static_cast<Entry&>(sk);
+  if (!e.hashed) return;
+  auto it = by_port_.find(sk.local_port);
+  if (it != by_port_.end()) {
+    auto& v = it->second;
+    v.erase(std::remove(v.begin(), v.end(), &sk), v.end());
+    if (v.empty()) by_port_.erase(it);
+  }
+  e.hashed = false;
+}
+
+// udp_lib_lport_inuse: another socket on `port` whose address and device
+// overlap ours, unless both set SO_REUSEADDR or both SO_REUSEPORT.
+bool UdpTable::port_conflict(const UdpSock& sk, wire::Ipv4Addr addr, uint16_t port) const {
+  auto it = by_port_.find(port);
+  if (it == by_port_.end()) return false;
+  for (const UdpSock* o : it->second) {
+    if (o == &sk) continue;
+    if (!dev_overlap(o->bound_ifindex, sk.bound_ifindex)) continue;
+    if (!(o->local_addr.is_unspecified() || addr.is_unspecified() || o->local_addr == addr)) continue;
+    if (o->reuse_addr && sk.reuse_addr) continue;
+    if (o->reuse_port && sk.reuse_port) continue;
+    return true;
+  }
+  return false;
+}
+
+Result<void> UdpTable::autobind(UdpSock& sk) {
+  if (sk.local_port != 0) return {};
+  // udp_lib_get_port(snum 0): a random start in the range, then the first port
+  // free for this socket's address.
+  const uint32_t span = kEphemeralHigh - kEphemeralLow + 1;
+  const uint32_t start = static_cast<uint32_t>(stack_.random() % span);
+  for (uint32_t i = 0; i < span; ++i) {
+    const auto port = static_cast<uint16_t>(kEphemeralLow + (start + i) % span);
+    if (!port_conflict(sk, sk.local_addr, port)) {
+      hash(sk, port);
+      return {};
+    }
+  }
+  return std::errc::resource_unavailable_try_again;
+}
+
+Result<void> udp_autobind(Stack& stack, UdpSock& sk) { return stack.udp().autobind(sk); }
+
+Result<void> UdpTable::bind(UdpSock& sk, wire::Ipv4Addr addr, uint16_t port) {
+  auto& e = static_cast<Entry&>(sk);
+  // inet_addr_valid_or_nonlocal with ip_nonlocal_bind = 0: 0, one of ours, a
+  // broadcast we know (limited or a subnet's) or a multicast group.
+  if (!addr.is_unspecified() && !addr.is_multicast() && !addr.is_broadcast() &&
+      !stack_.is_local_address(addr)) {
+    const auto r = stack_.routes().lookup(addr);
+    if (!r || r->type != RouteType::kBroadcast || r->prefix.len != 32) {
+      return std::errc::address_not_available;
+    }
+  }
+  if (sk.local_port != 0 || sk.connected) return std::errc::invalid_argument;
+  const wire::Ipv4Addr old = sk.local_addr;
+  sk.local_addr = addr;
+  if (port == 0) {
+    if (!autobind(sk)) {
+      sk.local_addr = old;
+      return std::errc::address_in_use;
+    }
+  } else {
+    if (port_conflict(sk, addr, port)) {
+      sk.local_addr = old;
+      return std::errc::address_in_use;
+    }
+    hash(sk, port);
+    e.bind_port_lock = true;
+  }
+  if (!addr.is_unspecified()) e.bind_addr_lock = true;
+  return {};
+}
+
+Result<void> UdpTable::connect(UdpSock& sk, wire::Ipv4Addr addr, uint16_t port) {
+  // inet_dgram_connect: an unbound socket is bound first.
+  if (sk.local_port == 0) {
+    if (!autobind(sk)) return std::errc::resource_unavailable_try_again;
+  }
+  sk.tx.dst_cache.valid = false;  // sk_dst_reset
+  const auto r = stack_.routes().lookup(addr);
+  if (!r || r->type == RouteType::kUnreachable) {
+    stack_.stats().ip.OutNoRoutes++;
+    return std::errc::network_unreachable;
+  }
+  if (r->type == RouteType::kBlackhole) return std::errc::invalid_argument;
+  if (r->type == RouteType::kBroadcast && !sk.tx.broadcast) return std::errc::permission_denied;
+  if (sk.local_addr.is_unspecified()) {
+    wire::Ipv4Addr src = r->prefsrc;
+    if (src.is_unspecified()) {
+      src = r->type == RouteType::kLocal ? addr : stack_.select_source(r->ifindex, addr);
+    }
+    sk.local_addr = src;
+  }
+  sk.remote_addr = addr;
+  sk.remote_port = port;
+  sk.connected = true;
+  return {};
+}
+
+void UdpTable::disconnect(UdpSock& sk) {
+  auto& e = static_cast<Entry&>(sk);
+  sk.connected = false;
+  sk.remote_addr = wire::Ipv4Addr();
+  sk.remote_port = 0;
+  sk.bound_ifindex = 0;
+  if (!e.bind_addr_lock) sk.local_addr = wire::Ipv4Addr();
+  if (!e.bind_port_lock) {
+    unhash(sk);
+    sk.local_port = 0;
+  }
+  sk.tx.dst_cache.valid = false;
+}
+
+uint32_t UdpTable::tuple_hash(wire::Ipv4Addr saddr, uint16_t sport, wire::Ipv4Addr daddr,
+                              uint16_t dport) {
+  if (!secret_set_) {
+    hash_secret_ = stack_.random();
+    secret_set_ = true;
+  }
+  uint64_t x = (uint64_t{saddr.value()} << 32 | daddr.value()) ^ hash_secret_;
+  x ^= (uint64_t{sport} << 16 | dport) * 0x9e3779b97f4a7c15ull;
+  x ^= x >> 31;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 29;
+  return static_cast<uint32_t>(x >> 32);
+}
+
+UdpSock* UdpTable::lookup(wire::Ipv4Addr saddr, uint16_t sport, wire::Ipv4Addr daddr,
+                          uint16_t dport, uint16_t ifindex) {
+  auto it = by_port_.find(dport);
+  if (it == by_port_.end()) return nullptr;
+  // compute_score, in two passes like udp4_lib_lookup2: sockets bound to
+  // `daddr` (a connected one scores highest), then wildcard sockets.
+  for (const bool wildcard : {false, true}) {
+    int best = -1;
+    UdpSock* result = nullptr;
+    scratch_.clear();
+    for (UdpSock* sk : it->second) {
+      if (wildcard ? !sk->local_addr.is_unspecified() : sk->local_addr != daddr) continue;
+      int score = 2;
+      if (!sk->remote_addr.is_unspecified()) {
+        if (sk->remote_addr != saddr) continue;
+        score += 4;
+      }
+      if (sk->remote_port != 0) {
+        if (sk->remote_port != sport) continue;
+        score += 4;
+      }
+      if (sk->bound_ifindex != 0) {
+        if (sk->bound_ifindex != ifindex) continue;
+        score += 4;
+      }
+      if (score > best) {
+        best = score;
+        result = sk;
+        scratch_.clear();
+      }
+      if (score == best && sk->reuse_port && !sk->connected) scratch_.push_back(sk);
+    }
+    if (result == nullptr) continue;
+    // reuseport_select_sock: an unconnected member of a group answers for the
+    // group, chosen by the flow hash so a flow always reaches the same socket.
+    if (result->reuse_port && !result->connected && scratch_.size() > 1) {
+      result = scratch_[tuple_hash(saddr, sport, daddr, dport) % scratch_.size()];
+    }
+    return result;
+  }
+  return nullptr;
+}
+
+bool UdpTable::is_mcast_sock(const UdpSock& sk, wire::Ipv4Addr saddr, uint16_t sport,
+                             wire::Ipv4Addr daddr, uint16_t ifindex) {
+  if (!sk.remote_addr.is_unspecified() && sk.remote_addr != saddr) return false;
+  if (sk.remote_port != 0 && sk.remote_port != sport) return false;
+  if (!sk.local_addr.is_unspecified() && sk.local_addr != daddr) return false;
+  if (sk.bound_ifindex != 0 && sk.bound_ifindex != ifindex) return false;
+  return true;
+}
+
+}  // namespace xnet::stack
