@@ -13,11 +13,11 @@ uint8_t at(std::span<const std::byte> ip, size_t i) { return std::to_integer<uin
 
 }  // namespace
 
-IpOptionsResult ip_options_compile(std::span<const std::byte> ip, IpOptions& opt) {
+Result<void, IpOptionsProblem> ip_options_compile(std::span<const std::byte> ip, IpOptions& opt) {
   opt = IpOptions{};
   if (ip.size() <= kIpv4BaseHeader) return {};
   opt.optlen = static_cast<uint8_t>(ip.size() - kIpv4BaseHeader);
-  auto error = [](size_t where) { return IpOptionsResult{false, static_cast<uint8_t>(where)}; };
+  auto error = [](size_t where) { return IpOptionsProblem{static_cast<uint8_t>(where)}; };
 
   size_t p = kIpv4BaseHeader;  // the option being looked at
   size_t l = opt.optlen;       // bytes left from p

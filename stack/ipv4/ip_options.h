@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <span>
 
+#include "runtime/result.h"
+
 namespace xnet::stack {
 
 inline constexpr uint8_t kIpOptEnd = 0, kIpOptNoop = 1, kIpOptSec = 130, kIpOptLsrr = 131,
@@ -28,15 +30,14 @@ struct IpOptions {
   uint8_t router_alert = 0;
 };
 
-struct IpOptionsResult {
-  bool ok = true;
-  // Parameter problem pointer (offset from the start of the IPv4 header of the
-  // offending octet) when !ok.
+// Why a header's options were refused: the parameter-problem pointer (offset
+// of the offending octet from the start of the IPv4 header).
+struct IpOptionsProblem {
   uint8_t pointer = 0;
 };
 
 // __ip_options_compile for a received header: `ip` is the whole IPv4 header
 // (IHL*4 bytes, options from byte 20).
-IpOptionsResult ip_options_compile(std::span<const std::byte> ip, IpOptions& opt);
+Result<void, IpOptionsProblem> ip_options_compile(std::span<const std::byte> ip, IpOptions& opt);
 
 }  // namespace xnet::stack

@@ -93,10 +93,10 @@ void ip_error(Stack& stack, Packet pkt, int dst_error, TimePoint now) {
 bool ip_rcv_options(Stack& stack, Packet& pkt, TimePoint now) {
   const std::byte* ip = pkt.network_header();
   IpOptions opt;
-  const IpOptionsResult r = ip_options_compile(ip_hdr(pkt).header(), opt);
-  if (!r.ok) {
+  const auto r = ip_options_compile(ip_hdr(pkt).header(), opt);
+  if (!r) {
     // ip_options_compile sends the parameter problem, ip_rcv_options counts.
-    icmp_send(stack, pkt, IcmpType::kParameterProblem, IcmpParamProblemCode::kPointer, r.pointer, now);
+    icmp_send(stack, pkt, IcmpType::kParameterProblem, IcmpParamProblemCode::kPointer, r.failure().pointer, now);
     stack.stats().ip.InHdrErrors++;
     stack.stats().drop(DropReason::kIpOptionsBad);
     return false;
@@ -173,8 +173,8 @@ void ip_rcv_finish(Stack& stack, Packet pkt, TimePoint now) {
   const uint8_t tos = ip.tos();
 
   const InputRoute rt = ip_route_input_noref(stack, pkt, daddr, saddr, tos);
-  if (!rt.ok) {
-    st.drop(rt.drop);
+  if (!rt) {
+    st.drop(rt.error());
     return;
   }
   if (ip.header_len() > wire::kIpv4MinHeaderLen && !ip_rcv_options(stack, pkt, now)) return;
@@ -207,7 +207,7 @@ void ip_rcv_finish(Stack& stack, Packet pkt, TimePoint now) {
       ip_forward(stack, std::move(pkt), now);
       return;
     default:
-      ip_error(stack, std::move(pkt), rt.dst_error, now);
+      ip_error(stack, std::move(pkt), *rt, now);
       return;
   }
 }

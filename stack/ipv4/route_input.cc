@@ -22,7 +22,7 @@ constexpr uint8_t kIpProtoIgmp = 2;
 
 bool is_local_multicast(Ipv4Addr a) { return (a.value() & 0xffffff00u) == 0xe0000000u; }
 
-InputRoute drop(DropReason r) { return InputRoute{false, r, 0}; }
+InputRoute drop(DropReason r) { return r; }
 
 // fib_validate_source with rp_filter = 0 and accept_local = 0: a packet
 // claiming to come from one of our addresses is a martian (plus the subnet
@@ -41,7 +41,7 @@ void set_local(Packet& pkt, RouteType type) {
 
 InputRoute unreachable(Packet& pkt, int err) {
   set_local(pkt, RouteType::kUnreachable);
-  return InputRoute{true, DropReason::kCount, err};
+  return err;
 }
 
 }  // namespace
@@ -71,7 +71,7 @@ InputRoute ip_route_input_noref(Stack& stack, Packet& pkt, Ipv4Addr daddr, Ipv4A
       return drop(DropReason::kIpMartianSource);
     }
     set_local(pkt, RouteType::kMulticast);
-    return {};
+    return 0;  // routed, no dst error
   }
 
   // ip_route_input_slow: "the most weird martians", before the FIB.
@@ -91,7 +91,7 @@ InputRoute ip_route_input_noref(Stack& stack, Packet& pkt, Ipv4Addr daddr, Ipv4A
     if (stack.is_local_address(daddr)) {  // RTN_LOCAL
       if (!source_valid(stack, ifindex, saddr)) return drop(DropReason::kIpMartianSource);
       set_local(pkt, RouteType::kLocal);
-      return {};
+      return 0;  // routed, no dst error
     }
   }
 
@@ -103,12 +103,12 @@ InputRoute ip_route_input_noref(Stack& stack, Packet& pkt, Ipv4Addr daddr, Ipv4A
       return drop(DropReason::kIpMartianSource);
     }
     set_local(pkt, RouteType::kBroadcast);
-    return {};
+    return 0;  // routed, no dst error
   }
   if (rt && rt->type == RouteType::kLocal) {  // a local route without an address (rare)
     if (!source_valid(stack, ifindex, saddr)) return drop(DropReason::kIpMartianSource);
     set_local(pkt, RouteType::kLocal);
-    return {};
+    return 0;  // routed, no dst error
   }
 
   // Not ours. Without forwarding the kernel builds an unreachable dst with
@@ -130,7 +130,7 @@ InputRoute ip_route_input_noref(Stack& stack, Packet& pkt, Ipv4Addr daddr, Ipv4A
   pkt.meta().route_type = RouteType::kUnicast;
   pkt.meta().out_ifindex = rt->ifindex;
   pkt.meta().next_hop = rt->gateway.is_unspecified() ? daddr : rt->gateway;
-  return {};
+  return 0;  // routed, no dst error
 }
 
 }  // namespace xnet::stack

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "runtime/result.h"
 #include "stack/core/packet.h"
 #include "stack/core/stats.h"
 #include "stack/wire/addr.h"
@@ -15,16 +16,13 @@ namespace xnet::stack {
 
 class Stack;
 
-struct InputRoute {
-  // false: the packet must be dropped with `drop` (the kernel returns an
-  // error from ip_route_input_noref; no SNMP counter moves, the kernel counts
-  // martians only in its per-cpu rt_cache stats, which xnet does not keep).
-  bool ok = true;
-  DropReason drop = DropReason::kCount;
-  // For route_type == kUnreachable: the dst error ip_error acts on
-  // (EHOSTUNREACH, ENETUNREACH, EINVAL), as a positive errno value.
-  int dst_error = 0;
-};
+// The route is set on the packet (meta().route_type ...); the value is, for
+// route_type == kUnreachable, the dst error ip_error acts on (EHOSTUNREACH,
+// ENETUNREACH, EINVAL, as a positive errno value), else 0. An error: the
+// packet must be dropped with that reason (the kernel returns an error from
+// ip_route_input_noref; no SNMP counter moves, the kernel counts martians
+// only in its per-cpu rt_cache stats, which xnet does not keep).
+using InputRoute = Result<int, DropReason>;
 
 // `pkt` has its network header at data() and meta().ifindex set.
 InputRoute ip_route_input_noref(Stack& stack, Packet& pkt, wire::Ipv4Addr daddr,

@@ -3,10 +3,9 @@
 // distinct drop reason / counter in the stack (truncated vs. header error vs.
 // checksum error are different counters in /proc/net/snmp).
 
-#include <cassert>
 #include <cstdint>
-#include <optional>
-#include <utility>
+
+#include "runtime/result.h"
 
 namespace xnet::wire {
 
@@ -22,37 +21,10 @@ enum class WireError : uint8_t {
 
 const char* to_string(WireError e);
 
-// A value or the reason there is none; no exceptions on the packet path.
-// E is WireError except where a caller needs more (IPv4 options: the byte
-// offset for an ICMP parameter problem).
+// A value or the reason there is none: the tree's one Result type with the
+// wire's error. E is WireError except where a caller needs more (IPv4
+// options: the byte offset for an ICMP parameter problem).
 template <typename T, typename E = WireError>
-class [[nodiscard]] WireResult {
- public:
-  WireResult(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
-  WireResult(E error) : error_(error) {}             // NOLINT
-
-  bool ok() const { return value_.has_value(); }
-  explicit operator bool() const { return ok(); }
-  E error() const {
-    assert(!ok());
-    return error_;
-  }
-  T& value() {
-    assert(ok());
-    return *value_;
-  }
-  const T& value() const {
-    assert(ok());
-    return *value_;
-  }
-  T& operator*() { return value(); }
-  const T& operator*() const { return value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-
- private:
-  std::optional<T> value_;
-  E error_{};
-};
+using WireResult = xnet::Result<T, E>;
 
 }  // namespace xnet::wire
