@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   auto options = args.service("echo_server --dev IF --addr A.B.C.D/N [--port 7] [--queues N] [--seconds S]");
   const auto port = static_cast<uint16_t>(args.number("--port", 7));
   std::string error;
-  auto host = tools::ServiceHost::open(options, &error);
+  auto host = ServiceHost::open(options, &error);
   if (!host) {
     std::fprintf(stderr, "echo_server: %s\n", error.c_str());
     return 1;

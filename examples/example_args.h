@@ -10,7 +10,7 @@
 #include <string>
 
 #include "stack/wire/addr.h"
-#include "tools/service_host.h"
+#include "host/service_host.h"
 
 namespace xnet::examples {
 
@@ -28,8 +28,8 @@ class Args {
     return it == values_.end() ? fallback : std::strtol(it->second.c_str(), nullptr, 10);
   }
   // --dev and --addr as ServiceOptions; exits with a usage line when missing.
-  tools::ServiceOptions service(const char* usage) const {
-    tools::ServiceOptions o;
+  ServiceOptions service(const char* usage) const {
+    ServiceOptions o;
     o.dev = get("--dev");
     auto addr = wire::Ipv4Prefix::parse(get("--addr"));
     if (o.dev.empty() || !addr) {

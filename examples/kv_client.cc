@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   const Endpoint server{*to, static_cast<uint16_t>(args.number("--port", 6379))};
   const long count = args.number("--count", 200);
   std::string error;
-  auto host = tools::ServiceHost::open(options, &error);
+  auto host = ServiceHost::open(options, &error);
   if (!host) {
     std::fprintf(stderr, "kv_client: %s\n", error.c_str());
     return 1;

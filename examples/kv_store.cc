@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   auto options = args.service("kv_store --dev IF --addr A.B.C.D/N [--port 6379] [--queues N] [--seconds S]");
   const auto port = static_cast<uint16_t>(args.number("--port", 6379));
   std::string error;
-  auto host = tools::ServiceHost::open(options, &error);
+  auto host = ServiceHost::open(options, &error);
   if (!host) {
     std::fprintf(stderr, "kv_store: %s\n", error.c_str());
     return 1;

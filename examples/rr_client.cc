@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   const auto timeout = std::chrono::milliseconds(args.number("--timeout-ms", 200));
   const int retries = static_cast<int>(args.number("--retries", 3));
   std::string error;
-  auto host = tools::ServiceHost::open(options, &error);
+  auto host = ServiceHost::open(options, &error);
   if (!host) {
     std::fprintf(stderr, "rr_client: %s\n", error.c_str());
     return 1;

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "stack/wire/addr.h"
-#include "tools/service_host.h"
+#include "host/service_host.h"
 
 namespace xnet::tools {
 

@@ -10,7 +10,7 @@
 #include <filesystem>
 
 #include "tools/commands.h"
-#include "tools/control.h"
+#include "host/control.h"
 
 namespace xnet::tools {
 namespace {

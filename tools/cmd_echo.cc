@@ -9,7 +9,7 @@
 #include "stack/api/udp_socket.h"
 #include "tools/cli_options.h"
 #include "tools/commands.h"
-#include "tools/service_host.h"
+#include "host/service_host.h"
 
 namespace xnet::tools {
 namespace {

@@ -22,7 +22,7 @@
 #include "tools/cli_options.h"
 #include "tools/commands.h"
 #include "tools/ping_report.h"
-#include "tools/service_host.h"
+#include "host/service_host.h"
 
 namespace xnet::tools {
 namespace {

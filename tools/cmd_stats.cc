@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "tools/commands.h"
-#include "tools/control.h"
+#include "host/control.h"
 
 namespace xnet::tools {
 namespace {

@@ -8,7 +8,7 @@
 #include <span>
 #include <string>
 
-#include "tools/latency_histogram.h"
+#include "host/latency_histogram.h"
 
 namespace xnet::tools {
 

@@ -103,7 +103,7 @@ Measurement raw_latency(Topology& t, const Options& o, size_t size) {
   refl_stop = true;
   refl.join();
   if (mark_failed(m, sync)) return m;
-  tools::LatencyHistogram hist;
+  LatencyHistogram hist;
   for (uint64_t ns : res.rtt_ns) hist.record(ns);
   set_latency_figures(m, hist);
   m.set("lost", static_cast<double>(res.lost));

@@ -74,7 +74,7 @@ void unregister_cleanup_netns(const std::string& name) {
   g_ns_names.erase(name);
 }
 
-void set_latency_figures(Measurement& m, const tools::LatencyHistogram& h) {
+void set_latency_figures(Measurement& m, const LatencyHistogram& h) {
   auto us = [](uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
   m.set("round_trips", static_cast<double>(h.count()));
   m.set("min_us", us(h.min()));
@@ -83,7 +83,7 @@ void set_latency_figures(Measurement& m, const tools::LatencyHistogram& h) {
   m.set("p99_us", us(h.quantile(0.99)));
   m.set("p999_us", us(h.quantile(0.999)));
   m.set("max_us", us(h.max()));
-  m.rtt = std::make_shared<tools::LatencyHistogram>(h);
+  m.rtt = std::make_shared<LatencyHistogram>(h);
 }
 
 void set_rate_figures(Measurement& m, uint64_t sent, uint64_t received, double seconds) {

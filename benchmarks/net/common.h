@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "tools/latency_histogram.h"
+#include "host/latency_histogram.h"
 
 namespace xnet::bench {
 
@@ -73,7 +73,7 @@ struct Measurement {
   uint32_t queues = 1;
   std::string note;      // placement and mode, printed under the table
   std::vector<std::pair<std::string, double>> figures;  // ordered, JSON keys
-  std::shared_ptr<tools::LatencyHistogram> rtt;         // latency runs: for the CDF
+  std::shared_ptr<LatencyHistogram> rtt;         // latency runs: for the CDF
   bool ok = true;
   std::string error;
 
@@ -95,7 +95,7 @@ struct Measurement {
 };
 
 // Fills min/p50/p90/p99/p999/max (µs) and round_trips from a histogram.
-void set_latency_figures(Measurement& m, const tools::LatencyHistogram& h);
+void set_latency_figures(Measurement& m, const LatencyHistogram& h);
 // pps, gbps (UDP payload bits), sent, received, lost over `seconds`.
 void set_rate_figures(Measurement& m, uint64_t sent, uint64_t received, double seconds);
 

@@ -114,7 +114,7 @@ Measurement kernel_latency(const Topology& t, const Options& o, size_t size, boo
   const PingPlan plan = ping_plan(o, size);
   const int port = kBasePort + 1;
   PeerSync sync;
-  tools::LatencyHistogram hist;
+  LatencyHistogram hist;
   uint64_t lost = 0, corrupt = 0;
 
   std::thread echo = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {
@@ -183,7 +183,7 @@ Measurement io_uring_latency(const Topology& t, const Options& o, size_t size) {
   const PingPlan plan = ping_plan(o, size);
   const int port = kBasePort + 2;
   PeerSync sync;
-  tools::LatencyHistogram hist;
+  LatencyHistogram hist;
   uint64_t lost = 0;
 
   std::thread echo = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {

@@ -146,7 +146,7 @@ Measurement xdplink_latency(Topology& t, const Options& o, size_t size) {
                        o.cpu_a, o.cpu_b, napi ? "threaded" : "softirq");
   const PingPlan plan = ping_plan(o, size);
   PeerSync sync;
-  tools::LatencyHistogram hist;
+  LatencyHistogram hist;
   uint64_t lost = 0;
   std::thread refl = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {
     RawEndpoint ep;

@@ -58,7 +58,7 @@ rt::Task<void> echo_task(StackDriver& d, int port, PeerSync& sync) {
   }
 }
 
-rt::Task<void> ping_task(StackDriver& d, Endpoint to, PingPlan plan, tools::LatencyHistogram& hist, uint64_t& lost,
+rt::Task<void> ping_task(StackDriver& d, Endpoint to, PingPlan plan, LatencyHistogram& hist, uint64_t& lost,
                          PeerSync& sync, int timeout_ms) {
   auto sock = UdpSocket::open(d);
   if (!sock || !sock->connect(to)) {
@@ -107,7 +107,7 @@ Measurement xnet_latency(Topology& t, const Options& o, size_t size, bool busy) 
   const int port = kBasePort + 11;
   PeerSync sync;
   XnetSide echo_side, ping_side;
-  tools::LatencyHistogram hist;
+  LatencyHistogram hist;
   uint64_t lost = 0;
 
   std::thread echo = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {

@@ -1,4 +1,4 @@
-#include "tools/service_host.h"
+#include "host/service_host.h"
 
 #include <fmt/format.h>
 #include <poll.h>
@@ -14,7 +14,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace xnet::tools {
+namespace xnet {
 
 namespace {
 
@@ -250,4 +250,4 @@ void ServiceHost::stop_capture() {
   pcap_.reset();
 }
 
-}  // namespace xnet::tools
+}  // namespace xnet

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <limits>
 
-namespace xnet::tools {
+namespace xnet {
 
 class LatencyHistogram {
  public:
@@ -82,4 +82,4 @@ class LatencyHistogram {
   uint64_t max_ = 0;
 };
 
-}  // namespace xnet::tools
+}  // namespace xnet

@@ -25,11 +25,11 @@
 #include "stack/api/stack_driver.h"
 #include "stack/core/stats.h"
 #include "stack/wire/addr.h"
-#include "tools/capture_link.h"
-#include "tools/control.h"
+#include "host/capture_link.h"
+#include "host/control.h"
 #include "xdp/host/xdp_host.h"
 
-namespace xnet::tools {
+namespace xnet {
 
 struct ServiceOptions {
   std::string dev;
@@ -97,4 +97,4 @@ class ServiceHost {
   bool stopped_ = false;
 };
 
-}  // namespace xnet::tools
+}  // namespace xnet

@@ -1,4 +1,4 @@
-#include "tools/control.h"
+#include "host/control.h"
 
 #include <poll.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <vector>
 
-namespace xnet::tools {
+namespace xnet {
 namespace {
 
 constexpr size_t kMaxMessage = 256 * 1024;
@@ -92,4 +92,4 @@ Result<std::string> control_request(const std::string& ifname, const std::string
   return std::string(reply.data(), static_cast<size_t>(n));
 }
 
-}  // namespace xnet::tools
+}  // namespace xnet

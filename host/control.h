@@ -17,7 +17,7 @@
 
 #include "runtime/result.h"
 
-namespace xnet::tools {
+namespace xnet {
 
 class ControlServer {
  public:
@@ -48,4 +48,4 @@ class ControlServer {
 Result<std::string> control_request(const std::string& ifname, const std::string& request,
                                     std::chrono::milliseconds timeout = std::chrono::seconds(2));
 
-}  // namespace xnet::tools
+}  // namespace xnet

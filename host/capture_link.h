@@ -11,7 +11,7 @@
 #include "stack/core/link.h"
 #include "stack/links/pcap_link.h"
 
-namespace xnet::tools {
+namespace xnet {
 
 class SharedPcap {
  public:
@@ -81,4 +81,4 @@ class CaptureLink final : public stack::Link {
   std::shared_ptr<SharedPcap> pcap_;
 };
 
-}  // namespace xnet::tools
+}  // namespace xnet
