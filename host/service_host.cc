@@ -38,12 +38,14 @@ std::unique_ptr<ServiceHost> ServiceHost::open(const ServiceOptions& options, st
   std::unique_ptr<ServiceHost> h(new ServiceHost());
   h->options_ = options;
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  h->signal_fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (options.handle_signals) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    h->signal_fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  }
 
   if (options.control) {
     auto c = ControlServer::open(options.dev);
@@ -63,6 +65,7 @@ std::unique_ptr<ServiceHost> ServiceHost::open(const ServiceOptions& options, st
   hc.address = options.addr;
   hc.gateway = options.gateway;
   hc.queues = options.queues;
+  hc.link = options.link;
   std::vector<CaptureLink*>* captures = &h->captures_;
   hc.wrap_link = [captures](uint32_t, stack::Link& inner) {
     auto c = std::make_unique<CaptureLink>(inner);
@@ -78,7 +81,7 @@ std::unique_ptr<ServiceHost> ServiceHost::open(const ServiceOptions& options, st
   // A kernel peer on veth leaves UDP checksums unfinished (CHECKSUM_PARTIAL)
   // unless told otherwise; xnet verifies them and drops what fails (Udp
   // InCsumErrors), so say how to fix it before anyone wonders.
-  if (driver_of(options.dev) == "veth") {
+  if (options.advise && driver_of(options.dev) == "veth") {
     fmt::print(stderr,
                "xnet: {} is a veth: a kernel peer must send complete UDP checksums, run `ethtool -K <peer> tx "
                "off` on the other end (otherwise its datagrams count as Udp InCsumErrors and are dropped)\n",
@@ -88,6 +91,8 @@ std::unique_ptr<ServiceHost> ServiceHost::open(const ServiceOptions& options, st
   rt::RuntimeOptions ro;
   ro.shards = static_cast<unsigned>(h->host_->shard_count());
   ro.mode = options.busy_poll ? rt::PollMode::kBusy : rt::PollMode::kIdle;
+  ro.yield_when_idle = options.yield_when_idle;
+  ro.cpus = options.cpus;
   h->runtime_ = std::make_unique<rt::Runtime>(ro);
   for (size_t i = 0; i < h->host_->shard_count(); ++i) h->links_.push_back(h->host_->shard(i).link.get());
 

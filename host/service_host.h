@@ -37,14 +37,28 @@ struct ServiceOptions {
   std::optional<wire::Ipv4Addr> gateway;
   uint32_t queues = 1;  // 0: every queue of the interface
   bool busy_poll = false;
+  // Busy shards give the core away after an empty pass (sched_yield), so a
+  // NAPI kthread pinned to the same core runs (a receiver's layout).
+  bool yield_when_idle = false;
+  // Shard i on cpus[i]; empty: the first free cores (rt::RuntimeOptions::cpus).
+  std::vector<int> cpus;
+  // Rings, UMEM, batch, busy-poll socket options of every queue's link.
+  xdp::XdpLinkConfig link;
   bool control = true;  // serve `xnet stats` / `xnet capture`
   std::string capture_path;  // non-empty: capture from the start
+  // SIGINT/SIGTERM end run() (read from a signalfd); false when the program
+  // handles signals itself (netbench's signal thread).
+  bool handle_signals = true;
+  // One line of advice on stderr where the setup needs the peer's help (a
+  // veth's kernel peer must send complete checksums).
+  bool advise = true;
 };
 
 class ServiceHost {
  public:
-  // Blocks SIGINT/SIGTERM in the calling thread (and so in the shard threads
-  // created after it): they are read from a signalfd by run().
+  // With handle_signals, blocks SIGINT/SIGTERM in the calling thread (and so
+  // in the shard threads created after it): they are read from a signalfd by
+  // run().
   static std::unique_ptr<ServiceHost> open(const ServiceOptions& options, std::string* error);
   ~ServiceHost();
   ServiceHost(const ServiceHost&) = delete;
@@ -52,6 +66,10 @@ class ServiceHost {
 
   unsigned shard_count() const { return stacks_->shard_count(); }
   ShardedStacks& stacks() { return *stacks_; }
+  rt::Runtime& runtime() { return *runtime_; }
+  // Shard `shard`'s AF_XDP link; touch it only on that shard
+  // (runtime().run_on), and only until stop().
+  xdp::XdpLink& link(unsigned shard) { return *links_[shard]; }
 
   // make_service(StackDriver&) -> rt::Task<void>, on every shard.
   template <typename F>

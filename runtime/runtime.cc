@@ -114,7 +114,10 @@ Runtime::Runtime(RuntimeOptions options) : options_(options) {
     }
   }
   std::vector<int> chosen;
-  if (options_.pin_threads) {
+  if (options_.pin_threads && !options_.cpus.empty()) {
+    for (unsigned i = 0; i < n; ++i) chosen.push_back(i < options_.cpus.size() ? options_.cpus[i] : -1);
+    pinned_ = true;
+  } else if (options_.pin_threads) {
     if (cpus.size() >= n) {
       // The first n allowed cores no other xnet process has pinned to.
       for (int c : cpus) {

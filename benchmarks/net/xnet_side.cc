@@ -4,45 +4,35 @@
 
 #include <thread>
 
-#include "runtime/cancellation.h"
+#include "host/service_host.h"
 #include "runtime/runtime.h"
-#include "runtime/spawn.h"
 #include "xdp/host/xdp_host.h"
 
 namespace xnet::bench {
 namespace {
 
-rt::Task<void> flag_when_done(rt::Task<void> t, bool* done) {
-  try {
-    co_await std::move(t);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "netbench: shard task failed: {}\n", e.what());
-  }
-  *done = true;
-}
-
 // XdpHost::frames_idle for one shard (callable from the shard's thread).
-uint32_t frames_out_of_place(xdp::XdpShard& s) {
-  const xdp::FrameCounts c = s.link->frame_counts();
+uint32_t frames_out_of_place(xdp::XdpLink& link) {
+  const xdp::FrameCounts c = link.frame_counts();
   uint32_t out = c.stack + c.tx + c.completion;
   if (!c.adds_up()) out += 1;
-  const uint32_t in_use = s.link->pool().in_use();
-  const uint32_t held = s.link->frames_held();
+  const uint32_t in_use = link.pool().in_use();
+  const uint32_t held = link.frames_held();
   if (in_use > held) out = std::max(out, in_use - held);
   return out;
 }
 
-SideDrops read_drops(xdp::XdpShard& s) {
+SideDrops read_drops(xdp::XdpLink& link, const stack::Stack& stack) {
   SideDrops d;
-  if (auto st = s.link->xsk_statistics()) {
+  if (auto st = link.xsk_statistics()) {
     d.xsk_rx_dropped = st.value().rx_dropped;
     d.xsk_rx_ring_full = st.value().rx_ring_full;
     d.xsk_fill_ring_empty = st.value().rx_fill_ring_empty_descs;
     d.xsk_tx_invalid = st.value().tx_invalid_descs;
   }
-  d.link_rx_dropped = s.link->stats().rx_dropped;
-  d.link_tx_dropped = s.link->stats().tx_dropped;
-  const stack::Stats& st = s.stack->stats();
+  d.link_rx_dropped = link.stats().rx_dropped;
+  d.link_tx_dropped = link.stats().tx_dropped;
+  const stack::Stats& st = stack.stats();
   d.udp_rcvbuf_errors = st.udp.RcvbufErrors;
   d.udp_in_errors = st.udp.InErrors - st.udp.RcvbufErrors;  // InErrors includes RcvbufErrors
   d.udp_sndbuf_errors = st.udp.SndbufErrors;
@@ -76,50 +66,70 @@ Endpoint endpoint(const std::string& addr, int port) {
   return Endpoint{*wire::Ipv4Addr::parse(addr), static_cast<uint16_t>(port)};
 }
 
-void XnetSide::stop() {
-  stop_ = true;
-  for (auto& r : reactors_) {
-    if (rt::Reactor* p = r.load()) p->wake();
-  }
-}
+void XnetSide::stop() { stop_ = true; }
 
 void XnetSide::run(const XnetSideConfig& config, PeerSync& sync, const MakeTask& make) {
-  xdp::XdpHostConfig hc;
-  hc.ifname = config.ifname;
   auto prefix = xdp::parse_host_address(config.address);
   if (!prefix) {
     finished_ = true;
     return sync.fail(prefix.message());
   }
-  hc.address = prefix.value();
-  hc.queues = config.queues;
+  // The product's composition: the same ServiceHost services run on (XdpHost,
+  // rt::Runtime shards, ShardedStacks), only without its control channel and
+  // signal handling (netbench has its own).
+  ServiceOptions so;
+  so.dev = config.ifname;
+  so.addr = prefix.value();
+  so.queues = config.queues;
+  so.busy_poll = config.busy;
+  so.yield_when_idle = config.yield_when_idle;
+  so.cpus = config.cpus;
   const Tuning& tu = config.tuning;
-  hc.link.batch = tu.batch;
-  hc.link.umem.frame_count = tu.frames;
-  hc.link.xsk.rx_size = hc.link.xsk.tx_size = hc.link.xsk.fill_size = hc.link.xsk.comp_size = tu.ring_size;
-  hc.link.xsk.busy_poll = config.busy && tu.xsk_busy_poll;
-  auto host = xdp::XdpHost::open(hc, Clock::now());
+  so.link.batch = tu.batch;
+  so.link.umem.frame_count = tu.frames;
+  so.link.xsk.rx_size = so.link.xsk.tx_size = so.link.xsk.fill_size = so.link.xsk.comp_size = tu.ring_size;
+  so.link.xsk.busy_poll = config.busy && tu.xsk_busy_poll;
+  so.control = false;
+  so.handle_signals = false;
+  so.advise = false;
+  std::string err;
+  auto host = ServiceHost::open(so, &err);
   if (!host) {
     finished_ = true;
-    return sync.fail(fmt::format("xnet on {}: {}", config.ifname, host.message()));
+    return sync.fail(fmt::format("xnet on {}: {}", config.ifname, err));
   }
   if (config.after_open) config.after_open();
 
-  const unsigned n = static_cast<unsigned>(host.value()->shard_count());
-  expected_ = n;
-  std::vector<std::thread> threads;
-  for (unsigned i = 1; i < n; ++i) {
-    const int cpu = i < config.cpus.size() ? config.cpus[i] : -1;
-    threads.emplace_back([this, i, cpu, &host, &config, &make] {
-      pin_self(cpu);
-      drive(i, &host.value()->shard(i), config, make);
+  const unsigned n = host->shard_count();
+  std::vector<double> cpu0(n);
+  for (unsigned i = 0; i < n; ++i) cpu0[i] = host->runtime().run_on(i, [] { return thread_cpu_seconds(); });
+  std::atomic<unsigned> done{0};
+  host->serve([&make, &done](StackDriver& driver) -> rt::Task<void> {
+    try {
+      co_await make(rt::this_shard(), driver);
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "netbench: shard task failed: {}\n", e.what());
+    }
+    done.fetch_add(1);
+  });
+  running_ = true;
+  (void)host->run(std::nullopt, [&] { return done.load() == n || stop_.load() || stopping(); });
+  // Let in-flight transmits complete and the fill ring settle, then read
+  // each shard's accounting before the services are cancelled and the
+  // shards torn down.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  uint32_t out = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    host->runtime().run_on(i, [&, i] {
+      xdp::XdpLink& link = host->link(i);
+      out += frames_out_of_place(link);
+      shard_drops_[i] = read_drops(link, host->stacks().driver(i).stack());
+      shard_cpu_[i] = thread_cpu_seconds() - cpu0[i];
     });
   }
-  if (!config.cpus.empty()) pin_self(config.cpus[0]);
-  drive(0, &host.value()->shard(0), config, make);
-  for (std::thread& t : threads) t.join();
-  frames_idle_ = frames_out_.load() == 0;
-  (void)host.value()->close();
+  frames_out_ = out;
+  frames_idle_ = out == 0;
+  host->stop();
   finished_ = true;
 }
 
@@ -128,37 +138,6 @@ void XnetSide::stop_and_wait() {
     stop();
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-}
-
-void XnetSide::drive(unsigned shard, void* xdp_shard, const XnetSideConfig& config, const MakeTask& make) {
-  auto& xs = *static_cast<xdp::XdpShard*>(xdp_shard);
-  rt::ReactorOptions ro;
-  ro.mode = config.busy ? rt::PollMode::kBusy : rt::PollMode::kIdle;
-  ro.yield_when_idle = config.yield_when_idle;
-  ro.idle_spin = rt::RuntimeOptions{}.idle_spin;  // the product's default
-  rt::Reactor reactor(ro);
-  const double cpu0 = thread_cpu_seconds();
-  {
-    StackDriver driver(reactor, *xs.stack);
-    rt::CancellationSource cancel;
-    bool done = false;
-    rt::Task<void> task = flag_when_done(make(shard, driver), &done);
-    task.set_cancellation_token(cancel.token());
-    rt::spawn(reactor, std::move(task));
-    reactors_[shard] = &reactor;
-    if (++started_ == expected_) running_ = true;
-    while (!done) {
-      if ((stop_.load(std::memory_order_relaxed) || stopping()) && !cancel.is_cancellation_requested()) cancel.cancel();
-      reactor.run_once(true);
-    }
-    reactors_[shard] = nullptr;
-    // Let in-flight transmits complete and the fill ring settle.
-    const auto end = Clock::now() + std::chrono::milliseconds(20);
-    while (Clock::now() < end) reactor.run_once(false);
-    frames_out_ += frames_out_of_place(xs);
-    shard_drops_[shard] = read_drops(xs);
-  }
-  shard_cpu_[shard] = thread_cpu_seconds() - cpu0;
 }
 
 }  // namespace xnet::bench

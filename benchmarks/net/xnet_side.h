@@ -1,7 +1,8 @@
 #pragma once
-// One side of an xnet run: an XdpHost on a veth end (steering program, one
-// XdpLink + Stack per queue), each shard driven by its own thread with an
-// rt::Reactor and a StackDriver, running one coroutine made by the scenario.
+// One side of an xnet run: a ServiceHost on a veth end — the composition
+// services run on (steering program, one XdpLink + Stack per queue, one
+// rt::Runtime shard per queue driving a StackDriver) — serving one coroutine
+// made by the scenario on every shard.
 //
 // Call run() on a thread already inside the side's namespace (spawn_in_netns):
 // the host is opened, used and closed there (libxdp talks netlink from the
@@ -17,7 +18,6 @@
 
 #include "benchmarks/net/common.h"
 #include "benchmarks/net/scenarios.h"
-#include "runtime/reactor.h"
 #include "runtime/task.h"
 #include "stack/api/stack_driver.h"
 #include "stack/api/udp_socket.h"
@@ -88,9 +88,9 @@ class XnetSide {
   // accounting and closes. Reports failures to sync. Blocks.
   void run(const XnetSideConfig& config, PeerSync& sync, const MakeTask& make);
 
-  // From any thread: cancel the shard tasks.
+  // From any thread: end run() (within 50 ms), which cancels the shard tasks.
   void stop();
-  // stop() until run() has returned (covers a wake that raced a sleep).
+  // stop() until run() has returned.
   void stop_and_wait();
   bool finished() const { return finished_.load(); }
   // Set after run(): every shard's frames were back at their idle places.
@@ -105,17 +105,11 @@ class XnetSide {
   SideDrops drops() const;
 
  private:
-  void drive(unsigned shard, void* xdp_shard, const XnetSideConfig& config, const MakeTask& make);
-
   std::atomic<bool> stop_{false};
   std::atomic<bool> running_{false};
   std::atomic<bool> finished_{false};
-  unsigned expected_ = 1;
-  std::atomic<unsigned> started_{0};
-  std::vector<std::atomic<rt::Reactor*>> reactors_ = std::vector<std::atomic<rt::Reactor*>>(8);
   bool frames_idle_ = false;
-  std::atomic<uint32_t> frames_out_{0};
-  std::atomic<unsigned> idle_shards_{0};
+  uint32_t frames_out_ = 0;
   std::vector<double> shard_cpu_ = std::vector<double>(8, 0.0);
   std::vector<SideDrops> shard_drops_ = std::vector<SideDrops>(8);
 };
