@@ -41,7 +41,7 @@ struct ServiceOptions {
   // NAPI kthread pinned to the same core runs (a receiver's layout).
   bool yield_when_idle = false;
   // Shard i on cpus[i]; empty: the first free cores (rt::RuntimeOptions::cpus).
-  std::vector<int> cpus;
+  std::vector<int> cpus{};
   // Rings, UMEM, batch, busy-poll socket options of every queue's link.
   xdp::XdpLinkConfig link;
   bool control = true;  // serve `xnet stats` / `xnet capture`

@@ -49,7 +49,7 @@ struct RuntimeOptions {
   // cpuset); shards past the list are not pinned. The caller chose them, so
   // they are neither claimed nor checked against other xnet processes.
   // Empty: the first allowed cores no other xnet process claimed.
-  std::vector<int> cpus;
+  std::vector<int> cpus{};
   std::size_t ring_capacity = 1024;  // per ordered pair of shards, power of two
   Duration idle_spin = std::chrono::microseconds(50);  // see ReactorOptions
   bool yield_when_idle = false;                         // see ReactorOptions
