@@ -17,6 +17,8 @@
 #include <mutex>
 #include <set>
 
+#include "netns/command.h"
+
 namespace xnet::bench {
 namespace {
 
@@ -140,41 +142,10 @@ std::thread spawn_in_netns(const std::string& ns, int cpu, std::function<void()>
 }
 
 int run_command(const std::vector<std::string>& argv, std::string* out) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return -1;
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) {
-    close(fds[0]);
-    close(fds[1]);
-    return -1;
-  }
-  if (pid == 0) {
-    // Async-signal-safe only: the parent has threads. Signals stay blocked
-    // for the child's lifetime only if it keeps the mask; restore defaults.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    dup2(fds[1], STDOUT_FILENO);
-    dup2(fds[1], STDERR_FILENO);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = read(fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    if (out != nullptr) out->append(buf, static_cast<size_t>(n));
-  }
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  // Bounded: nothing netbench runs (ip, ethtool, gnuplot) takes a minute.
+  const netns::CommandResult r = netns::run_command(argv, std::chrono::seconds(60));
+  if (out != nullptr) out->append(r.output);
+  return r.exit_code;
 }
 
 int run_shell(const std::string& cmd, std::string* out) { return run_command({"/bin/sh", "-c", cmd}, out); }

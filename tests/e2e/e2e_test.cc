@@ -44,7 +44,7 @@
 #include "stack/udp/udp_table.h"
 #include "tests/e2e/kernel_socket.h"
 #include "tests/e2e/shard_runner.h"
-#include "tests/netns/netns.h"
+#include "tests/netns/privileged.h"
 #include "xdp/host/xdp_host.h"
 #include "xdp/xdp_program.h"
 
@@ -52,9 +52,9 @@ namespace xnet::e2e {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::CommandResult;
-using testing::VethOptions;
-using testing::VethTopology;
+using netns::CommandResult;
+using netns::VethOptions;
+using netns::VethTopology;
 
 const std::string kXnetIp = "10.77.0.1";
 const std::string kKernelIp = "10.77.0.2";

@@ -18,7 +18,7 @@ sockaddr_in sockaddr_of(const std::string& ip, uint16_t port) {
   return a;
 }
 
-KernelUdp KernelUdp::open(const testing::Netns& ns, const std::string& ip, uint16_t port) {
+KernelUdp KernelUdp::open(const netns::Netns& ns, const std::string& ip, uint16_t port) {
   KernelUdp k;
   ns.run([&] {
     const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/netns/netns.h"
+#include "netns/netns.h"
 
 namespace xnet::e2e {
 
@@ -21,7 +21,7 @@ sockaddr_in sockaddr_of(const std::string& ip, uint16_t port);
 class KernelUdp {
  public:
   // socket + bind(ip:port) inside `ns`; port 0 = ephemeral. fd < 0 on failure.
-  static KernelUdp open(const testing::Netns& ns, const std::string& ip, uint16_t port);
+  static KernelUdp open(const netns::Netns& ns, const std::string& ip, uint16_t port);
   KernelUdp() = default;
   KernelUdp(KernelUdp&& o) noexcept : fd_(o.fd_), port_(o.port_) { o.fd_ = -1; }
   KernelUdp& operator=(KernelUdp&& o) noexcept;

@@ -1,10 +1,10 @@
-#include "tests/netns/netns.h"
+#include "tests/netns/privileged.h"
 
 #include <gtest/gtest.h>
 #include <net/if.h>
 #include <unistd.h>
 
-namespace xnet::testing {
+namespace xnet::netns {
 namespace {
 
 TEST(Command, CapturesOutputAndExitCode) {
@@ -62,4 +62,4 @@ TEST(VethTopology, FailedCreationLeavesNothing) {
 }
 
 }  // namespace
-}  // namespace xnet::testing
+}  // namespace xnet::netns

@@ -21,7 +21,7 @@
 #include <thread>
 
 #include "stack/core/packet.h"
-#include "tests/netns/netns.h"
+#include "tests/netns/privileged.h"
 #include "tests/xdp/frames.h"
 #include "xdp/napi_threads.h"
 #include "xdp/xdp_interface.h"
@@ -30,9 +30,9 @@
 namespace xnet::xdp {
 namespace {
 
-using testing::CommandResult;
-using testing::VethOptions;
-using testing::VethTopology;
+using netns::CommandResult;
+using netns::VethOptions;
+using netns::VethTopology;
 
 const wire::Ipv4Addr kOwned(10, 77, 0, 1);
 const testing::Ip4 kOwnedIp = testing::ip4(10, 77, 0, 1);

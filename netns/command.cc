@@ -1,4 +1,4 @@
-#include "tests/netns/command.h"
+#include "netns/command.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -8,7 +8,7 @@
 
 #include <cerrno>
 
-namespace xnet::testing {
+namespace xnet::netns {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -41,6 +41,11 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
   }
   if (pid == 0) {
     // Only async-signal-safe calls between fork and exec: the parent has threads.
+    // Signals the caller's threads block (a program's signal thread) are
+    // the command's own again.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     dup2(out[1], STDOUT_FILENO);
     dup2(out[1], STDERR_FILENO);
     const int devnull = open("/dev/null", O_RDONLY);
@@ -88,4 +93,4 @@ CommandResult run_shell(const std::string& command, std::chrono::milliseconds ti
   return run_command({"/bin/sh", "-c", command}, timeout);
 }
 
-}  // namespace xnet::testing
+}  // namespace xnet::netns

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace xnet::testing {
+namespace xnet::netns {
 
 struct CommandResult {
   int exit_code = -1;   // -1 when it did not exit normally (signal, timeout, exec failure)
@@ -26,4 +26,4 @@ CommandResult run_command(const std::vector<std::string>& argv,
 CommandResult run_shell(const std::string& command,
                         std::chrono::milliseconds timeout = kDefaultCommandTimeout);
 
-}  // namespace xnet::testing
+}  // namespace xnet::netns

@@ -1,5 +1,7 @@
 #pragma once
-// A reusable test topology: two network namespaces joined by a veth pair.
+// Two network namespaces joined by a veth pair: the topology the privileged
+// tests, netbench and the examples' tests run on (not test-only: benchmarks
+// use it too).
 //
 //   [ns "xnet"]  xnet_if  <==== veth ====>  kernel_if  [ns "kernel"]
 //
@@ -16,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "tests/netns/command.h"
+#include "netns/command.h"
 
-namespace xnet::testing {
+namespace xnet::netns {
 
 // One named namespace (`ip netns add`), owned: deleted on destruction.
 class Netns {
@@ -97,18 +99,4 @@ std::string privileged_skip_reason();
 // XNET_REQUIRE_PRIVILEGED=1: CI wants a skip to be a failure.
 bool privileged_required();
 
-}  // namespace xnet::testing
-
-// Use at the top of a privileged TEST: skips when not root (with the reason),
-// fails instead when XNET_REQUIRE_PRIVILEGED=1.
-#define XNET_REQUIRE_PRIVILEGED()                                                   \
-  do {                                                                              \
-    const std::string xnet_skip_reason_ = ::xnet::testing::privileged_skip_reason(); \
-    if (!xnet_skip_reason_.empty()) {                                               \
-      if (::xnet::testing::privileged_required()) {                                 \
-        FAIL() << "XNET_REQUIRE_PRIVILEGED=1 but: " << xnet_skip_reason_;           \
-      } else {                                                                      \
-        GTEST_SKIP() << xnet_skip_reason_;                                          \
-      }                                                                             \
-    }                                                                               \
-  } while (0)
+}  // namespace xnet::netns

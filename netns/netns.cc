@@ -1,4 +1,4 @@
-#include "tests/netns/netns.h"
+#include "netns/netns.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <thread>
 
-namespace xnet::testing {
+namespace xnet::netns {
 namespace {
 
 std::atomic<uint32_t> g_counter{0};
@@ -152,4 +152,4 @@ bool privileged_required() {
   return v != nullptr && std::string(v) == "1";
 }
 
-}  // namespace xnet::testing
+}  // namespace xnet::netns
