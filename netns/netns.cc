@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <thread>
 
@@ -49,6 +51,20 @@ void remove_own_leftovers() {
   for (const std::string& n : names) ip({"netns", "del", n}, nullptr);
 }
 
+void remove_stale_namespaces() {
+  DIR* d = opendir("/run/netns");
+  if (d == nullptr) return;
+  std::vector<std::string> stale;
+  while (dirent* e = readdir(d)) {
+    const std::string n = e->d_name;
+    if (n.rfind("xnt", 0) != 0) continue;
+    const pid_t pid = static_cast<pid_t>(std::atol(n.c_str() + 3));
+    if (pid > 0 && kill(pid, 0) != 0 && errno == ESRCH) stale.push_back(n);
+  }
+  closedir(d);
+  for (const std::string& n : stale) ip({"netns", "del", n}, nullptr);
+}
+
 std::unique_ptr<Netns> Netns::create(const std::string& name, std::string* error) {
   if (!ip({"netns", "add", name}, error)) return nullptr;
   std::unique_ptr<Netns> ns(new Netns(name));
@@ -81,16 +97,18 @@ std::unique_ptr<VethTopology> VethTopology::create(const VethOptions& o, std::st
   if (!cleaned.exchange(true)) remove_own_leftovers();
 
   const uint32_t n = g_counter.fetch_add(1);
-  const std::string tag = std::to_string(getpid()) + "-" + std::to_string(n);
   std::unique_ptr<VethTopology> t(new VethTopology());
   // Partially built topologies are torn down by ~VethTopology on every early return.
   t->xnet_ns_ = Netns::create(own_prefix() + std::to_string(n) + "-x", error);
   if (!t->xnet_ns_) return nullptr;
   t->kernel_ns_ = Netns::create(own_prefix() + std::to_string(n) + "-k", error);
   if (!t->kernel_ns_) return nullptr;
-  // IFNAMSIZ is 16: "xv" + pid (<= 7 digits) + counter + side fits.
-  t->xnet_if_ = "xv" + std::to_string(getpid()) + "x" + std::to_string(n);
-  t->kernel_if_ = "xv" + std::to_string(getpid()) + "k" + std::to_string(n);
+  // Short: a NAPI kthread's comm is "napi/<if>-<id>" in 15 characters, and
+  // its name is how its threads are found (pinning). Unique enough: each end
+  // lives in a namespace of its own, whose name carries the whole pid.
+  const std::string short_pid = std::to_string(getpid() % 100000);
+  t->xnet_if_ = "xv" + short_pid + "x" + std::to_string(n);
+  t->kernel_if_ = "xv" + short_pid + "k" + std::to_string(n);
   const std::string& xns = t->xnet_ns_->name();
   const std::string& kns = t->kernel_ns_->name();
   const std::string q = std::to_string(o.queues);

@@ -90,8 +90,12 @@ class VethTopology {
 // Prefix of every namespace this harness creates: "xnt<pid>-".
 std::string own_prefix();
 // Deletes namespaces of this process's prefix (from a crashed earlier run that
-// had the same pid). Never touches other names.
+// had the same pid, or this process's own on a second Ctrl-C). Never touches
+// other names.
 void remove_own_leftovers();
+// Deletes namespaces of this harness whose process is gone (killed before its
+// destructors ran). Never touches a live process's names or other names.
+void remove_stale_namespaces();
 
 // Empty when privileged tests can run here (root, with /run/netns writable);
 // otherwise the reason they cannot.

@@ -18,13 +18,12 @@
 #include <set>
 
 #include "netns/command.h"
+#include "netns/netns.h"
 
 namespace xnet::bench {
 namespace {
 
 std::atomic<bool> g_stop{false};
-std::mutex g_ns_mu;
-std::set<std::string> g_ns_names;
 
 void signal_thread(sigset_t set) {
   for (int n = 0;; ++n) {
@@ -40,13 +39,8 @@ void signal_thread(sigset_t set) {
                  strsignal(sig), info.si_pid);
       continue;
     }
-    std::set<std::string> names;
-    {
-      std::lock_guard<std::mutex> lock(g_ns_mu);
-      names = g_ns_names;
-    }
-    for (const std::string& ns : names) run_command({"ip", "netns", "del", ns});
-    fmt::print(stderr, "netbench: removed {} namespace(s), exiting\n", names.size());
+    netns::remove_own_leftovers();
+    fmt::print(stderr, "netbench: removed this run's namespaces, exiting\n");
     _exit(130);
   }
 }
@@ -65,15 +59,6 @@ void install_signal_handling() {
   // and only the signal thread receives them.
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::thread(signal_thread, set).detach();
-}
-
-void register_cleanup_netns(const std::string& name) {
-  std::lock_guard<std::mutex> lock(g_ns_mu);
-  g_ns_names.insert(name);
-}
-void unregister_cleanup_netns(const std::string& name) {
-  std::lock_guard<std::mutex> lock(g_ns_mu);
-  g_ns_names.erase(name);
 }
 
 void set_latency_figures(Measurement& m, const LatencyHistogram& h) {

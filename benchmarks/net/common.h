@@ -104,9 +104,6 @@ void set_rate_figures(Measurement& m, uint64_t sent, uint64_t received, double s
 // and exits.
 bool stopping();
 void install_signal_handling();
-// Names removed by a second Ctrl-C (registered by the topology).
-void register_cleanup_netns(const std::string& name);
-void unregister_cleanup_netns(const std::string& name);
 
 // Pins the calling thread; false (and a warning once) if it could not.
 bool pin_self(int cpu);

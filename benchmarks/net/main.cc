@@ -17,6 +17,7 @@
 #include "benchmarks/net/report.h"
 #include "benchmarks/net/scenarios.h"
 #include "benchmarks/net/topology.h"
+#include "netns/netns.h"
 
 namespace xnet::bench {
 namespace {
@@ -48,7 +49,7 @@ int run(Options& o) {
     fmt::print(stderr, "netbench: load average {:.1f} on {} cores: other work competes for the cores, expect noisy "
                "tails (try --nice -20)\n", load, online_cpus());
   }
-  remove_stale_namespaces();
+  netns::remove_stale_namespaces();
   const Machine mach = machine_info();
   fmt::print("netbench: {} ({} cores), Linux {}; active side on cpu {}, passive side on cpu {}; load average {:.1f}, "
              "nice {}\n", mach.cpu_model, mach.cores, mach.kernel, o.cpu_a, o.cpu_b, load, o.nice);

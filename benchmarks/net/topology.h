@@ -1,7 +1,7 @@
 #pragma once
-// The benchmark's own namespaces and veth pair (the tests' VethTopology is
-// testonly and visible to //tests only; this is the small part of it a
-// benchmark needs, plus Ctrl-C cleanup and NAPI tuning):
+// The benchmark's namespaces and veth pair: netns::VethTopology (the one the
+// privileged tests use) with the benchmark's address plan, static neighbours
+// and NAPI tuning:
 //
 //   [ns A]  if_a  <==== veth (queues) ====>  if_b  [ns B]
 //   kernel: 10.78.<n>.1/24                   kernel: 10.78.<n>.2/24
@@ -17,11 +17,14 @@
 // receiver never sees those datagrams.
 //
 // Names carry the pid; the destructor removes both namespaces (and with them
-// the veth pair), and a second Ctrl-C removes them from the signal thread.
+// the veth pair), and a second Ctrl-C removes them from the signal thread
+// (netns::remove_own_leftovers).
 
 #include <cstdint>
 #include <memory>
 #include <string>
+
+#include "netns/netns.h"
 
 namespace xnet::bench {
 
@@ -32,12 +35,12 @@ class Topology {
   Topology(const Topology&) = delete;
   Topology& operator=(const Topology&) = delete;
 
-  const std::string& ns_a() const { return ns_a_; }
-  const std::string& ns_b() const { return ns_b_; }
-  const std::string& if_a() const { return if_a_; }
-  const std::string& if_b() const { return if_b_; }
-  const std::string& mac_a() const { return mac_a_; }
-  const std::string& mac_b() const { return mac_b_; }
+  const std::string& ns_a() const { return veth_->xnet_ns().name(); }
+  const std::string& ns_b() const { return veth_->kernel_ns().name(); }
+  const std::string& if_a() const { return veth_->xnet_if(); }
+  const std::string& if_b() const { return veth_->kernel_if(); }
+  const std::string& mac_a() const { return veth_->xnet_mac(); }
+  const std::string& mac_b() const { return veth_->kernel_mac(); }
   uint32_t queues() const { return queues_; }
 
   std::string kernel_a() const { return net_ + "78." + n_ + ".1"; }
@@ -55,13 +58,11 @@ class Topology {
 
  private:
   Topology() = default;
-  std::string ns_a_, ns_b_, if_a_, if_b_, mac_a_, mac_b_;
+  std::unique_ptr<netns::VethTopology> veth_;  // A: its "xnet" end, B: its "kernel" end
   std::string net_ = "10.";
   std::string n_;
   uint32_t queues_ = 1;
 };
 
-// Deletes namespaces of earlier netbench runs whose process is gone.
-void remove_stale_namespaces();
 
 }  // namespace xnet::bench
