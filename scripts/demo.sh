@@ -22,62 +22,32 @@ echo "demo: building (bazel, -c opt) ..." >&2
 bazel build -c opt --config=opt //tools:xnet >/dev/null 2>&1 || bazel build -c opt --config=opt //tools:xnet
 XNET=$(pwd)/bazel-bin/tools/xnet
 
-tag="$$"
-NS_A="xnetdemo-a-$tag"
-NS_B="xnetdemo-b-$tag"
-DEV_A="xdA$tag"
-DEV_B="xdB$tag"
-echo_pid=""
+# The topology every privileged test uses (netns/veth_pair.sh): xnet's end
+# DEV_X in NS_X, the kernel's end DEV_K in NS_K owning 10.77.0.2 and sending
+# complete UDP checksums (README, "Checksums on veth"); removed on exit, also
+# on Ctrl-C or failure, with the echo service we start and our temp files.
+source netns/veth_pair.sh
+trap 'exit 130' INT TERM
 echo_out=$(mktemp)
 echo_err=$(mktemp)
+CLEANUP_FILES=("$echo_out" "$echo_err")
+KERNEL_ADDR=10.77.0.2/24 make_veth_pair
 
-cleanup() {
-  set +e
-  if [[ -n "$echo_pid" ]] && kill -0 "$echo_pid" 2>/dev/null; then
-    kill -INT "$echo_pid" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$echo_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$echo_pid" 2>/dev/null
-  fi
-  ip netns del "$NS_A" 2>/dev/null
-  ip netns del "$NS_B" 2>/dev/null
-  rm -f "$echo_out" "$echo_err"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ip netns add "$NS_A"
-ip netns add "$NS_B"
-ip link add "$DEV_A" netns "$NS_A" type veth peer name "$DEV_B" netns "$NS_B"
-ip -n "$NS_A" link set lo up
-ip -n "$NS_B" link set lo up
-ip -n "$NS_A" link set "$DEV_A" up
-ip -n "$NS_B" link set "$DEV_B" up
-ip -n "$NS_B" addr add 10.77.0.2/24 dev "$DEV_B"
-# The kernel side must send complete UDP checksums (README, "Checksums on veth").
-ip netns exec "$NS_B" ethtool -K "$DEV_B" tx off >/dev/null
-
-echo "demo: xnet echo owns 10.77.0.1 on $DEV_A (namespace $NS_A)" >&2
-ip netns exec "$NS_A" "$XNET" echo --dev "$DEV_A" --addr 10.77.0.1/24 --port 7 --duration 90 \
-  >"$echo_out" 2>"$echo_err" &
-echo_pid=$!
-# Wait until it answers (bounded).
-for _ in $(seq 50); do
-  if ip netns exec "$NS_B" ping -c1 -W1 10.77.0.1 >/dev/null 2>&1; then break; fi
-  sleep 0.2
-done
+echo "demo: xnet echo owns 10.77.0.1 on $DEV_X (namespace $NS_X)" >&2
+bg_in_x "$XNET" echo --dev "$DEV_X" --addr 10.77.0.1/24 --port 7 --duration 90 >"$echo_out" 2>"$echo_err"
+echo_pid=$BG_PID
+wait_reachable 10.77.0.1
 
 echo "demo: $COUNT round trips of $SIZE bytes each way" >&2
 echo
 echo "== kernel UDP socket (10.77.0.2) -> xnet echo (10.77.0.1:7)"
-ip netns exec "$NS_B" "$XNET" ping --kernel --to 10.77.0.1:7 --count "$COUNT" --size "$SIZE"
+in_k "$XNET" ping --kernel --to 10.77.0.1:7 --count "$COUNT" --size "$SIZE"
 echo
 echo "== xnet ping on AF_XDP (10.77.0.3) -> xnet echo (10.77.0.1:7)"
-ip netns exec "$NS_B" "$XNET" ping --dev "$DEV_B" --addr 10.77.0.3/24 --to 10.77.0.1:7 \
+in_k "$XNET" ping --dev "$DEV_K" --addr 10.77.0.3/24 --to 10.77.0.1:7 \
   --count "$COUNT" --size "$SIZE"
 
-kill -INT "$echo_pid"
-wait "$echo_pid" || true
-echo_pid=""
+stop_bg "$echo_pid"
 echo
 echo "== xnet echo counters at exit (/proc/net/snmp format)"
 cat "$echo_out"

@@ -3,7 +3,7 @@
 # reflector (every round trip answered), txonly into rxdrop (received, never
 # more than sent), txonly into the kernel (its frames pass the kernel's
 # checksum checks), and one-line errors.
-source tests/support_sh/veth_pair.sh
+source netns/veth_pair.sh
 R=benchmarks/afxdp_ref/afxdp_ref
 
 "$R" --help | grep -q "pinger | reflector | txonly | rxdrop" || fail "--help lacks the modes"

@@ -3,7 +3,7 @@
 # the echo server answers rr_client (and retries are counted against a closed
 # port); kv_store on two shards stores and returns what kv_client sets (keys
 # owned by the other shard go through submit_to).
-source tests/support_sh/veth_pair.sh
+source netns/veth_pair.sh
 require_privileged
 QUEUES=2 make_veth_pair
 EX=examples

@@ -3,7 +3,7 @@
 # a kernel UDP socket and xnet ping; stats and capture talk to the running
 # process; its exit prints /proc/net/snmp-format counters; errors are one
 # clear line with a non-zero status; --help has examples.
-source tests/support_sh/veth_pair.sh
+source netns/veth_pair.sh
 X=tools/xnet
 
 # --help for every subcommand, with examples.

@@ -4,7 +4,7 @@
 # second, says so on one line, and serves again; the interface is deleted —
 # xnet stops with one line naming it and a non-zero status instead of
 # running blind to its deadline.
-source tests/support_sh/veth_pair.sh
+source netns/veth_pair.sh
 X=tools/xnet
 require_privileged
 make_veth_pair

@@ -1,9 +1,12 @@
-# Shell side of the namespace harness (sourced by sh_tests): two namespaces
-# joined by a veth pair, always removed on exit. Names carry the pid.
+# Shell side of //netns (sourced by sh_tests and scripts/demo.sh): two
+# namespaces joined by a veth pair, always removed on exit, with the
+# background commands started here and the files listed in CLEANUP_FILES.
+# Names carry the pid.
 #
-#   source tests/support_sh/veth_pair.sh
+#   source netns/veth_pair.sh
 #   require_privileged        # skip when not root, fail if XNET_REQUIRE_PRIVILEGED=1
-#   make_veth_pair            # sets NS_X NS_K DEV_X DEV_K; kernel side 10.88.0.2/24, tx csum off;
+#   make_veth_pair            # sets NS_X NS_K DEV_X DEV_K; kernel side KERNEL_ADDR
+#                             # (default 10.88.0.2/24), tx csum off;
 #                             # QUEUES=N for N rx/tx queues on both ends
 #   in_x CMD... / in_k CMD... # run in the xnet / kernel namespace
 # Only processes this script started are ever signalled, by pid.
@@ -22,6 +25,7 @@ require_privileged() {
 }
 
 BG_PIDS=()
+CLEANUP_FILES=()
 cleanup_veth_pair() {
   set +e
   for pid in "${BG_PIDS[@]}"; do
@@ -33,6 +37,7 @@ cleanup_veth_pair() {
   done
   [[ -n "${NS_X:-}" ]] && ip netns del "$NS_X" 2>/dev/null
   [[ -n "${NS_K:-}" ]] && ip netns del "$NS_K" 2>/dev/null
+  [[ ${#CLEANUP_FILES[@]} -gt 0 ]] && rm -f "${CLEANUP_FILES[@]}"
   return 0
 }
 
@@ -54,7 +59,7 @@ make_veth_pair() {
   ip -n "$NS_K" link set lo up
   ip -n "$NS_X" link set "$DEV_X" up
   ip -n "$NS_K" link set "$DEV_K" up
-  ip -n "$NS_K" addr add 10.88.0.2/24 dev "$DEV_K"
+  ip -n "$NS_K" addr add "${KERNEL_ADDR:-10.88.0.2/24}" dev "$DEV_K"
   ip netns exec "$NS_K" ethtool -K "$DEV_K" tx off >/dev/null
 }
 
