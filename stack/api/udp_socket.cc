@@ -284,16 +284,9 @@ Result<RecvResult> UdpSocket::try_recv_from(std::span<std::byte> buf, RecvFlags 
   return recv_now(*s_.get(), buf, flags);
 }
 
-Task<Result<RecvResult>> UdpSocket::peek(std::span<std::byte> buf) {
-  return recv_from_impl(s_, buf, RecvFlags{.peek = true});
-}
-
-Result<RecvResult> UdpSocket::try_peek(std::span<std::byte> buf) {
-  return try_recv_from(buf, RecvFlags{.peek = true});
-}
-
 Task<Result<Datagram>> UdpSocket::recv_impl(StateRef s, RecvFlags flags) {
-  // A zero-copy peek would have to share frames: not offered (use peek()).
+  // A zero-copy peek would have to share frames: not offered (recv_from with
+  // RecvFlags::peek copies).
   if (flags.peek) co_return std::errc::invalid_argument;
   for (;;) {
     if (!usable(s)) co_return closed_error(s);

@@ -145,9 +145,6 @@ class UdpSocket {
   // Copies the next datagram into buf (truncating, as recvmsg does).
   Task<Result<RecvResult>> recv_from(std::span<std::byte> buf, RecvFlags flags = {});
   Result<RecvResult> try_recv_from(std::span<std::byte> buf, RecvFlags flags = {});
-  // MSG_PEEK: recv_from that leaves the datagram queued.
-  Task<Result<RecvResult>> peek(std::span<std::byte> buf);
-  Result<RecvResult> try_peek(std::span<std::byte> buf);
   // Zero copy: the next datagram's frames.
   Task<Result<Datagram>> recv(RecvFlags flags = {});
   Result<Datagram> try_recv();

@@ -141,13 +141,13 @@ TEST_F(ApiTest, PeekLeavesTheDatagramQueued) {
     // The peek waits for the datagram, then leaves it queued.
     auto sender = [&]() -> rt::Task<void> { (void)co_await client.send_to({kB, kPort}, bytes("abc")); };
     rt::spawn(*reactor_, sender());
-    Result<RecvResult> p = co_await rt::with_timeout(server.peek(buf), 2s);
+    Result<RecvResult> p = co_await rt::with_timeout(server.recv_from(buf, RecvFlags{.peek = true}), 2s);
     EXPECT_TRUE(p.ok());
     if (p) {
       EXPECT_EQ(text(std::span(buf).first(p->size)), "abc");
     }
     EXPECT_EQ(server.queued(), 1u);
-    Result<RecvResult> p2 = server.try_peek(buf);
+    Result<RecvResult> p2 = server.try_recv_from(buf, RecvFlags{.peek = true});
     EXPECT_TRUE(p2.ok());
     Result<RecvResult> r = co_await server.recv_from(buf);
     EXPECT_TRUE(r.ok());
@@ -165,7 +165,7 @@ TEST_F(ApiTest, TryVariantsReturnEagain) {
   std::array<std::byte, 16> buf{};
   EXPECT_EQ(server.try_recv_from(buf).error(), std::errc::resource_unavailable_try_again);
   EXPECT_EQ(server.try_recv().error(), std::errc::resource_unavailable_try_again);
-  EXPECT_EQ(server.try_peek(buf).error(), std::errc::resource_unavailable_try_again);
+  EXPECT_EQ(server.try_recv_from(buf, RecvFlags{.peek = true}).error(), std::errc::resource_unavailable_try_again);
   EXPECT_EQ(server.try_recv_error().error(), std::errc::resource_unavailable_try_again);
   std::array<Datagram, 4> batch;
   EXPECT_EQ(server.try_recv_batch(batch).error(), std::errc::resource_unavailable_try_again);
