@@ -40,14 +40,6 @@ bool send_buffer_full(const stack::UdpSock& sk) {
 Result<size_t> send_now(SocketState& s, const std::optional<Endpoint>& dest,
                         std::span<const std::byte> data, const SendOptions& o) {
   stack::UdpSock& sk = *s.sk;
-  stack::SendOptions so;
-  so.ttl = o.ttl;
-  so.tos = o.tos;
-  so.source = o.source;
-  so.ifindex = o.ifindex;
-  so.gso_size = o.gso_size;
-  so.more = o.more;
-  so.dont_route = o.dont_route;
   stack::SockAddrIn addr;
   const stack::SockAddrIn* dp = nullptr;
   if (dest) {
@@ -55,15 +47,7 @@ Result<size_t> send_now(SocketState& s, const std::optional<Endpoint>& dest,
     addr.port = dest->port;
     dp = &addr;
   }
-  // dont_fragment is the PMTU mode of this one datagram (read by
-  // ip_setup_cork when the datagram starts), then the socket's mode returns.
-  const stack::PmtuDisc saved = sk.tx.pmtudisc;
-  if (o.dont_fragment && sk.tx.pending == 0) {
-    sk.tx.pmtudisc = *o.dont_fragment ? stack::PmtuDisc::kDo : stack::PmtuDisc::kDont;
-  }
-  Result<size_t> r = stack::udp_sendmsg(stack_of(s), sk, data, dp, so, rt::Reactor::now());
-  if (s.sk != nullptr) s.sk->tx.pmtudisc = saved;
-  return r;
+  return stack::udp_sendmsg(stack_of(s), sk, data, dp, o, rt::Reactor::now());
 }
 
 RecvResult to_result(const stack::RecvInfo& i) {
@@ -77,10 +61,7 @@ RecvResult to_result(const stack::RecvInfo& i) {
 }
 
 Result<RecvResult> recv_now(SocketState& s, std::span<std::byte> buf, const RecvFlags& f) {
-  stack::RecvFlags rf;
-  rf.peek = f.peek;
-  rf.trunc = f.trunc;
-  Result<stack::RecvInfo> r = stack::udp_recvmsg(stack_of(s), *s.sk, buf, rf);
+  Result<stack::RecvInfo> r = stack::udp_recvmsg(stack_of(s), *s.sk, buf, f);
   if (!r) return r.error();
   return to_result(*r);
 }

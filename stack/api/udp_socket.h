@@ -70,28 +70,11 @@ using stack::SockError;
 template <typename T = void>
 using Task = rt::Task<T>;
 
-// Per-send options (cmsgs and msg_flags of sendmsg).
-struct SendOptions {
-  bool more = false;                  // MSG_MORE: cork this data, send with the next call without it
-  std::optional<int> ttl{};           // IP_TTL cmsg (1..255)
-  std::optional<int> tos{};           // IP_TOS cmsg (0..255)
-  Ipv4Addr source{};                  // IP_PKTINFO ipi_spec_dst: source address (0: chosen)
-  uint16_t ifindex = 0;               // IP_PKTINFO ipi_ifindex: egress interface (0: routed)
-  std::optional<uint16_t> gso_size{}; // UDP_SEGMENT cmsg: split into segments of this size
-  // Don't-fragment for this datagram: true = IP_PMTUDISC_DO (DF set, larger
-  // than the path MTU is EMSGSIZE), false = IP_PMTUDISC_DONT (no DF, fragment
-  // locally); unset = the socket's set_pmtu_discovery mode. With MSG_MORE /
-  // cork, the first send of the datagram decides (ip_setup_cork).
-  std::optional<bool> dont_fragment{};
-  bool dont_route = false;  // MSG_DONTROUTE
-  bool dont_wait = false;   // MSG_DONTWAIT: EAGAIN instead of waiting for space
-};
+// The per-send cmsgs and flags: the stack's own type (stack/udp/udp_output.h).
+using SendOptions = stack::SendOptions;
 
-struct RecvFlags {
-  bool peek = false;       // MSG_PEEK: the datagram stays queued
-  bool trunc = false;      // MSG_TRUNC: RecvResult::size is the full length
-  bool dont_wait = false;  // MSG_DONTWAIT
-};
+// recvmsg's flags: the stack's own type (stack/udp/udp_recv.h).
+using RecvFlags = stack::RecvFlags;
 
 // One datagram of send_batch (an mmsghdr).
 struct OutDatagram {

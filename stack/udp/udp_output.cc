@@ -32,6 +32,7 @@ struct Flow {
   uint8_t tos = 0;
   uint16_t gso_size = 0;
   bool has_cmsg = false;
+  PmtuDisc pmtudisc = PmtuDisc::kWant;  // the socket's mode, or this datagram's (dont_fragment)
 };
 
 uint8_t choose_ttl(const Stack& stack, const UdpSendState& tx, const Flow& fl, RouteType type) {
@@ -51,15 +52,15 @@ void setup_cork(Stack& stack, UdpSock& sk, const Flow& fl, const ResolvedRoute& 
   p.pool = &link->pool();
   p.headroom = kDefaultHeadroom;
   const uint32_t dev_mtu = link->mtu();
-  uint32_t mtu = (rt.mtu != 0 && tx.pmtudisc != PmtuDisc::kProbe) ? std::min(rt.mtu, dev_mtu) : dev_mtu;
+  uint32_t mtu = (rt.mtu != 0 && fl.pmtudisc != PmtuDisc::kProbe) ? std::min(rt.mtu, dev_mtu) : dev_mtu;
   // Frames must hold the MTU: never lay out more than one frame carries.
   mtu = std::min<uint32_t>(mtu, link->pool().frame_size() - p.headroom);
   p.fragsize = mtu;
   p.route_mtu = mtu;
   p.gso_size = fl.gso_size;
-  p.ignore_df = tx.pmtudisc == PmtuDisc::kDont || tx.pmtudisc == PmtuDisc::kWant;
-  p.pmtudisc_do = tx.pmtudisc == PmtuDisc::kDo || tx.pmtudisc == PmtuDisc::kProbe;
-  p.pmtudisc_want = tx.pmtudisc == PmtuDisc::kWant;
+  p.ignore_df = fl.pmtudisc == PmtuDisc::kDont || fl.pmtudisc == PmtuDisc::kWant;
+  p.pmtudisc_do = fl.pmtudisc == PmtuDisc::kDo || fl.pmtudisc == PmtuDisc::kProbe;
+  p.pmtudisc_want = fl.pmtudisc == PmtuDisc::kWant;
   p.device_checksum = link->features().tx_checksum;
   p.can_offload = p.device_checksum || fl.gso_size != 0;
   p.no_checksum = tx.no_check_tx;
@@ -217,6 +218,7 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
 
   // Control messages (udp_cmsg_send, ip_cmsg_send).
   fl.gso_size = opts.gso_size.value_or(tx.gso_size);
+  fl.pmtudisc = !opts.dont_fragment ? tx.pmtudisc : *opts.dont_fragment ? PmtuDisc::kDo : PmtuDisc::kDont;
   fl.tos = tx.tos;
   if (opts.ttl) {
     if (*opts.ttl < 1 || *opts.ttl > 255) return std::errc::invalid_argument;

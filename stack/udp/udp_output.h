@@ -40,16 +40,25 @@ struct SockAddrIn {
   uint16_t port = 0;  // host order
 };
 
-// The per-send control messages and flags (ipcm_cookie + msg_flags).
+// The per-send control messages and flags (ipcm_cookie + msg_flags): one
+// type for the stack and the socket API (xnet::SendOptions).
 struct SendOptions {
-  std::optional<int> ttl;           // IP_TTL cmsg: 1..255, else EINVAL
-  std::optional<int> tos;           // IP_TOS cmsg: 0..255, else EINVAL
-  wire::Ipv4Addr source;            // IP_PKTINFO ipi_spec_dst (0: none)
-  uint16_t ifindex = 0;             // IP_PKTINFO ipi_ifindex (0: none)
-  std::optional<uint16_t> gso_size;  // UDP_SEGMENT cmsg (overrides the socket option)
-  bool more = false;                // MSG_MORE
-  bool dont_route = false;          // MSG_DONTROUTE
-  bool oob = false;                 // MSG_OOB: EOPNOTSUPP
+  bool more = false;                   // MSG_MORE: cork this data, send with the next call without it
+  std::optional<int> ttl{};            // IP_TTL cmsg: 1..255, else EINVAL
+  std::optional<int> tos{};            // IP_TOS cmsg: 0..255, else EINVAL
+  wire::Ipv4Addr source{};             // IP_PKTINFO ipi_spec_dst: source address (0: chosen)
+  uint16_t ifindex = 0;                // IP_PKTINFO ipi_ifindex: egress interface (0: routed)
+  std::optional<uint16_t> gso_size{};  // UDP_SEGMENT cmsg (overrides the socket option)
+  // Don't-fragment for this datagram: true = IP_PMTUDISC_DO (DF set, larger
+  // than the path MTU is EMSGSIZE), false = IP_PMTUDISC_DONT (no DF, fragment
+  // locally); unset = the socket's mode. With MSG_MORE / cork, the first send
+  // of the datagram decides (ip_setup_cork).
+  std::optional<bool> dont_fragment{};
+  bool dont_route = false;  // MSG_DONTROUTE
+  // MSG_DONTWAIT: the stack never waits; the socket API's awaiting forms
+  // return EAGAIN instead of waiting for send-buffer space.
+  bool dont_wait = false;
+  bool oob = false;  // MSG_OOB: EOPNOTSUPP
 };
 
 // udp_sendmsg. `dest` null means "the connected peer" (EDESTADDRREQ when not

@@ -15,9 +15,13 @@ namespace xnet::stack {
 
 class Stack;
 
+// recvmsg's flags: one type for the stack and the socket API (xnet::RecvFlags).
 struct RecvFlags {
-  bool peek = false;   // MSG_PEEK: the datagram stays queued
-  bool trunc = false;  // MSG_TRUNC: return the full length even when truncated
+  bool peek = false;       // MSG_PEEK: the datagram stays queued
+  bool trunc = false;      // MSG_TRUNC: return the full length even when truncated
+  // MSG_DONTWAIT: the stack never waits; the socket API's awaiting forms
+  // return EAGAIN instead of waiting for a datagram.
+  bool dont_wait = false;
 };
 
 struct RecvInfo {
