@@ -386,13 +386,13 @@ Result<void> UdpSocket::set_send_buffer(int bytes) {
 
 Result<void> UdpSocket::set_reuse_address(bool on) {
   XNET_SOCK_OR_RETURN();
-  sk.reuse_addr = on;
+  stack::udp_set_reuse_addr(sk, on);
   return {};
 }
 
 Result<void> UdpSocket::set_reuse_port(bool on) {
   XNET_SOCK_OR_RETURN();
-  sk.reuse_port = on;
+  stack::udp_set_reuse_port(sk, on);
   return {};
 }
 
@@ -437,23 +437,13 @@ Result<void> UdpSocket::set_multicast_if(Ipv4Addr addr, uint16_t ifindex) {
 
 Result<void> UdpSocket::set_recv_errors(bool on) {
   XNET_SOCK_OR_RETURN();
-  sk.recverr = on;
-  if (!on) {
-    // do_ip_setsockopt IP_RECVERR off purges the error queue.
-    while (!sk.errq.empty()) {
-      sk.errq.pop_front();
-      sk.rmem_alloc -= std::min(sk.rmem_alloc, stack::udp_error_entry_truesize());
-    }
-  }
+  stack::udp_set_recverr(sk, on);
   return {};
 }
 
 Result<void> UdpSocket::bind_to_interface(uint16_t ifindex) {
   XNET_SOCK_OR_RETURN();
-  if (ifindex != 0 && stack_of(*s_.get()).interface(ifindex) == nullptr) return std::errc::no_such_device;
-  sk.bound_ifindex = ifindex;
-  sk.tx.dst_cache.valid = false;  // sk_dst_reset
-  return {};
+  return stack::udp_bind_to_device(stack_of(*s_.get()), sk, ifindex);
 }
 
 #undef XNET_SOCK_OR_RETURN

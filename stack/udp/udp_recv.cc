@@ -23,6 +23,15 @@ Result<void> udp_set_rcvbuf(UdpSock& sk, int bytes) {
   return {};
 }
 
+void udp_set_recverr(UdpSock& sk, bool on) {
+  sk.recverr = on;
+  if (on) return;
+  while (!sk.errq.empty()) {
+    sk.errq.pop_front();
+    sk.rmem_alloc -= std::min(sk.rmem_alloc, udp_error_entry_truesize());
+  }
+}
+
 RecvInfo udp_datagram_info(const RxDatagram& d) {
   RecvInfo info;
   const wire::ConstIpv4View iph = ip_hdr(d.head);

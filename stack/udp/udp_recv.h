@@ -67,5 +67,7 @@ std::errc udp_sock_error(UdpSock& sk);
 
 // Socket options of the receive side (setsockopt semantics and errors).
 Result<void> udp_set_rcvbuf(UdpSock& sk, int bytes);  // SO_RCVBUF (doubled, min 2304)
+// IP_RECVERR; turning it off purges the error queue (do_ip_setsockopt).
+void udp_set_recverr(UdpSock& sk, bool on);
 
 }  // namespace xnet::stack

@@ -25,6 +25,16 @@ bool dev_overlap(uint16_t a, uint16_t b) { return a == 0 || b == 0 || a == b; }
 
 }  // namespace
 
+void udp_set_reuse_addr(UdpSock& sk, bool on) { sk.reuse_addr = on; }
+void udp_set_reuse_port(UdpSock& sk, bool on) { sk.reuse_port = on; }
+
+Result<void> udp_bind_to_device(Stack& stack, UdpSock& sk, uint16_t ifindex) {
+  if (ifindex != 0 && stack.interface(ifindex) == nullptr) return std::errc::no_such_device;
+  sk.bound_ifindex = ifindex;
+  sk.tx.dst_cache.valid = false;  // sk_dst_reset
+  return {};
+}
+
 UdpTable::UdpTable(Stack& stack) : stack_(stack) {}
 
 UdpTable::~UdpTable() {

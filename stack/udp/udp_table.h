@@ -21,6 +21,13 @@ class Stack;
 // EAGAIN when the range is exhausted.
 Result<void> udp_autobind(Stack& stack, UdpSock& sk);
 
+// SO_REUSEADDR / SO_REUSEPORT: take effect at the next bind.
+void udp_set_reuse_addr(UdpSock& sk, bool on);
+void udp_set_reuse_port(UdpSock& sk, bool on);
+// SO_BINDTODEVICE: ENODEV for an unknown interface (0 unbinds); the cached
+// route goes (sk_dst_reset).
+Result<void> udp_bind_to_device(Stack& stack, UdpSock& sk, uint16_t ifindex);
+
 // net.ipv4.ip_local_port_range defaults.
 inline constexpr uint16_t kEphemeralLow = 32768;
 inline constexpr uint16_t kEphemeralHigh = 60999;
