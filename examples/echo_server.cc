@@ -25,10 +25,7 @@ static rt::Task<void> serve(StackDriver& driver, uint16_t port) {
     // Zero copy in: the datagram is a view of its frame until it is dropped.
     auto d = co_await sock->recv();
     if (!d) co_return;  // the server is stopping
-    std::vector<std::byte> copy;
-    std::span<const std::byte> payload = d->front();
-    if (!d->contiguous()) payload = copy = d->to_vector();  // reassembled: several frames
-    (void)co_await sock->send_to(d->source(), payload);
+    (void)co_await sock->send_to(d->source(), *d);  // a reassembled one is gathered, not copied
   }
 }
 

@@ -35,20 +35,15 @@ rt::Task<void> echo_service(StackDriver& driver, uint16_t port) {
     co_return;
   }
   std::array<Datagram, 32> batch;
-  std::vector<std::byte> scratch;
   for (;;) {
     auto n = co_await sock->recv_batch(batch);
     if (!n) co_return;  // stopped (cancelled) or the stack is gone
     for (size_t i = 0; i < *n; ++i) {
       Datagram& d = batch[i];
-      std::span<const std::byte> payload = d.front();
-      if (!d.contiguous()) {
-        scratch = d.to_vector();
-        payload = scratch;
-      }
-      auto sent = sock->try_send_to(d.source(), payload);
+      // Sent on as it is: a reassembled datagram's frames are gathered.
+      auto sent = sock->try_send_to(d.source(), d);
       if (!sent && sent.error() == std::errc::resource_unavailable_try_again) {
-        sent = co_await sock->send_to(d.source(), payload);
+        sent = co_await sock->send_to(d.source(), d);
       }
       d.reset();
     }

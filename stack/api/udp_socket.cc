@@ -50,6 +50,29 @@ Result<size_t> send_now(SocketState& s, const std::optional<Endpoint>& dest,
   return stack::udp_sendmsg(stack_of(s), sk, data, dp, o, rt::Reactor::now());
 }
 
+// sendmsg with an iovec: every part but the last appended with MSG_MORE
+// (ip_append_data walks an iovec the same way). A failed append flushes the
+// pending datagram (udp_sendmsg), so nothing of it leaves.
+Result<size_t> send_gather_now(SocketState& s, const Endpoint& dest, const Datagram& d, const SendOptions& o) {
+  if (d.contiguous()) return send_now(s, dest, d.front(), o);  // one frame: one part
+  size_t total = 0;
+  std::optional<std::span<const std::byte>> held;  // sent once we know whether it is the last
+  for (std::span<const std::byte> part : d.payload()) {
+    if (held) {
+      SendOptions more = o;
+      more.more = true;
+      Result<size_t> r = send_now(s, dest, *held, more);
+      if (!r) return r;
+      total += *r;
+      if (s.sk == nullptr) return total;
+    }
+    held = part;
+  }
+  Result<size_t> r = send_now(s, dest, held.value_or(std::span<const std::byte>()), o);
+  if (!r) return r;
+  return total + *r;
+}
+
 RecvResult to_result(const stack::RecvInfo& i) {
   RecvResult r;
   r.size = i.result;
@@ -190,6 +213,26 @@ Task<Result<size_t>> UdpSocket::send(std::span<const std::byte> data, SendOption
 Result<size_t> UdpSocket::try_send_to(Endpoint dest, std::span<const std::byte> data, SendOptions opts) {
   if (!usable(s_)) return closed_error(s_);
   return send_now(*s_.get(), dest, data, opts);
+}
+
+Task<Result<size_t>> UdpSocket::send_to(Endpoint dest, const Datagram& datagram, SendOptions opts) {
+  StateRef s = s_;
+  for (;;) {
+    if (!usable(s)) co_return closed_error(s);
+    Result<size_t> r = send_gather_now(*s.get(), dest, datagram, opts);
+    if (r || !is_again(r.error()) || !usable(s) || !send_buffer_full(*s->sk) ||
+        !may_wait(*s.get(), opts.dont_wait)) {
+      co_return r;
+    }
+    // EAGAIN comes only before the first part is taken: nothing was sent.
+    Result<void> w = co_await s->writers.wait();
+    if (!w) co_return w.error();
+  }
+}
+
+Result<size_t> UdpSocket::try_send_to(Endpoint dest, const Datagram& datagram, SendOptions opts) {
+  if (!usable(s_)) return closed_error(s_);
+  return send_gather_now(*s_.get(), dest, datagram, opts);
 }
 
 Result<size_t> UdpSocket::try_send(std::span<const std::byte> data, SendOptions opts) {

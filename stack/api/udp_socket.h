@@ -117,6 +117,12 @@ class UdpSocket {
   Task<Result<size_t>> send_to(Endpoint dest, std::span<const std::byte> data, SendOptions opts = {});
   Task<Result<size_t>> send(std::span<const std::byte> data, SendOptions opts = {});
   Result<size_t> try_send_to(Endpoint dest, std::span<const std::byte> data, SendOptions opts = {});
+  // A received datagram sent on as it is (an echo, a relay): the payloads of
+  // its frames gathered into one datagram, as sendmsg gathers an iovec
+  // (MSG_MORE between the parts, so a reassembled datagram is not copied
+  // into one buffer first). Nothing is sent when a part fails.
+  Task<Result<size_t>> send_to(Endpoint dest, const Datagram& datagram, SendOptions opts = {});
+  Result<size_t> try_send_to(Endpoint dest, const Datagram& datagram, SendOptions opts = {});
   Result<size_t> try_send(std::span<const std::byte> data, SendOptions opts = {});
   // sendmmsg: sends msgs in order; returns how many were sent. Waits for
   // space like send_to; an error after at least one datagram was sent ends

@@ -413,5 +413,40 @@ TEST_F(ApiTest, DontFragmentPerSend) {
   EXPECT_EQ(run(body()), 3000u);
 }
 
+TEST_F(ApiTest, ReassembledDatagramIsSentOnAsItIs) {
+  UdpSocket client = open_a();
+  ASSERT_TRUE(client.bind({kA, 40001}).ok());
+  UdpSocket server = open_b();
+  ASSERT_TRUE(server.bind({Ipv4Addr(), kPort}).ok());
+  std::vector<std::byte> big(4000);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::byte>(i * 7 + 1);
+  auto body = [&]() -> rt::Task<void> {
+    (void)co_await client.send_to({kB, kPort}, big);
+    auto d = co_await rt::with_timeout(server.recv(), 2s);
+    if (!d) co_return;
+    EXPECT_FALSE(d->contiguous());  // three fragments, three frames
+    // The echo gathers the frames: one datagram of 4000 bytes goes back.
+    Result<size_t> sent = co_await server.send_to(d->source(), *d);
+    EXPECT_TRUE(sent.ok());
+    if (sent) {
+      EXPECT_EQ(*sent, big.size());
+    }
+    auto back = co_await rt::with_timeout(client.recv(), 2s);
+    if (!back) co_return;
+    EXPECT_EQ(back->to_vector(), big);
+    // An empty datagram has one (empty) part.
+    (void)co_await client.send_to({kB, kPort}, std::span<const std::byte>());
+    auto e = co_await rt::with_timeout(server.recv(), 2s);
+    if (!e) co_return;
+    Result<size_t> empty = server.try_send_to(e->source(), *e);
+    EXPECT_TRUE(empty.ok());
+    if (empty) {
+      EXPECT_EQ(*empty, 0u);
+    }
+  };
+  run(body());
+  EXPECT_EQ(sb_->stats().udp.OutDatagrams, 2u);
+}
+
 }  // namespace
 }  // namespace xnet::apitest
