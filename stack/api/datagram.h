@@ -17,30 +17,11 @@ namespace xnet {
 
 using wire::Ipv4Addr;
 
-// An IPv4 address and a UDP port (host order): sockaddr_in.
-struct Endpoint {
-  Ipv4Addr addr{};
-  uint16_t port = 0;
-  friend bool operator==(const Endpoint&, const Endpoint&) = default;
-};
-
-// Per-datagram metadata (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, SO_RXQ_OVFL).
-struct DatagramInfo {
-  Ipv4Addr dst_addr{};   // the datagram's destination (ipi_addr)
-  uint16_t ifindex = 0;  // the interface it arrived on
-  uint8_t ttl = 0;
-  uint8_t tos = 0;
-  uint64_t drops = 0;  // the socket's drop count when it was received
-};
-
-// What recv_from / peek report.
-struct RecvResult {
-  size_t size = 0;         // bytes written to the buffer
-  size_t full_size = 0;    // the datagram's payload length
-  bool truncated = false;  // the buffer was smaller than the datagram (MSG_TRUNC)
-  Endpoint source{};
-  DatagramInfo info{};
-};
+// sockaddr_in, IP_PKTINFO & co., and what recvmsg reports: the stack's own
+// types (stack/udp/udp_recv.h).
+using Endpoint = stack::Endpoint;
+using DatagramInfo = stack::DatagramInfo;
+using RecvResult = stack::RecvInfo;
 
 // The payload of a Datagram as a range of byte spans (one per frame: more than
 // one only for a reassembled datagram). No allocation.
@@ -110,7 +91,7 @@ class Datagram {
   // `drops`: the socket's drop count when it was received (SO_RXQ_OVFL).
   explicit Datagram(stack::RxDatagram d, uint64_t drops = 0)
       : d_(std::move(d)), info_(stack::udp_datagram_info(d_)) {
-    info_.drops = drops;
+    info_.info.drops = drops;
   }
   Datagram(Datagram&&) noexcept = default;
   Datagram& operator=(Datagram&&) noexcept = default;
@@ -125,8 +106,8 @@ class Datagram {
   }
 
   size_t size() const { return d_.size; }
-  Endpoint source() const { return {info_.src_addr, info_.src_port}; }
-  DatagramInfo info() const { return {info_.dst_addr, info_.ifindex, info_.ttl, info_.tos, info_.drops}; }
+  Endpoint source() const { return info_.source; }
+  DatagramInfo info() const { return info_.info; }
 
   // The payload, one span per frame.
   PayloadView payload() const { return PayloadView(&d_); }

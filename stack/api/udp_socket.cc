@@ -73,20 +73,8 @@ Result<size_t> send_gather_now(SocketState& s, const Endpoint& dest, const Datag
   return total + *r;
 }
 
-RecvResult to_result(const stack::RecvInfo& i) {
-  RecvResult r;
-  r.size = i.result;
-  r.full_size = i.size;
-  r.truncated = i.truncated;
-  r.source = {i.src_addr, i.src_port};
-  r.info = {i.dst_addr, i.ifindex, i.ttl, i.tos, i.drops};
-  return r;
-}
-
 Result<RecvResult> recv_now(SocketState& s, std::span<std::byte> buf, const RecvFlags& f) {
-  Result<stack::RecvInfo> r = stack::udp_recvmsg(stack_of(s), *s.sk, buf, f);
-  if (!r) return r.error();
-  return to_result(*r);
+  return stack::udp_recvmsg(stack_of(s), *s.sk, buf, f);
 }
 
 Result<Datagram> take_datagram(SocketState& s) {

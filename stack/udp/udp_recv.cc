@@ -35,13 +35,12 @@ void udp_set_recverr(UdpSock& sk, bool on) {
 RecvInfo udp_datagram_info(const RxDatagram& d) {
   RecvInfo info;
   const wire::ConstIpv4View iph = ip_hdr(d.head);
-  info.size = d.size;
-  info.src_addr = iph.src();
-  info.dst_addr = iph.dst();
-  info.src_port = udp_hdr(d.head).src_port();
-  info.ttl = iph.ttl();
-  info.tos = iph.tos();
-  info.ifindex = d.head.meta().ifindex;
+  info.full_size = d.size;
+  info.source = {iph.src(), udp_hdr(d.head).src_port()};
+  info.info.dst_addr = iph.dst();
+  info.info.ttl = iph.ttl();
+  info.info.tos = iph.tos();
+  info.info.ifindex = d.head.meta().ifindex;
   return info;
 }
 
@@ -70,8 +69,8 @@ Result<RecvInfo> udp_recvmsg(Stack& stack, UdpSock& sk, std::span<std::byte> buf
   RecvInfo info = udp_datagram_info(d);
   info.copied = udp_copy_datagram(d, buf);
   info.truncated = info.copied < d.size;
-  info.result = flags.trunc ? d.size : info.copied;
-  info.drops = sk.drops;
+  info.size = flags.trunc ? d.size : info.copied;
+  info.info.drops = sk.drops;
   if (!flags.peek) {
     stack.stats().udp.InDatagrams++;
     sk.rmem_alloc -= d.truesize;

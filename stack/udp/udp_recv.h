@@ -24,18 +24,32 @@ struct RecvFlags {
   bool dont_wait = false;
 };
 
+// An IPv4 address and a UDP port (host order): a sockaddr_in as recvmsg's
+// msg_name gives it and bind / connect / send_to take it (xnet::Endpoint).
+struct Endpoint {
+  wire::Ipv4Addr addr{};
+  uint16_t port = 0;
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+// Per-datagram metadata (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, SO_RXQ_OVFL).
+struct DatagramInfo {
+  wire::Ipv4Addr dst_addr{};  // the datagram's destination (ipi_addr)
+  uint16_t ifindex = 0;       // the interface it arrived on (ipi_ifindex)
+  uint8_t ttl = 0;
+  uint8_t tos = 0;
+  uint64_t drops = 0;  // the socket's drop count when it was received
+};
+
+// What recvmsg reports: one type for the stack and the socket API
+// (xnet::RecvResult).
 struct RecvInfo {
-  size_t copied = 0;      // bytes written to the buffer
-  size_t size = 0;        // the datagram's payload length
-  size_t result = 0;      // recvmsg's return value: `size` with MSG_TRUNC, else `copied`
-  bool truncated = false;  // msg_flags MSG_TRUNC: the buffer was too small
-  wire::Ipv4Addr src_addr;  // msg_name
-  uint16_t src_port = 0;
-  wire::Ipv4Addr dst_addr;  // IP_PKTINFO ipi_addr
-  uint16_t ifindex = 0;     // IP_PKTINFO ipi_ifindex
-  uint8_t ttl = 0;          // IP_RECVTTL
-  uint8_t tos = 0;          // IP_RECVTOS
-  uint64_t drops = 0;       // SO_RXQ_OVFL: sk_drops at this point
+  size_t size = 0;         // recvmsg's return value: bytes written, or the full length with MSG_TRUNC
+  size_t full_size = 0;    // the datagram's payload length
+  size_t copied = 0;       // bytes written to the buffer
+  bool truncated = false;  // msg_flags MSG_TRUNC: the buffer was smaller than the datagram
+  Endpoint source{};       // msg_name
+  DatagramInfo info{};
 };
 
 // udp_recvmsg: a pending socket error first (returned once, then cleared),

@@ -97,7 +97,7 @@ App echo_app(std::shared_ptr<EchoState> st) {
       auto r = stack::udp_recvmsg(s, *st->sk, st->buf);
       if (!r) break;
       did = true;
-      stack::SockAddrIn dst{stack::kAfInet, r->src_addr, r->src_port};
+      stack::SockAddrIn dst{stack::kAfInet, r->source.addr, r->source.port};
       std::span<const std::byte> payload(st->buf.data(), r->copied);
       auto w = stack::udp_sendmsg(s, *st->sk, payload, &dst, {}, now);
       if (!w && (w.error() == std::errc::resource_unavailable_try_again ||

@@ -108,7 +108,7 @@ void FuzzNet::drain(uint8_t style) {
           }
           auto r = stack::udp_recvmsg(s, sk, std::span(buf, 3), {.trunc = true});
           if (peeked.ok() != r.ok()) fail("MSG_PEEK and the next read disagree");
-          if (r && peeked && r->size != peeked->size) fail("MSG_PEEK saw another datagram");
+          if (r && peeked && r->full_size != peeked->full_size) fail("MSG_PEEK saw another datagram");
           got = r.ok();
           break;
         }

@@ -178,7 +178,7 @@ std::vector<Received> TxNet::recv_all(int i, UdpSock& s) {
     auto r = udp_recvmsg(*impl_->stacks[i], s, buf);
     if (!r) break;
     out.push_back(Received{std::vector<std::byte>(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(r->copied)),
-                           r->src_addr, r->src_port});
+                           r->source.addr, r->source.port});
   }
   return out;
 }

@@ -122,7 +122,7 @@ TEST_F(UdpRx, BroadcastReachesEverySocket) {
     auto r = udp_recvmsg(*stack_, *s, buf);
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->size, 100u);
-    EXPECT_EQ(r->dst_addr, kIpv4Broadcast);
+    EXPECT_EQ(r->info.dst_addr, kIpv4Broadcast);
     EXPECT_EQ(0, std::memcmp(buf.data(), pattern(100).data(), 100));
   }
   EXPECT_EQ(st().udp.InDatagrams, 2u);
@@ -178,19 +178,19 @@ TEST_F(UdpRx, TruncPeekAndMetadata) {
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->copied, 40u);
   EXPECT_TRUE(p->truncated);
-  EXPECT_EQ(p->result, 40u);
+  EXPECT_EQ(p->size, 40u);
   EXPECT_EQ(st().udp.InDatagrams, 0u);  // peeking does not count
   auto r = udp_recvmsg(*stack_, *s, small, {.trunc = true});
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->result, 100u);
   EXPECT_EQ(r->size, 100u);
+  EXPECT_EQ(r->full_size, 100u);
   EXPECT_TRUE(r->truncated);
-  EXPECT_EQ(r->src_addr, kPeer);
-  EXPECT_EQ(r->src_port, 4321);
-  EXPECT_EQ(r->dst_addr, kUs);
-  EXPECT_EQ(r->ifindex, ifindex_);
-  EXPECT_EQ(r->ttl, 17);
-  EXPECT_EQ(r->tos, 0x28);
+  EXPECT_EQ(r->source.addr, kPeer);
+  EXPECT_EQ(r->source.port, 4321);
+  EXPECT_EQ(r->info.dst_addr, kUs);
+  EXPECT_EQ(r->info.ifindex, ifindex_);
+  EXPECT_EQ(r->info.ttl, 17);
+  EXPECT_EQ(r->info.tos, 0x28);
   EXPECT_EQ(0, std::memcmp(small.data(), pattern(100).data(), 40));
   EXPECT_EQ(st().udp.InDatagrams, 1u);
   EXPECT_EQ(s->rmem_alloc, 0u);
@@ -206,7 +206,7 @@ TEST_F(UdpRx, ZeroCopyDatagram) {
   EXPECT_EQ(d->size, 300u);
   EXPECT_EQ(s->rmem_alloc, 0u);
   EXPECT_EQ(0, std::memcmp(d->head.data(), pattern(300).data(), 300));
-  EXPECT_EQ(udp_datagram_info(*d).src_port, 4321);
+  EXPECT_EQ(udp_datagram_info(*d).source.port, 4321);
 }
 
 // A reassembled datagram: the head frame with IPv4 + UDP header and the first
