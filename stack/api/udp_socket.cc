@@ -175,19 +175,30 @@ Result<Endpoint> UdpSocket::remote_endpoint() const {
 
 // --- send ---
 
-Task<Result<size_t>> UdpSocket::send_impl(StateRef s, std::optional<Endpoint> dest,
-                                          std::span<const std::byte> data, SendOptions opts) {
+namespace {
+
+// try_once until it is not "would block", waiting for send-buffer space in
+// between. EAGAIN comes before anything of the datagram is accepted, so a
+// cancellation while waiting leaves it unsent.
+template <typename F>
+Task<Result<size_t>> send_when_room(StateRef s, bool dont_wait, F try_once) {
   for (;;) {
     if (!usable(s)) co_return closed_error(s);
-    Result<size_t> r = send_now(*s.get(), dest, data, opts);
-    if (r || !is_again(r.error()) || !usable(s) || !send_buffer_full(*s->sk) ||
-        !may_wait(*s.get(), opts.dont_wait)) {
+    Result<size_t> r = try_once(*s.get());
+    if (r || !is_again(r.error()) || !usable(s) || !send_buffer_full(*s->sk) || !may_wait(*s.get(), dont_wait)) {
       co_return r;
     }
-    // Nothing of this datagram was accepted; a cancellation here leaves it unsent.
     Result<void> w = co_await s->writers.wait();
     if (!w) co_return w.error();
   }
+}
+
+}  // namespace
+
+Task<Result<size_t>> UdpSocket::send_impl(StateRef s, std::optional<Endpoint> dest,
+                                          std::span<const std::byte> data, SendOptions opts) {
+  return send_when_room(std::move(s), opts.dont_wait,
+                        [dest, data, opts](SocketState& st) { return send_now(st, dest, data, opts); });
 }
 
 Task<Result<size_t>> UdpSocket::send_to(Endpoint dest, std::span<const std::byte> data, SendOptions opts) {
@@ -204,18 +215,9 @@ Result<size_t> UdpSocket::try_send_to(Endpoint dest, std::span<const std::byte> 
 }
 
 Task<Result<size_t>> UdpSocket::send_to(Endpoint dest, const Datagram& datagram, SendOptions opts) {
-  StateRef s = s_;
-  for (;;) {
-    if (!usable(s)) co_return closed_error(s);
-    Result<size_t> r = send_gather_now(*s.get(), dest, datagram, opts);
-    if (r || !is_again(r.error()) || !usable(s) || !send_buffer_full(*s->sk) ||
-        !may_wait(*s.get(), opts.dont_wait)) {
-      co_return r;
-    }
-    // EAGAIN comes only before the first part is taken: nothing was sent.
-    Result<void> w = co_await s->writers.wait();
-    if (!w) co_return w.error();
-  }
+  return send_when_room(s_, opts.dont_wait, [dest, &datagram, opts](SocketState& st) {
+    return send_gather_now(st, dest, datagram, opts);
+  });
 }
 
 Result<size_t> UdpSocket::try_send_to(Endpoint dest, const Datagram& datagram, SendOptions opts) {
