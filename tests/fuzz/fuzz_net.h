@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "stack/core/stack.h"
@@ -65,11 +66,17 @@ class FuzzNet {
   std::vector<UdpSock*>& sockets() { return sockets_; }
   UdpSock* open_socket();
   void close_socket(size_t i);
+  // SO_RCVBUF changed on `sk`: what it already holds stays queued (the kernel
+  // never drops queued datagrams for a smaller buffer), so until it drains it
+  // may hold more than the new rcvbuf; nothing new may join while it does.
+  void rcvbuf_changed(const UdpSock& sk);
 
  private:
   stack::support::MemNet& net_;
   std::vector<UdpSock*> sockets_;
   UdpSock* peer_server_ = nullptr;
+  // Per socket: rmem_alloc when its rcvbuf shrank under it (see rcvbuf_changed).
+  std::unordered_map<const UdpSock*, uint32_t> held_over_;
 };
 
 // Aborts with `what` (a failed invariant is a finding, like a crash).

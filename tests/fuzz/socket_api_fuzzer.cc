@@ -110,8 +110,11 @@ void set_option(FuzzNet& net, UdpSock& sk, FuzzInput& in) {
     case 5: udp_set_broadcast(sk, v & 1); break;
     case 6: udp_set_no_check_tx(sk, v & 1); break;
     case 7: (void)udp_set_sndbuf(sk, static_cast<int>(v) * 8); break;
-    case 8: (void)udp_set_rcvbuf(sk, static_cast<int>(v) * 8); break;
-    case 9: sk.recverr = v & 1; break;
+    case 8:
+      (void)udp_set_rcvbuf(sk, static_cast<int>(v) * 8);
+      net.rcvbuf_changed(sk);
+      break;
+    case 9: udp_set_recverr(sk, v & 1); break;
     case 10: (void)udp_set_multicast_ttl(sk, static_cast<int>(v % 257) - 1); break;
     default: udp_set_dont_route(sk, v & 1); break;
   }
