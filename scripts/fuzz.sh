@@ -18,6 +18,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 jobs=${JOBS:-1}
 out=${XNET_FUZZ_OUT:-/tmp/xnet-fuzz}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 targets=(frame_fuzzer frame_sequence_fuzzer socket_api_fuzzer wire_fuzzer)
 
 scripts/install_deps.sh
@@ -37,11 +39,15 @@ for t in "${targets[@]}"; do
   cp -n tests/fuzz/regressions/"$t"/* "$work/corpus/" 2>/dev/null || true
   log="$work/fuzz.log"
   set +e
-  "$bin/$t" "$work/corpus" -max_total_time="$seconds" -jobs="$jobs" -workers="$jobs" \
-    -artifact_prefix="$work/artifacts/" -print_final_stats=1 -rss_limit_mb=4096 >"$log" 2>&1
+  # -jobs (even 1) makes libFuzzer write fuzz-N.log into the working
+  # directory: only with several jobs, and then in $out, never the tree.
+  jobargs=()
+  [[ $jobs -gt 1 ]] && jobargs=(-jobs="$jobs" -workers="$jobs")
+  (cd "$out" && "$bin/$t" "$work/corpus" -max_total_time="$seconds" "${jobargs[@]}" \
+    -artifact_prefix="$work/artifacts/" -print_final_stats=1 -rss_limit_mb=4096) >"$log" 2>&1
   rc=$?
   set -e
-  [[ $jobs -gt 1 ]] && cat "$work"/../fuzz-*.log >>"$log" 2>/dev/null || true
+  [[ $jobs -gt 1 ]] && cat "$out"/fuzz-*.log >>"$log" 2>/dev/null && rm -f "$out"/fuzz-*.log || true
   execs=$(grep -h "stat::number_of_executed_units" "$log" | awk '{s += $2} END {print s + 0}')
   rate=$(grep -h "stat::average_exec_per_sec" "$log" | awk '{s += $2} END {print s + 0}')
   cov=$(grep -ho "cov: [0-9]*" "$log" | tail -1 | cut -d' ' -f2)
