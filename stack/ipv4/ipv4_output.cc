@@ -209,7 +209,8 @@ void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoin
   const wire::Ipv4Addr daddr = ip.dst();
   // The ports: the first 4 bytes of the transport header, as icmp_send quotes them.
   const bool ports = ip.frag_offset() == 0 && hl + 4 <= ip.size();
-  const auto port = [&](size_t at) { return wire::detail::get_be16(ip.bytes().data() + hl + at); };
+  // The quoted ports as icmp_unreach reads them: a UDP view of the first 4 bytes.
+  const auto quoted = [&] { return wire::ConstUdpView::unchecked(ip.bytes().subspan(hl)); };
 
   const bool charged = m.destructor == &SendBuffer::release && m.destructor_ctx != nullptr;
   const auto* sb = charged ? static_cast<const SendBuffer*>(m.destructor_ctx) : nullptr;
@@ -225,8 +226,8 @@ void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoin
     e.offender = saddr;  // the ICMP would come from ourselves
     e.saddr = saddr;
     e.daddr = daddr;
-    e.sport = port(0);
-    e.dport = port(2);
+    e.sport = quoted().src_port();
+    e.dport = quoted().dst_port();
     e.ifindex = m.out_ifindex;
     (void)err_handler(stack, e, now);
     return;
@@ -237,7 +238,7 @@ void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoin
   se.err = err;
   se.origin = ErrOrigin::kLocal;
   se.dest_addr = daddr;
-  if (ports && ip.protocol() == static_cast<uint8_t>(wire::IpProtocol::kUdp)) se.dest_port = port(2);
+  if (ports && ip.protocol() == static_cast<uint8_t>(wire::IpProtocol::kUdp)) se.dest_port = quoted().dst_port();
   sb->error_report(sb->owner, se);
 }
 
