@@ -17,6 +17,9 @@
 //    sleep, e.g. an XSK fd. Asked before every sleep; a pure query.
 //  - next_deadline(): the earliest time poll() needs to run again; the reactor
 //    sleeps no longer than that, so a stack's timers fire on time.
+//  - flush(): called after the coroutines that this iteration's polls woke
+//    have run (in the same iteration): send what they queued now instead of
+//    on the next poll(). Not called when the polls woke nobody.
 
 #include <cstdint>
 #include <optional>
@@ -37,6 +40,7 @@ class Poller {
   virtual void prepare_to_sleep() {}
   virtual std::optional<PollFd> wait_fd() const { return std::nullopt; }
   virtual std::optional<TimePoint> next_deadline() const { return std::nullopt; }
+  virtual void flush() {}
 };
 
 }  // namespace xnet::rt

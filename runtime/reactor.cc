@@ -125,6 +125,15 @@ bool Reactor::run_once(bool may_sleep) {
   did |= fire_timers();
   did |= run_ready();
   did |= poll_pollers();
+  // A reply to what the polls just received is written and sent in this
+  // pass, not a whole pass later: the woken coroutines run now and the
+  // pollers flush what they queued (stage trace, ping-pong echo side: the
+  // next pass's clock read, timers and other pollers sat between the
+  // receive and the reply, and again between the reply and its transmit).
+  if (!ready_.empty()) {
+    run_ready();
+    flush_pollers();
+  }
   did |= reap_completions();
   if (did || !ready_.empty()) {
     idle_since_.reset();
@@ -177,6 +186,12 @@ bool Reactor::run_ready() {
   std::size_t n = ready_.size();
   for (std::size_t i = 0; i < n; ++i) resume(ready_.pop());
   return n != 0;
+}
+
+void Reactor::flush_pollers() {
+  for (std::size_t i = 0; i < pollers_.size(); ++i) {
+    if (Poller* p = pollers_[i]->poller; p != nullptr) p->flush();
+  }
 }
 
 bool Reactor::poll_pollers() {

@@ -165,6 +165,7 @@ class Reactor {
   bool fire_timers();
   bool run_ready();
   bool poll_pollers();
+  void flush_pollers();
   bool run_posts();
   bool reap_completions();
   void handle_completion(std::uint64_t user_data, int res);

@@ -50,6 +50,10 @@ void StackDriver::refresh_links() {
 
 bool StackDriver::poll() { return stack_->poll(reactor_->loop_time()) != 0; }
 
+// Replies the woken services just wrote leave now (the reactor calls this
+// right after running them), not at the next poll's flush.
+void StackDriver::flush() { stack_->flush_tx(); }
+
 void StackDriver::prepare_to_sleep() {
   // Every link, the extra ones too: their LinkFdPollers only report an fd.
   for (const stack::Interface& ifc : stack_->interfaces()) {

@@ -62,6 +62,7 @@ class StackDriver final : public rt::Poller {
 
   // rt::Poller
   bool poll() override;
+  void flush() override;
   void prepare_to_sleep() override;
   std::optional<rt::PollFd> wait_fd() const override;
   std::optional<rt::TimePoint> next_deadline() const override;
