@@ -57,6 +57,7 @@ struct Options {
   int repeat = 1;              // alternating rounds per scenario
   int ping_timeout_ms = 100;   // xnet pinger: with_timeout per receive (0: none)
   std::string only;            // run only this impl (profiling)
+  std::vector<size_t> sizes = {64, 1400};  // latency and throughput payloads
   int nice = 0;                // scheduling priority of every benchmark thread (and our NAPI kthreads)
   Tuning tuning;
   bool verbose = false;

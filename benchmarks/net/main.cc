@@ -68,7 +68,7 @@ int run(Options& o) {
     progress(m);
     rs.push_back(std::move(m));
   };
-  const std::vector<size_t> sizes = {64, 1400};
+  const std::vector<size_t>& sizes = o.sizes;
 
   if (wants(o, "latency")) {
     fmt::print(stderr, "latency: ping-pong, {} round trips after {} warm-up{}\n", o.round_trips, o.warmup,
@@ -188,6 +188,10 @@ int main(int argc, char** argv) {
   app.add_option("--cpu-b", o.cpu_b, "core of the passive side (echo, receiver)")->capture_default_str();
   app.add_option("--repeat", o.repeat, "alternating rounds per scenario (medians reported)")->capture_default_str();
   app.add_option("--soak-rate", o.soak_rate, "soak datagrams/s (default: 90% of xnet's measured maximum)");
+  app.add_option("--sizes", o.sizes, "latency and throughput payload sizes (bytes, 16..1472)")
+      ->delimiter(',')
+      ->check(CLI::Range(16, 1472))
+      ->capture_default_str();
   app.add_option("--soak-size", o.soak_size, "soak payload bytes (>= 16)")->capture_default_str();
   app.add_option("--threaded-napi-latency", o.tuning.threaded_napi_latency, "threaded NAPI in latency runs")
       ->capture_default_str();
