@@ -140,7 +140,7 @@ Result<void> udp_send_skb(Stack& stack, UdpSock& sk, Cork& cork, uint16_t dport,
                                : wire::checksum_partial({frame + fm.head, fm.len}),
                            0);
     });
-    if (sum_on_copy) sum = wire::checksum_block_add(sum, wire::checksum_partial(uh.bytes().first(wire::kUdpHeaderLen)), 0);
+    if (sum_on_copy) sum = wire::checksum_block_add(sum, wire::checksum_words(uh.bytes().data(), wire::kUdpHeaderLen), 0);
     uh.set_checksum_from_sum(wire::checksum_block_add(sum, pseudo, 0));  // CSUM_MANGLED_0 too
     m.csum_state = ChecksumState::kNone;
   }

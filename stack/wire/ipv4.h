@@ -98,7 +98,7 @@ class BasicIpv4View {
   std::span<B> bytes() const { return b_; }
   size_t size() const { return b_.size(); }
 
-  bool verify_checksum() const { return wire::checksum(header()) == 0; }
+  bool verify_checksum() const { return wire::ip_fast_csum(header()) == 0; }
 
   // Sets version 4 and IHL from a header length in bytes (a multiple of 4, 20..60).
   void set_header_len(size_t len) const requires kMutable {
@@ -123,7 +123,7 @@ class BasicIpv4View {
   void set_dst(Ipv4Addr a) const requires kMutable { detail::set_be32(p(detail::ipv4::kDst), a.value()); }
   void fill_checksum() const requires kMutable {
     set_checksum(0);
-    set_checksum(wire::checksum(header()));
+    set_checksum(wire::ip_fast_csum(header()));
   }
   // ip_decrease_ttl: TTL - 1 with the checksum updated incrementally (RFC 1624).
   void decrement_ttl() const requires kMutable {
