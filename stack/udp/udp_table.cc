@@ -70,29 +70,22 @@ void UdpTable::close(UdpSock* sk) {
 
 void UdpTable::hash(UdpSock& sk, uint16_t port) {
   sk.local_port = port;
-  by_port_[port].push_back(&sk);
+  slot(port).push_back(&sk);
   static_cast<Entry&>(sk).hashed = true;
 }
 
 void UdpTable::unhash(UdpSock& sk) {
   auto& e = static_cast<Entry&>(sk);
   if (!e.hashed) return;
-  auto it = by_port_.find(sk.local_port);
-  if (it != by_port_.end()) {
-    auto& v = it->second;
-    v.erase(std::remove(v.begin(), v.end(), &sk), v.end());
-    if (v.empty()) by_port_.erase(it);
-  }
+  std::erase(slot(sk.local_port), &sk);
   e.hashed = false;
 }
 
 // udp_lib_lport_inuse: another socket on `port` whose address and device
 // overlap ours, unless both set SO_REUSEADDR or both SO_REUSEPORT.
 bool UdpTable::port_conflict(const UdpSock& sk, wire::Ipv4Addr addr, uint16_t port) const {
-  auto it = by_port_.find(port);
-  if (it == by_port_.end()) return false;
-  for (const UdpSock* o : it->second) {
-    if (o == &sk) continue;
+  for (const UdpSock* o : slot(port)) {
+    if (o == &sk || o->local_port != port) continue;
     if (!dev_overlap(o->bound_ifindex, sk.bound_ifindex)) continue;
     if (!(o->local_addr.is_unspecified() || addr.is_unspecified() || o->local_addr == addr)) continue;
     if (o->reuse_addr && sk.reuse_addr) continue;
@@ -207,15 +200,15 @@ uint32_t UdpTable::tuple_hash(wire::Ipv4Addr saddr, uint16_t sport, wire::Ipv4Ad
 
 UdpSock* UdpTable::lookup(wire::Ipv4Addr saddr, uint16_t sport, wire::Ipv4Addr daddr,
                           uint16_t dport, uint16_t ifindex) {
-  auto it = by_port_.find(dport);
-  if (it == by_port_.end()) return nullptr;
+  const std::vector<UdpSock*>& candidates = slot(dport);
   // compute_score, in two passes like udp4_lib_lookup2: sockets bound to
   // `daddr` (a connected one scores highest), then wildcard sockets.
   for (const bool wildcard : {false, true}) {
     int best = -1;
     UdpSock* result = nullptr;
     scratch_.clear();
-    for (UdpSock* sk : it->second) {
+    for (UdpSock* sk : candidates) {
+      if (sk->local_port != dport) continue;
       if (wildcard ? !sk->local_addr.is_unspecified() : sk->local_addr != daddr) continue;
       int score = 2;
       if (!sk->remote_addr.is_unspecified()) {

@@ -5,8 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <array>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include "runtime/result.h"
@@ -72,10 +72,8 @@ class UdpTable {
   template <typename Fn>
   void for_each_mcast(wire::Ipv4Addr saddr, uint16_t sport, wire::Ipv4Addr daddr, uint16_t dport,
                       uint16_t ifindex, Fn&& fn) {
-    auto it = by_port_.find(dport);
-    if (it == by_port_.end()) return;
-    for (UdpSock* sk : it->second) {
-      if (is_mcast_sock(*sk, saddr, sport, daddr, ifindex)) fn(*sk);
+    for (UdpSock* sk : slot(dport)) {
+      if (sk->local_port == dport && is_mcast_sock(*sk, saddr, sport, daddr, ifindex)) fn(*sk);
     }
   }
 
@@ -92,7 +90,14 @@ class UdpTable {
 
   Stack& stack_;
   std::vector<std::unique_ptr<Entry>> socks_;
-  std::unordered_map<uint16_t, std::vector<UdpSock*>> by_port_;
+  // udp_table's hash slots: sockets by local port & mask (udp_hashfn without
+  // the netns mix; UDP_HTABLE_SIZE_MIN slots). A slot holds every port that
+  // maps to it, so a walk matches local_port. An index, not a division: the
+  // receive path looks a socket up per datagram.
+  static constexpr size_t kSlots = 256;
+  std::vector<UdpSock*>& slot(uint16_t port) { return slots_[port & (kSlots - 1)]; }
+  const std::vector<UdpSock*>& slot(uint16_t port) const { return slots_[port & (kSlots - 1)]; }
+  std::array<std::vector<UdpSock*>, kSlots> slots_;
   std::vector<UdpSock*> scratch_;  // reuseport candidates (kept to avoid allocating)
   uint64_t hash_secret_ = 0;
   bool secret_set_ = false;
