@@ -92,22 +92,6 @@ uint16_t Stack::add_interface(Link& link) {
   return ifaces_.back().ifindex;
 }
 
-Link* Stack::link(uint16_t ifindex) {
-  Interface* i = interface(ifindex);
-  return i == nullptr ? nullptr : i->link;
-}
-const Link* Stack::link(uint16_t ifindex) const {
-  const Interface* i = interface(ifindex);
-  return i == nullptr ? nullptr : i->link;
-}
-Interface* Stack::interface(uint16_t ifindex) {
-  if (ifindex == 0 || ifindex > ifaces_.size()) return nullptr;
-  return &ifaces_[ifindex - 1];
-}
-const Interface* Stack::interface(uint16_t ifindex) const {
-  if (ifindex == 0 || ifindex > ifaces_.size()) return nullptr;
-  return &ifaces_[ifindex - 1];
-}
 
 Result<void> Stack::add_address(uint16_t ifindex, wire::Ipv4Prefix prefix, TimePoint now) {
   Interface* iface = interface(ifindex);

@@ -10,6 +10,7 @@ void RouteTable::add(Route r) {
   if (inserted) ++size_;
   lengths_ |= uint64_t{1} << r.prefix.len;
   ++generation_;
+  rebuild_scan();
 }
 
 bool RouteTable::remove(wire::Ipv4Prefix prefix) {
@@ -18,6 +19,7 @@ bool RouteTable::remove(wire::Ipv4Prefix prefix) {
   --size_;
   if (m.empty()) lengths_ &= ~(uint64_t{1} << prefix.len);
   ++generation_;
+  rebuild_scan();
   return true;
 }
 
@@ -35,9 +37,22 @@ void RouteTable::remove_interface(uint16_t ifindex) {
     if (m.empty()) lengths_ &= ~(uint64_t{1} << len);
   }
   ++generation_;
+  rebuild_scan();
+}
+
+void RouteTable::rebuild_scan() {
+  scan_.clear();
+  if (size_ > kScanMax) return;
+  for_each([&](const Route& r) { scan_.push_back(r); });
 }
 
 std::optional<Route> RouteTable::lookup(wire::Ipv4Addr dst) const {
+  if (size_ <= kScanMax) {
+    for (const Route& r : scan_) {
+      if ((dst.value() & wire::Ipv4Addr::prefix_mask(r.prefix.len)) == r.prefix.addr.value()) return r;
+    }
+    return std::nullopt;
+  }
   for (uint64_t lens = lengths_; lens != 0;) {
     const int len = 63 - __builtin_clzll(lens);
     lens &= ~(uint64_t{1} << len);

@@ -7,13 +7,17 @@
 // (sk_dst_check).
 //
 // Lookup walks the prefix lengths present, longest first: one hash probe per
-// length in use (a handful in practice).
+// length in use. A table of a few routes (a host's: local, broadcast,
+// connected, default) is also kept as one array, longest prefix first, and
+// scanned instead: a hash probe divides by a prime, and a send looks the
+// route up per datagram.
 
 #include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "stack/core/packet_meta.h"
 #include "stack/wire/addr.h"
@@ -44,7 +48,11 @@ class RouteTable {
   void for_each(const std::function<void(const Route&)>& fn) const;
 
  private:
+  static constexpr size_t kScanMax = 32;  // routes kept in `scan_` at most
+  void rebuild_scan();
+
   std::array<std::unordered_map<uint32_t, Route>, 33> by_len_;
+  std::vector<Route> scan_;  // every route, longest prefix first, while size_ <= kScanMax
   uint64_t lengths_ = 0;  // bit n set: some route of prefix length n
   size_t size_ = 0;
   uint64_t generation_ = 1;

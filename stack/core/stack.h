@@ -70,10 +70,21 @@ class Stack {
   void join_group(uint16_t ifindex, wire::Ipv4Addr group);
   void leave_group(uint16_t ifindex, wire::Ipv4Addr group);
 
-  Link* link(uint16_t ifindex);
-  const Link* link(uint16_t ifindex) const;
-  Interface* interface(uint16_t ifindex);
-  const Interface* interface(uint16_t ifindex) const;
+  // Inline: every frame in and out asks.
+  Interface* interface(uint16_t ifindex) {
+    return ifindex == 0 || ifindex > ifaces_.size() ? nullptr : &ifaces_[ifindex - 1];
+  }
+  const Interface* interface(uint16_t ifindex) const {
+    return ifindex == 0 || ifindex > ifaces_.size() ? nullptr : &ifaces_[ifindex - 1];
+  }
+  Link* link(uint16_t ifindex) {
+    Interface* i = interface(ifindex);
+    return i == nullptr ? nullptr : i->link;
+  }
+  const Link* link(uint16_t ifindex) const {
+    const Interface* i = interface(ifindex);
+    return i == nullptr ? nullptr : i->link;
+  }
   const std::vector<Interface>& interfaces() const { return ifaces_; }
 
   // Is `a` one of our addresses (on any interface)? (inet_addr_type == RTN_LOCAL)

@@ -29,8 +29,17 @@ void push_ipv4_header(Packet& pkt, const IpHeaderParams& params, uint16_t id) {
 
 void ip_send_check(Packet& pkt, uint16_t tot_len) {
   const wire::Ipv4View h = ip_hdr(pkt);
+  // The header is summed as it stands and the new total length and a zero
+  // checksum are accounted for arithmetically (RFC 1624), before either is
+  // stored: summing words right after writing two of their halves stalls on
+  // store forwarding (~7% of the send path in tx_bench). The sum is never
+  // zero (the version byte is not), so this is the value a fresh sum gives.
+  const uint16_t old_len = h.total_len();
+  const uint16_t old_check = h.checksum();
+  uint32_t sum = wire::checksum_words(h.header().data(), h.header_len());
+  sum += static_cast<uint16_t>(~old_len) + static_cast<uint16_t>(~old_check) + uint32_t{tot_len};
   h.set_total_len(tot_len);
-  h.fill_checksum();
+  h.set_checksum(static_cast<uint16_t>(~wire::checksum_fold(sum)));
 }
 
 }  // namespace xnet::stack

@@ -27,8 +27,15 @@ std::optional<NeighInfo> NeighbourTable::lookup(uint16_t ifindex, wire::Ipv4Addr
 }
 
 NeighEntry* NeighbourTable::find(uint16_t ifindex, wire::Ipv4Addr ip) {
-  const auto it = entries_.find(key(ifindex, ip));
-  return it == entries_.end() ? nullptr : &it->second;
+  const uint64_t k = key(ifindex, ip);
+  // Sends mostly go where the previous one went: one compare instead of a
+  // hash probe, which divides by a prime (entries do not move until erased).
+  if (last_ != nullptr && last_key_ == k) return last_;
+  const auto it = entries_.find(k);
+  if (it == entries_.end()) return nullptr;
+  last_key_ = k;
+  last_ = &it->second;
+  return last_;
 }
 
 NeighEntry* NeighbourTable::create(uint16_t ifindex, wire::Ipv4Addr ip, TimePoint now) {
@@ -53,6 +60,7 @@ bool NeighbourTable::evict_one() {
     if (victim == entries_.end() || e.used < victim->second.used) victim = it;
   }
   if (victim == entries_.end()) return false;
+  last_ = nullptr;
   entries_.erase(victim);
   return true;
 }
@@ -123,7 +131,10 @@ void NeighbourTable::run_timers(TimePoint now) {
     auto it = entries_.find(k);
     if (it == entries_.end() || it->second.due > now) continue;
     it->second.due = TimePoint::max();
-    if (!expire(it->second, now)) entries_.erase(k);
+    if (!expire(it->second, now)) {
+      last_ = nullptr;
+      entries_.erase(k);
+    }
   }
   for (const auto& [k, e] : entries_) next_due_ = std::min(next_due_, e.due);
   due_.swap(due);

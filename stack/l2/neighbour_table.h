@@ -163,6 +163,8 @@ class NeighbourTable {
 
   Stack& stack_;
   std::unordered_map<uint64_t, NeighEntry> entries_;
+  NeighEntry* last_ = nullptr;  // find()'s last hit, forgotten at every erase
+  uint64_t last_key_ = 0;
   std::vector<uint64_t> due_;  // run_timers scratch, reserved once
   TimePoint next_due_ = TimePoint::max();
   NeighbourObserver observer_;

@@ -156,6 +156,50 @@ TEST(Reactor, BusyModeDoesNotYieldUnlessAsked) {
   EXPECT_EQ(r.yields(), 0u);
 }
 
+// Its first poll wakes a coroutine (a request arrived); flush() notes what that
+// coroutine had done by then (written its reply?).
+class WakingPoller final : public Poller {
+ public:
+  bool poll() override {
+    ++polls;
+    if (polls != 1) return false;
+    arrived.set();
+    return true;
+  }
+  void flush() override {
+    if (flushes++ == 0) {
+      replied_at_first_flush = replied;
+      polls_at_first_flush = polls;
+    }
+  }
+
+  Event arrived;
+  bool replied = false;
+  bool replied_at_first_flush = false;
+  int polls = 0;
+  int flushes = 0;
+  int polls_at_first_flush = 0;
+};
+
+Task<void> reply_when_woken(WakingPoller& p) {
+  EXPECT_TRUE(co_await wait_event(&p.arrived));
+  p.replied = true;
+}
+
+TEST(Reactor, WokenCoroutinesRunAndAreFlushedInTheSamePass) {
+  Reactor r(ReactorOptions{.mode = PollMode::kBusy});
+  WakingPoller p;
+  PollerHandle h = r.register_poller(p);
+  r.block_on(reply_when_woken(p));
+  EXPECT_EQ(p.flushes, 1);               // once: only the pass whose poll woke someone
+  EXPECT_TRUE(p.replied_at_first_flush);  // the reply was written before the flush...
+  EXPECT_EQ(p.polls_at_first_flush, 1);   // ...in the pass of the poll that woke it
+  Result<void> slept = r.block_on([]() -> Task<Result<void>> { co_return co_await sleep_for(2ms); }());
+  EXPECT_TRUE(slept.ok());
+  EXPECT_GT(p.polls, 10);
+  EXPECT_EQ(p.flushes, 1);  // the timer's wake-up is no poll's: no flush for it
+}
+
 // Sleeps exactly until the poller's deadline, then the poller runs.
 class DeadlinePoller final : public Poller {
  public:

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <vector>
+
 #include "stack/core/route.h"
 
 namespace xnet::stack {
@@ -88,6 +91,40 @@ TEST(RouteTableTest, TenThousandRoutesAllFound) {
     ASSERT_TRUE(r) << i;
     ASSERT_EQ(r->ifindex, 1 + i % 7);
   }
+}
+
+// A small table is scanned, a large one probed per prefix length: the same
+// routes answer the same way on both sides of the switch, and removing routes
+// brings the scan back.
+TEST(RouteTableTest, ScanAndHashAgreeAcrossTheSwitch) {
+  RouteTable t;
+  const auto probe = [&](uint32_t i) { return wire::Ipv4Addr((10u << 24) | (i << 8) | 9); };
+  std::vector<std::optional<Route>> small;
+  t.add(R(pfx("0.0.0.0/0"), RouteType::kUnicast, 9, ip("10.255.0.1")));
+  for (uint32_t i = 0; i < 8; ++i) {
+    t.add(R(wire::Ipv4Prefix{wire::Ipv4Addr((10u << 24) | (i << 8)), 24}, RouteType::kUnicast, 1));
+    t.add(R(wire::Ipv4Prefix{probe(i), 32}, RouteType::kLocal, 2));
+  }
+  for (uint32_t i = 0; i < 12; ++i) small.push_back(t.lookup(probe(i)));
+  // Past the scan's limit.
+  for (uint32_t i = 100; i < 200; ++i) {
+    t.add(R(wire::Ipv4Prefix{wire::Ipv4Addr((10u << 24) | (i << 8)), 24}, RouteType::kUnicast, 3));
+  }
+  for (uint32_t i = 0; i < 12; ++i) {
+    const auto r = t.lookup(probe(i));
+    ASSERT_EQ(r.has_value(), small[i].has_value()) << i;
+    EXPECT_EQ(r->prefix, small[i]->prefix) << i;
+    EXPECT_EQ(r->type, small[i]->type) << i;
+  }
+  EXPECT_EQ(t.lookup(probe(150))->ifindex, 3);
+  for (uint32_t i = 100; i < 200; ++i) {
+    ASSERT_TRUE(t.remove(wire::Ipv4Prefix{wire::Ipv4Addr((10u << 24) | (i << 8)), 24}));
+  }
+  EXPECT_EQ(t.lookup(probe(150))->ifindex, 9);  // the default again, from the scan
+  EXPECT_EQ(t.lookup(probe(3))->type, RouteType::kLocal);
+  EXPECT_EQ(t.lookup(probe(10))->prefix, pfx("0.0.0.0/0"));
+  t.remove_interface(2);
+  EXPECT_EQ(t.lookup(probe(3))->prefix, (wire::Ipv4Prefix{wire::Ipv4Addr((10u << 24) | (3u << 8)), 24}));
 }
 
 }  // namespace
