@@ -167,6 +167,7 @@ std::optional<TimePoint> NeighbourTable::next_deadline() const {
 }
 
 void NeighbourTable::flush_interface(uint16_t ifindex) {
+  last_ = nullptr;
   std::erase_if(entries_, [&](auto& kv) {
     if (kv.second.ifindex != ifindex) return false;
     // neigh_ifdown purges the queue: each packet is a kNeighFailed drop.

@@ -189,6 +189,11 @@ TEST(NeighbourAging, ReachableThenStaleThenRemoved) {
   EXPECT_FALSE(s.next_deadline());
   EXPECT_TRUE(net.sent(0).empty());  // aging sends nothing
   EXPECT_EQ(total_drops(s.stats()), 0u);
+  // Nothing remembers the removed entry: the next send resolves afresh.
+  neigh_output(s, datagram(net, kHostIp), 1, kHostIp, net.now());
+  net.run();
+  EXPECT_EQ(s.neighbours().lookup(1, kHostIp)->state, NeighState::kIncomplete);
+  EXPECT_EQ(net.sent(0).size(), 1u);  // the ARP request
 }
 
 TEST(NeighbourAging, UsedStaleEntryIsReprobedAndFailsWithoutAnswer) {
@@ -320,6 +325,10 @@ TEST(NeighbourTableLifetime, FlushInterfaceDropsQueuedPackets) {
   EXPECT_EQ(s.neighbours().size(), 0u);
   EXPECT_EQ(s.stats().dropped(DropReason::kNeighFailed), 10u);
   EXPECT_EQ(net.frames_in_flight(), 0u);
+  // The flushed entry is not found again through anything that remembered it.
+  neigh_output(s, datagram(net, kHostIp, 11), 1, kHostIp, net.now());
+  EXPECT_EQ(s.neighbours().size(), 1u);
+  EXPECT_EQ(s.neighbours().lookup(1, kHostIp)->queued, 1u);
 }
 
 }  // namespace
