@@ -126,6 +126,17 @@ class Packet {
   const std::byte* network_header() const { return frame_start() + meta().network_off; }
   const std::byte* transport_header() const { return frame_start() + meta().transport_off; }
 
+  // skb_orphan: the frame stops counting against its sender's buffer now
+  // (its destructor runs) instead of when it is freed.
+  void orphan() {
+    PacketMeta& m = meta();
+    if (m.destructor == nullptr) return;
+    const FrameDestructor d = m.destructor;
+    m.destructor = nullptr;
+    d(m.destructor_ctx, m.truesize);
+    m.destructor_ctx = nullptr;
+  }
+
   // A copy of this packet in a new frame of `pool` (same bytes, same head,
   // same metadata except the intrusive link and the destructor).
   Packet clone(FramePool& pool) const {

@@ -270,7 +270,8 @@ void icmp_send(Stack& stack, const Packet& offending, uint8_t type, uint8_t code
   Link* link = stack.link(route->ifindex);
   if (route->type != RouteType::kLocal && link == nullptr) return suppress();
   if (apply_ratelimit) {
-    if (!limiter.peer_allow(src, now)) {
+    // icmpv4_xrlim_allow: no per-peer limit towards the loopback device.
+    if (route->type != RouteType::kLocal && !limiter.peer_allow(src, now)) {
       st.icmp.OutRateLimitHost++;
       st.drop(DropReason::kIcmpRateLimited);
       return;

@@ -212,6 +212,29 @@ void ip_rcv_finish(Stack& stack, Packet pkt, TimePoint now) {
   }
 }
 
+void ip_rcv_looped(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
+  auto& st = stack.stats();
+  PacketMeta& m = head.meta();
+  m.ifindex = m.out_ifindex;
+  m.pkt_type = PacketType::kHost;
+  // lo hands CHECKSUM_PARTIAL over as it is, and the receiver counts it as
+  // verified (skb_csum_unnecessary); a sum computed in software is checked.
+  if (m.csum_state == ChecksumState::kPartial) m.csum_state = ChecksumState::kUnnecessary;
+  st.ip.InReceives++;
+  st.ip_ext.InOctets += head.size() + rest.bytes();
+  const uint16_t ihl = static_cast<uint16_t>(ip_hdr(std::as_const(head)).header_len());
+  head.set_network_header();
+  head.set_transport_header(ihl);
+  m.route_type = RouteType::kNone;
+  if (!run_hook(stack, HookPoint::kPreRouting, head, now)) return;
+  m.route_type = RouteType::kLocal;
+  m.out_ifindex = 0;
+  m.next_hop = wire::Ipv4Addr();
+  if (ihl > wire::kIpv4MinHeaderLen && !ip_rcv_options(stack, head, now)) return;
+  if (!run_hook(stack, HookPoint::kLocalIn, head, now)) return;  // `rest` freed with it
+  ip_local_deliver_finish(stack, std::move(head), std::move(rest), now);
+}
+
 void ip_local_deliver(Stack& stack, Packet pkt, TimePoint now) {
   PacketQueue rest;
   if (ip_hdr(std::as_const(pkt)).is_fragment()) {

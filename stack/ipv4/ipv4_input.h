@@ -25,6 +25,15 @@ void ip_rcv_finish(Stack& stack, Packet pkt, TimePoint now);
 // LOCAL_IN hook, ip_local_deliver_finish.
 void ip_local_deliver(Stack& stack, Packet pkt, TimePoint now);
 
+// What the loopback device hands back (ip_loopback_xmit): a whole datagram to
+// one of our own addresses, `head` with data() at its IPv4 header (total
+// length covering `rest`, the chain of its other frames, data() at their
+// payload). Its header is ours and valid, so ip_rcv_core's checks pass; it
+// moves ip_rcv's counters and hooks and is delivered locally (RTN_LOCAL on
+// lo: no source validation), meta().ifindex the interface that owns the
+// address (the kernel's rt_iif, what IP_PKTINFO reports).
+void ip_rcv_looped(Stack& stack, Packet head, PacketQueue rest, TimePoint now);
+
 // ip_local_deliver_finish for a whole datagram: `head` with data() at the
 // transport header (or still at the network header: then the IPv4 header is
 // pulled here, as the kernel does), network header set; `rest` the other

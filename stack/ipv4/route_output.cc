@@ -6,14 +6,20 @@
 
 namespace xnet::stack {
 
-Result<ResolvedRoute> route_output(Stack& stack, const OutputFlow& fl) {
+Result<ResolvedRoute> route_output(Stack& stack, OutputFlow& fl) {
   if (!fl.saddr.is_unspecified()) {
     if (fl.saddr.is_multicast() || fl.saddr.is_broadcast() || fl.saddr.is_zeronet() ||
         !stack.is_local_address(fl.saddr)) {
       return std::errc::invalid_argument;
     }
   }
+  if (fl.daddr.is_unspecified()) {
+    // "This host": to the source address, or to one of ours.
+    fl.daddr = !fl.saddr.is_unspecified() ? fl.saddr : stack.select_source(fl.oif, fl.daddr);
+    if (fl.daddr.is_unspecified()) return std::errc::network_unreachable;  // no address at all
+  }
   if (fl.daddr.is_zeronet()) return std::errc::invalid_argument;
+  if (fl.daddr.is_loopback()) return std::errc::network_unreachable;  // no lo (see the header)
   auto on_link = [&](uint16_t ifindex) {
     ResolvedRoute r;
     r.type = fl.daddr.is_broadcast()   ? RouteType::kBroadcast
@@ -44,6 +50,15 @@ Result<ResolvedRoute> route_output(Stack& stack, const OutputFlow& fl) {
   }
   // MSG_DONTROUTE / SO_DONTROUTE (RTO_ONLINK): link scope only, no gateway.
   if (fl.only_link && !rt->gateway.is_unspecified()) return std::errc::network_unreachable;
+  if (rt->type == RouteType::kLocal) {
+    ResolvedRoute r;
+    r.type = RouteType::kLocal;
+    r.ifindex = rt->ifindex;
+    r.next_hop = fl.daddr;
+    r.prefsrc = fl.daddr;  // the kernel's source for local routes: the destination itself
+    r.mtu = kLoopbackMtu;
+    return r;
+  }
   ResolvedRoute r;
   r.type = rt->type;
   r.ifindex = rt->ifindex;

@@ -21,6 +21,10 @@ struct OutputFlow {
   bool only_link = false;  // MSG_DONTROUTE / SO_DONTROUTE (RTO_ONLINK)
 };
 
+// The loopback device's MTU: datagrams to our own addresses are never
+// fragmented (the kernel's lo has 65536).
+inline constexpr uint32_t kLoopbackMtu = 65536;
+
 // The dst of a send: where the datagram goes and how.
 struct ResolvedRoute {
   RouteType type = RouteType::kNone;
@@ -32,8 +36,16 @@ struct ResolvedRoute {
 
 // ip_route_output_flow (__ip_route_output_key_hash) for a UDP send, in the
 // kernel's order: source address, output interface, FIB. Errors: EINVAL (a
-// source that is not ours, a 0.0.0.0/8 destination), ENODEV (no such
-// interface), ENETUNREACH (no route; counted OutNoRoutes by the caller).
-Result<ResolvedRoute> route_output(Stack& stack, const OutputFlow& fl);
+// source that is not ours, a 0.0.0.0/8 destination other than 0.0.0.0),
+// ENODEV (no such interface), ENETUNREACH (no route; counted OutNoRoutes by
+// the caller).
+//
+// Our own addresses route kLocal (the loopback device: mtu kLoopbackMtu,
+// ifindex the interface that owns the address, as the kernel's rt_iif). As in
+// the kernel, 0.0.0.0 means this host: `fl.daddr` becomes the source address,
+// or when none is given the stack's first address (the kernel uses 127.0.0.1
+// on lo). xnet has no loopback device: 127.0.0.0/8 is unreachable
+// (ENETUNREACH, what the kernel answers while lo is down), never sent out.
+Result<ResolvedRoute> route_output(Stack& stack, OutputFlow& fl);
 
 }  // namespace xnet::stack

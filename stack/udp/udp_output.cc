@@ -51,17 +51,25 @@ void setup_cork(Stack& stack, UdpSock& sk, const Flow& fl, const ResolvedRoute& 
   p = CorkParams{};
   p.pool = &link->pool();
   p.headroom = kDefaultHeadroom;
-  const uint32_t dev_mtu = link->mtu();
+  // Through the loopback device (our own address) the MTU is lo's, whatever
+  // the interface that owns the address.
+  const bool local = rt.type == RouteType::kLocal;
+  const uint32_t dev_mtu = local ? kLoopbackMtu : link->mtu();
   uint32_t mtu = (rt.mtu != 0 && fl.pmtudisc != PmtuDisc::kProbe) ? std::min(rt.mtu, dev_mtu) : dev_mtu;
-  // Frames must hold the MTU: never lay out more than one frame carries.
+  p.route_mtu = mtu;
+  // Frames must hold the MTU: never lay out more than one frame carries. (A
+  // local datagram larger than a frame stays one packet: a chain of frames.)
   mtu = std::min<uint32_t>(mtu, link->pool().frame_size() - p.headroom);
   p.fragsize = mtu;
-  p.route_mtu = mtu;
+  if (!local) p.route_mtu = mtu;
+  p.loopback = local;
   p.gso_size = fl.gso_size;
   p.ignore_df = fl.pmtudisc == PmtuDisc::kDont || fl.pmtudisc == PmtuDisc::kWant;
   p.pmtudisc_do = fl.pmtudisc == PmtuDisc::kDo || fl.pmtudisc == PmtuDisc::kProbe;
   p.pmtudisc_want = fl.pmtudisc == PmtuDisc::kWant;
-  p.device_checksum = link->features().tx_checksum;
+  // lo completes no checksum either: its receive side takes the partial sum
+  // as verified (CHECKSUM_PARTIAL counts as checked), so none is computed.
+  p.device_checksum = local || link->features().tx_checksum;
   p.can_offload = p.device_checksum || fl.gso_size != 0;
   p.no_checksum = tx.no_check_tx;
   p.ip.saddr = fl.saddr;
@@ -259,7 +267,9 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
     rt.prefsrc = tx.dst_cache.prefsrc;
     rt.mtu = tx.dst_cache.mtu;
   } else {
-    auto r = route_output(stack, {fl.saddr, fl.daddr, fl.oif, only_link});
+    OutputFlow key{fl.saddr, fl.daddr, fl.oif, only_link};
+    auto r = route_output(stack, key);
+    fl.daddr = key.daddr;  // 0.0.0.0 became this host
     if (!r) {
       if (r.error() == std::errc::network_unreachable) stack.stats().ip.OutNoRoutes++;
       return r.error();

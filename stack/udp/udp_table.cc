@@ -150,6 +150,13 @@ Result<void> UdpTable::connect(UdpSock& sk, wire::Ipv4Addr addr, uint16_t port) 
     if (!autobind(sk)) return std::errc::resource_unavailable_try_again;
   }
   sk.tx.dst_cache.valid = false;  // sk_dst_reset
+  // As route_output: 0.0.0.0 is this host (the bound address, else one of
+  // ours), and 127.0.0.0/8 is unreachable without a loopback device.
+  if (addr.is_unspecified()) addr = !sk.local_addr.is_unspecified() ? sk.local_addr : stack_.select_source(0, addr);
+  if (addr.is_loopback()) {
+    stack_.stats().ip.OutNoRoutes++;
+    return std::errc::network_unreachable;
+  }
   const auto r = stack_.routes().lookup(addr);
   if (!r || r->type == RouteType::kUnreachable) {
     stack_.stats().ip.OutNoRoutes++;
