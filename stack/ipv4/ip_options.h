@@ -1,8 +1,14 @@
 #pragma once
 // IPv4 options on receive (ip_options_compile, RFC 791 §3.1, RFC 1122
-// §3.2.1.8): validates every option the way the kernel does, records where the
-// interesting ones are, and reports the parameter-problem pointer of the first
-// malformed one. Unknown options are skipped by their length.
+// §3.2.1.8): xnet's one option validator. Validates every option the way the
+// kernel does for a received packet, records where the interesting ones are,
+// and reports the parameter-problem pointer of the first malformed one: a bad
+// length at the option's type octet (its length octet for a type-specific
+// minimum), a bad pointer at the pointer octet, an overflowing timestamp
+// counter at the flags octet. Unknown options, security and stream id, and
+// unknown timestamp flags are accepted and skipped by their length, as the
+// kernel does for a received packet (it refuses them only from unprivileged
+// local senders). The option types are wire::Ipv4OptionType.
 //
 // Unlike the kernel, the receive path does not write our address / a timestamp
 // into Record Route and Timestamp options on local delivery: nothing in xnet
@@ -15,9 +21,6 @@
 #include "runtime/result.h"
 
 namespace xnet::stack {
-
-inline constexpr uint8_t kIpOptEnd = 0, kIpOptNoop = 1, kIpOptSec = 130, kIpOptLsrr = 131,
-                         kIpOptTimestamp = 68, kIpOptRr = 7, kIpOptSsrr = 137, kIpOptRa = 148;
 
 // struct ip_options, reduced to what the receive path consults. Offsets are
 // from the start of the IPv4 header (0: absent).

@@ -16,7 +16,7 @@ enum class WireError : uint8_t {
   kBadLength,        // a length field that contradicts another one
   kBadChecksum,
   kUnsupported,      // well-formed but not a kind this code decodes (e.g. ARP for non-IPv4)
-  kMalformed,        // any other inconsistency (IPv4 options: see Ipv4OptionError)
+  kMalformed,        // any other inconsistency
 };
 
 const char* to_string(WireError e);

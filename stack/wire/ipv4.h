@@ -183,7 +183,7 @@ struct Ipv4Header {
   bool more_frags = false;
   uint16_t frag_offset = 0;  // bytes
   uint16_t payload_len = 0;  // total length minus header length
-  Ipv4OptionBytes options;   // validated separately: validate_ipv4_options
+  Ipv4OptionBytes options;   // validated by the receive path (ip_options_compile)
 
   // kBadChecksum when asked to verify and the header does not sum to zero.
   // The options are copied, not validated.

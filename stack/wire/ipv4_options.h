@@ -1,19 +1,12 @@
 #pragma once
-// IPv4 options (RFC 791 §3.1; router alert RFC 2113): iteration and the
-// validation ip_rcv_options needs before a datagram is processed further.
-//
-// A rejected datagram earns an ICMP parameter problem whose pointer names the
-// offending octet, so validation reports an offset from the start of the IPv4
-// header, not just "bad". Offsets follow Linux's __ip_options_compile, which
-// is what peers observe today: a bad option length points at the option's
-// type octet, a bad RR/SRR/TS pointer at the pointer octet, a bad timestamp
-// flag or an overflowing counter at the flags octet.
+// IPv4 options (RFC 791 §3.1; router alert RFC 2113): their types and
+// iteration. Validation is the receive path's (ip_options_compile,
+// stack/ipv4/ip_options.h): what is valid is what the kernel accepts there.
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
-#include "stack/wire/error.h"
 
 namespace xnet::wire {
 
@@ -89,36 +82,5 @@ class Ipv4OptionRange {
  private:
   std::span<const std::byte> opts_;
 };
-
-enum class Ipv4OptionProblem : uint8_t {
-  kTruncated,           // a multi-octet option without room for its length octet
-  kBadLength,           // length < 2, past the options area, or wrong for the type
-  kBadPointer,          // RR/SRR/TS pointer below its minimum or not at a whole slot
-  kBadTimestampFlag,    // timestamp flag not 0, 1 or 3
-  kTimestampOverflow,   // timestamp area full and its overflow counter at 15
-  kDuplicate,           // a second RR, TS or source route option
-};
-
-struct Ipv4OptionError {
-  Ipv4OptionProblem problem = Ipv4OptionProblem::kBadLength;
-  uint8_t pointer = 0;  // offset of the offending octet from the IPv4 header start
-  friend bool operator==(const Ipv4OptionError&, const Ipv4OptionError&) = default;
-};
-
-// Where the options that later stages act on were found (struct ip_options):
-// offsets from the header start, 0 when absent.
-struct Ipv4OptionsSummary {
-  uint8_t record_route = 0;
-  uint8_t timestamp = 0;
-  uint8_t source_route = 0;  // LSRR or SSRR
-  bool strict_route = false;
-  uint8_t router_alert = 0;  // only an alert with value 0 ("examine packet")
-  uint8_t security = 0;
-  friend bool operator==(const Ipv4OptionsSummary&, const Ipv4OptionsSummary&) = default;
-};
-
-// `options` is the area after the fixed 20-byte header (Ipv4View::options()).
-WireResult<Ipv4OptionsSummary, Ipv4OptionError> validate_ipv4_options(
-    std::span<const std::byte> options);
 
 }  // namespace xnet::wire
