@@ -182,7 +182,11 @@ bool ServiceHost::watch_link() {
 }
 
 std::string ServiceHost::handle(const std::string& request) {
-  if (request == "stats") return "ok\n" + snmp_text() + ring_text();
+  if (request == "stats") {
+    const stack::Stats s = stats();
+    return "ok\n" + stack::format_snmp(s, false, 64) + stack::format_netstat(s) + stack::format_drops(s) +
+           ring_text();
+  }
   if (request.rfind("capture ", 0) == 0) {
     const std::string path = request.substr(8);
     if (auto r = start_capture(path); !r) {

@@ -52,6 +52,25 @@ frames=$(tcpdump -nr /tmp/xnet_cli_test_$$.pcap 2>/dev/null | grep -c "UDP, leng
 stats=$(in_x "$X" stats --dev "$DEV_X") || fail "stats: $stats"
 grep -q "^Udp: InDatagrams NoPorts InErrors OutDatagrams" <<<"$stats" || fail "stats format: $stats"
 grep -q "^Queue: 0 " <<<"$stats" || fail "no ring figures: $stats"
+grep -q "^XnetDrops: " <<<"$stats" || fail "no drop reasons: $stats"
+
+# --json: one object with every group and the queues.
+json=$(in_x "$X" stats --dev "$DEV_X" --json) || fail "stats --json: $json"
+grep -q '^  "Udp": {"InDatagrams": ' <<<"$json" || fail "stats --json has no Udp group: $json"
+grep -q '"queues": \[' <<<"$json" || fail "stats --json has no queues: $json"
+if command -v python3 >/dev/null; then
+  python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["Udp"]["InDatagrams"] > 0' <<<"$json" \
+    || fail "stats --json is not the JSON expected: $json"
+fi
+# --watch: what moved while a kernel socket pinged.
+in_x "$X" stats --dev "$DEV_X" --watch 1 --count 2 >"$log" 2>&1 &
+watch_pid=$!
+in_k "$X" ping --kernel --to 10.88.0.1:7 --count 200 --size 64 >/dev/null 2>&1 || fail "kernel ping during --watch"
+wait "$watch_pid" || fail "stats --watch failed: $(cat "$log")"
+grep -q "^# .* over 1 s" "$log" || fail "stats --watch has no interval header: $(cat "$log")"
+grep -q "^Udp.InDatagrams " "$log" || fail "stats --watch did not show the datagrams: $(cat "$log")"
+out=$(in_x "$X" stats --dev "$DEV_X" --count 2 2>&1) && fail "--count without --watch accepted"
+[[ $(wc -l <<<"$out") -eq 1 ]] || fail "error is not one line: $out"
 
 stop_bg "$echo_pid"
 echo PASS
