@@ -99,7 +99,7 @@ rt::Task<void> xnet_client(StackDriver& driver, const PingArgs& a, EndpointArg t
       break;
     }
     progress.maybe(tally, a.count);
-    if (a.interval_ms > 0) co_await rt::sleep_for(std::chrono::microseconds(static_cast<int64_t>(a.interval_ms * 1000)));
+    if (a.interval_ms > 0) (void)co_await rt::sleep_for(std::chrono::microseconds(static_cast<int64_t>(a.interval_ms * 1000)));
   }
   progress.done();
   finished = true;

@@ -194,7 +194,7 @@ rt::Task<void> sender_task(StackDriver& d, unsigned shard, Endpoint to, SenderPl
   for (int w = 0; w < 3; ++w) {
     fill(0, kWarmBit | static_cast<uint64_t>(w));
     (void)co_await sock->send_batch(std::span(out).first(1));
-    co_await rt::sleep_for(std::chrono::milliseconds(30));
+    (void)co_await rt::sleep_for(std::chrono::milliseconds(30));
   }
   if (plan.gso) fill(0, seq);
   const auto start = Clock::now();
@@ -535,10 +535,10 @@ Measurement xnet_idle_cpu(Topology& t, const Options& o, double seconds) {
       return [](StackDriver& d, double secs, double& cpu) -> rt::Task<void> {
         auto sock = UdpSocket::open(d);
         if (sock) (void)sock->bind({Ipv4Addr(), static_cast<uint16_t>(kBasePort + 15)});
-        co_await rt::sleep_for(std::chrono::milliseconds(300));
+        (void)co_await rt::sleep_for(std::chrono::milliseconds(300));
         const double c0 = thread_cpu_seconds();
         const auto t0 = Clock::now();
-        co_await rt::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
+        (void)co_await rt::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
         cpu = (thread_cpu_seconds() - c0) / seconds_since(t0);
       }(d, seconds, cpu);
     });

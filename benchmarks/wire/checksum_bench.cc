@@ -32,8 +32,13 @@ uint32_t bytewise_sum(const std::byte* p, size_t n) {
 }
 
 // The same loop kept scalar: at -O3 GCC vectorises the one above, which hides
-// what a plain byte loop costs.
-__attribute__((optimize("no-tree-vectorize"))) uint32_t bytewise_sum_scalar(const std::byte* p,
+// what a plain byte loop costs (clang has no per-function switch for it).
+#if defined(__clang__)
+#define XNET_NO_VECTORIZE
+#else
+#define XNET_NO_VECTORIZE __attribute__((optimize("no-tree-vectorize")))
+#endif
+XNET_NO_VECTORIZE uint32_t bytewise_sum_scalar(const std::byte* p,
                                                                             size_t n) {
   uint32_t acc = 0;
   for (size_t i = 0; i + 1 < n; i += 2) {

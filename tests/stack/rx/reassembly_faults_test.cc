@@ -38,7 +38,11 @@ TEST(ReassemblyFaults, WhatArrivesIsExactAndEverythingReturns) {
   cb.mac = wire::MacAddr({0x02, 0, 0, 0, 0, 0x0b});
   ca.frame_count = cb.frame_count = 2048;
   ca.rx_queue_capacity = cb.rx_queue_capacity = 1024;
-  auto [la, lb] = MemoryLink::make_pair(ca, cb);
+  // Named, not a structured binding: lambdas below capture them (clang 14
+  // cannot capture structured bindings).
+  auto links = MemoryLink::make_pair(ca, cb);
+  auto& la = links.first;
+  auto& lb = links.second;
   size_t received = 0, sent = 0;
   {
     StackConfig cfg;
