@@ -13,7 +13,7 @@
 #   c++ -std=c++20 my_service.cc $(PKG_CONFIG_PATH=/opt/xnet/lib/pkgconfig pkg-config --cflags --libs xnet)
 set -euo pipefail
 usage() { echo "usage: scripts/install.sh [PREFIX]   |   scripts/install.sh --uninstall PREFIX" >&2; exit 2; }
-[[ "${1:-}" == -h || "${1:-}" == --help ]] && { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
+[[ "${1:-}" == -h || "${1:-}" == --help ]] && { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
 if [[ "${1:-}" == --uninstall ]]; then
   [[ $# -eq 2 ]] || usage
   manifest="$2/share/xnet/install_manifest.txt"
