@@ -248,6 +248,39 @@ TEST_F(ReasmTest, MemoryBoundEvictsOldestQueues) {
   expect_idle();
 }
 
+// A fragment flood (issue 16): twenty incomplete trains (a first fragment
+// each, never completed, from many sources) before each of 200 legitimate
+// datagrams whose two fragments arrive back to back. The memory bound holds
+// at every step, the flood is what gets evicted (ReasmFails), every
+// legitimate datagram is delivered, and the timer leaves nothing behind.
+TEST_F(ReasmTest, LegitimateDatagramsSurviveAFloodOfIncompleteTrains) {
+  StackConfig cfg;
+  cfg.ipfrag_high_thresh = 64 * 2048;
+  cfg.ipfrag_low_thresh = 48 * 2048;
+  make_stack(cfg);
+  const Bytes junk = pattern(1400);
+  const Bytes data = pattern(2000);
+  uint16_t flood_id = 0;
+  size_t peak = 0;
+  for (uint16_t n = 1; n <= 200; ++n) {
+    for (int k = 0; k < 20; ++k) {
+      const Ipv4Addr spoofed(10, 9, static_cast<uint8_t>(flood_id >> 8), static_cast<uint8_t>(flood_id));
+      inject(frag(junk, 0, 1400, true, ++flood_id, spoofed));
+      peak = std::max(peak, stack_->reassembly().mem());
+      ASSERT_LE(stack_->reassembly().mem(), cfg.ipfrag_high_thresh);
+    }
+    inject(frag(data, 0, 1000, true, n));
+    inject(frag(data, 1000, 1000, false, n));
+    ASSERT_EQ(delivered().size(), n) << "legitimate datagram " << n << " lost";
+  }
+  for (const auto& d : delivered()) expect_datagram(d, data);
+  EXPECT_GT(peak, cfg.ipfrag_low_thresh);  // the flood did press on the bound
+  EXPECT_GE(st().ip.ReasmFails, 4000u - cfg.ipfrag_high_thresh / 2048);  // evicted, not kept
+  EXPECT_EQ(st().ip.ReasmOKs, 200u);
+  stack_->run_timers(now_ + std::chrono::seconds(30));
+  expect_idle();
+}
+
 TEST_F(ReasmTest, OversizedDatagramIsRefusedBeforeQueuing) {
   const Bytes data = pattern(65600);
   inject(frag(data, 65528, 8, false));  // 20 + 65536 > 65535
