@@ -63,9 +63,11 @@ if command -v python3 >/dev/null; then
     || fail "stats --json is not the JSON expected: $json"
 fi
 # --watch: what moved while a kernel socket pinged.
-in_x "$X" stats --dev "$DEV_X" --watch 1 --count 2 >"$log" 2>&1 &
+in_x "$X" stats --dev "$DEV_X" --watch 1 --count 3 >"$log" 2>&1 &
 watch_pid=$!
-in_k "$X" ping --kernel --to 10.88.0.1:7 --count 200 --size 64 >/dev/null 2>&1 || fail "kernel ping during --watch"
+sleep 0.3  # its first reading is taken at once; the pings below span the next ones
+in_k "$X" ping --kernel --to 10.88.0.1:7 --count 200 --size 64 --interval 5 >/dev/null 2>&1 \
+  || fail "kernel ping during --watch"
 wait "$watch_pid" || fail "stats --watch failed: $(cat "$log")"
 grep -q "^# .* over 1 s" "$log" || fail "stats --watch has no interval header: $(cat "$log")"
 grep -q "^Udp.InDatagrams " "$log" || fail "stats --watch did not show the datagrams: $(cat "$log")"
