@@ -27,13 +27,20 @@ inline constexpr uint16_t kDefaultHeadroom = 64;
 class Packet {
  public:
   Packet() = default;
-  Packet(FramePool* pool, uint32_t frame) : pool_(pool), frame_(frame) {}
+  // The frame's metadata and bytes are looked up once, here: every stage
+  // reads them many times, and through the pool each read is a chain of
+  // dependent loads (rx_bench: the stalls after Packet::size()).
+  Packet(FramePool* pool, uint32_t frame)
+      : pool_(pool), meta_(&pool->meta(frame)), start_(pool->frame_data(frame)), frame_(frame) {}
   ~Packet() { reset(); }
-  Packet(Packet&& o) noexcept : pool_(o.pool_), frame_(std::exchange(o.frame_, FramePool::kNoFrame)) {}
+  Packet(Packet&& o) noexcept
+      : pool_(o.pool_), meta_(o.meta_), start_(o.start_), frame_(std::exchange(o.frame_, FramePool::kNoFrame)) {}
   Packet& operator=(Packet&& o) noexcept {
     if (this != &o) {
       reset();
       pool_ = o.pool_;
+      meta_ = o.meta_;
+      start_ = o.start_;
       frame_ = std::exchange(o.frame_, FramePool::kNoFrame);
     }
     return *this;
@@ -62,11 +69,11 @@ class Packet {
 
   FramePool* pool() const { return pool_; }
   uint32_t frame() const { return frame_; }
-  PacketMeta& meta() { return pool_->meta(frame_); }
-  const PacketMeta& meta() const { return pool_->meta(frame_); }
+  PacketMeta& meta() { return *meta_; }
+  const PacketMeta& meta() const { return *meta_; }
 
-  std::byte* frame_start() { return pool_->frame_data(frame_); }
-  const std::byte* frame_start() const { return pool_->frame_data(frame_); }
+  std::byte* frame_start() { return start_; }
+  const std::byte* frame_start() const { return start_; }
   std::byte* data() { return frame_start() + meta().head; }
   const std::byte* data() const { return frame_start() + meta().head; }
   uint16_t size() const { return meta().len; }
@@ -155,6 +162,8 @@ class Packet {
 
  private:
   FramePool* pool_ = nullptr;
+  PacketMeta* meta_ = nullptr;  // pool_->meta(frame_)
+  std::byte* start_ = nullptr;  // pool_->frame_data(frame_)
   uint32_t frame_ = FramePool::kNoFrame;
 };
 
