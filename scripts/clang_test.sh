@@ -5,5 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 output_base="${XNET_CLANG_OUTPUT_BASE:-$HOME/.cache/xnet-clang-build}"
+# The targets, listed by the default output base: `//...` under another output
+# base would also walk this one's convenience symlink (bazel-<directory>),
+# whose name .bazelignore cannot know.
+mapfile -t targets < <(bazel query --noshow_progress '//...' 2>/dev/null)
+[[ ${#targets[@]} -gt 0 ]] || { echo "clang_test.sh: bazel query //... listed nothing" >&2; exit 1; }
 bazel --output_base="$output_base" test --config=clang --experimental_convenience_symlinks=ignore \
-  //... --test_env=XNET_REQUIRE_PRIVILEGED=1 "$@"
+  --test_env=XNET_REQUIRE_PRIVILEGED=1 "$@" -- "${targets[@]}"
