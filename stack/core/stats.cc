@@ -13,7 +13,7 @@ constexpr std::string_view kDropNames[] = {
     "ArpTableFull",     "NeighQueueFull",     "NeighFailed",        "NeighNoFrame",
     "IpOtherHost",      "IpMartianSource",    "IpL2BroadcastUnicast", "IpSourceRouted",
     "IpOptionsBad",     "IpMartianDest",      "FragOverlap",        "FragTooBig",
-    "FragMemLimit",     "FragMalformed",      "FragTimeout",        "FragDuplicate",
+    "FragMemLimit",     "FragFrameLimit",     "FragMalformed",      "FragTimeout",        "FragDuplicate",
     "IcmpBadType",      "IcmpBroadcastEcho",  "IcmpRateLimited",    "IcmpErrorSuppressed",
     "IcmpBogusError",   "UdpShortPacket",     "UdpBroadcastNoPort", "ForwardNotHost",
     "ForwardSourceRoute", "TxQueueFull",      "NoFrame",            "HookDrop",

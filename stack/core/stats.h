@@ -41,6 +41,7 @@ enum class DropReason : uint16_t {
   kFragOverlap,        // partial overlap: the queue was discarded
   kFragTooBig,         // offset + length beyond 65535
   kFragMemLimit,       // ipfrag_high_thresh reached
+  kFragFrameLimit,     // reassembly held its share of the link's frames (UMEM)
   kFragMalformed,      // zero-length or non-8-multiple non-last fragment, conflicting end
   kFragTimeout,        // queue expired
   kFragDuplicate,      // exact duplicate or subset ignored (not a datagram drop)

@@ -110,6 +110,7 @@ void Reassembly::kill(uint32_t slot) {
   }
   q.head = q.tail = kNone;
   mem_ -= q.truesize;
+  if (q.truesize != 0) held_add(q.pool, -static_cast<int64_t>(q.truesize / q.pool->frame_size()));
   hash_erase(q.key);
   age_unlink(slot);
   q.used = false;
@@ -156,6 +157,7 @@ void Reassembly::reinit(uint32_t slot, TimePoint now) {
     f = next;
   }
   mem_ -= q.truesize;
+  if (q.truesize != 0) held_add(q.pool, -static_cast<int64_t>(q.truesize / q.pool->frame_size()));
   q.head = q.tail = kNone;
   q.first_in = q.last_in = false;
   q.len = q.meat = q.truesize = 0;
@@ -163,6 +165,36 @@ void Reassembly::reinit(uint32_t slot, TimePoint now) {
   q.deadline = now + stack_.config().ipfrag_time;
   age_unlink(slot);
   age_append(slot);  // the newest deadline now
+}
+
+uint32_t Reassembly::held_frames(const FramePool* pool) const {
+  for (const auto& [p, n] : held_) {
+    if (p == pool) return n;
+  }
+  return 0;
+}
+
+void Reassembly::held_add(const FramePool* pool, int64_t frames) {
+  for (auto& [p, n] : held_) {
+    if (p == pool) {
+      n = static_cast<uint32_t>(static_cast<int64_t>(n) + frames);
+      return;
+    }
+  }
+  held_.emplace_back(pool, static_cast<uint32_t>(frames));
+}
+
+void Reassembly::evict_pool(const FramePool* pool) {
+  const uint32_t low = pool->capacity() / (2 * kPoolShare);
+  for (uint32_t s = oldest_; s != kNone && held_frames(pool) + 1 > low;) {
+    const uint32_t newer = queues_[s].newer;
+    if (queues_[s].pool == pool) {
+      kill(s);
+      stack_.stats().ip.ReasmFails++;
+      stack_.stats().drop(DropReason::kFragFrameLimit);
+    }
+    s = newer;
+  }
 }
 
 void Reassembly::evict_for(uint32_t truesize) {
@@ -246,6 +278,7 @@ std::optional<ReassembledDatagram> Reassembly::defrag(Packet pkt, TimePoint now)
   // inet_frag_find with the memory bound (see reassembly.h: eviction).
   const uint32_t truesize = pkt.pool()->frame_size();
   if (mem_ + truesize > stack_.config().ipfrag_high_thresh) evict_for(truesize);
+  if (held_frames(pkt.pool()) + 1 > pkt.pool()->capacity() / kPoolShare) evict_pool(pkt.pool());
   const uint32_t slot = find_or_create(key, now);
   auto discard = [&](DropReason r) -> std::optional<ReassembledDatagram> {
     kill(slot);  // ipq_kill + REASMFAILS
@@ -308,6 +341,7 @@ std::optional<ReassembledDatagram> Reassembly::defrag(Packet pkt, TimePoint now)
   q->meat += payload;
   q->truesize += held_truesize;
   mem_ += held_truesize;
+  held_add(q->pool, 1);
   if (offset == 0) q->first_in = true;
   q->max_size = std::max(q->max_size, fragsize);
   if (df) q->max_df_size = std::max(q->max_df_size, fragsize);

@@ -20,6 +20,14 @@
 // eviction counting ReasmFails and kFragMemLimit (the gVisor / pre-4.17 Linux
 // policy the issue asks for; Linux ≥ 4.17 instead refuses new fragments at
 // the threshold and lets the timer free memory).
+// Frames: unlike the kernel's memory, a link's frames (its UMEM) are few and
+// fixed, and the receive ring needs them. Queues may hold at most half of one
+// pool's frames (kPoolShare: enough for a 65507-byte datagram in 1,365
+// fragments at MTU 68 with a 4,096-frame pool); a fragment that would go
+// beyond evicts the oldest queues of that pool down to a quarter, each
+// counting ReasmFails and kFragFrameLimit. (Found by an e2e flood: 1,882 first fragments held every
+// frame of a 2,048-frame UMEM well under the 4 MiB bound, and receive stopped
+// until the 30 s timer.)
 // Disorder bound (ipfrag_max_dist, RFC 4963 ID wrap): every fragment from a
 // source advances that source's counter; a queue that sees more than
 // max_dist fragments from its source between two of its own is re-initialised
@@ -78,6 +86,7 @@ class Reassembly {
 
  private:
   static constexpr uint32_t kNone = 0xffffffffu;
+  static constexpr uint32_t kPoolShare = 2;  // queues hold at most 1/kPoolShare of a pool
   struct Key {
     uint32_t saddr = 0, daddr = 0;
     uint16_t id = 0;
@@ -112,6 +121,10 @@ class Reassembly {
   size_t bucket_of(const Key& key) const;
   void kill(uint32_t slot);  // frees the fragments, unlinks the queue
   void evict_for(uint32_t truesize);
+  void evict_pool(const FramePool* pool);
+  // Frames of `pool` held in queues (held_ keeps a count per pool: a link or two).
+  uint32_t held_frames(const FramePool* pool) const;
+  void held_add(const FramePool* pool, int64_t frames);
   void age_unlink(uint32_t slot);
   void age_append(uint32_t slot);
   bool too_far(Queue& q, uint32_t saddr);
@@ -126,6 +139,7 @@ class Reassembly {
   std::vector<Peer> peers_;
   size_t count_ = 0;
   size_t mem_ = 0;
+  std::vector<std::pair<const FramePool*, uint32_t>> held_;
   uint32_t oldest_ = kNone, newest_ = kNone;
 };
 

@@ -281,6 +281,31 @@ TEST_F(ReasmTest, LegitimateDatagramsSurviveAFloodOfIncompleteTrains) {
   expect_idle();
 }
 
+// A link's frames are few (a UMEM) where the kernel's memory is not: queues
+// never hold more than half of one pool, however far below the memory bound,
+// so a flood of incomplete trains cannot starve the receive ring.
+TEST_F(ReasmTest, QueuesHoldAtMostHalfOfALinksFrames) {
+  const Bytes data = pattern(2000);
+  const uint32_t frames = other_pool_.capacity();  // 64
+  for (uint16_t id = 1; id <= 100; ++id) {
+    inject(frag(data, 0, 1000, true, id), PacketType::kHost, &other_pool_);
+    ASSERT_LE(other_pool_.in_use(), frames / 2) << "after fragment " << id;
+  }
+  EXPECT_LT(stack_->reassembly().mem(), StackConfig{}.ipfrag_low_thresh);  // far below the memory bound
+  const uint64_t evicted = dropped(DropReason::kFragFrameLimit);
+  EXPECT_GT(evicted, 0u);
+  EXPECT_EQ(st().ip.ReasmFails, evicted);
+  EXPECT_EQ(stack_->reassembly().queue_count(), 100 - evicted);
+  // A legitimate datagram still finds frames and completes.
+  inject(frag(data, 0, 1000, true, 500), PacketType::kHost, &other_pool_);
+  inject(frag(data, 1000, 1000, false, 500), PacketType::kHost, &other_pool_);
+  ASSERT_EQ(delivered().size(), 1u);
+  expect_datagram(delivered()[0], data);
+  delivered().clear();  // its frames go back to the pool
+  stack_->run_timers(now_ + std::chrono::seconds(30));
+  expect_idle();
+}
+
 TEST_F(ReasmTest, OversizedDatagramIsRefusedBeforeQueuing) {
   const Bytes data = pattern(65600);
   inject(frag(data, 65528, 8, false));  // 20 + 65536 > 65535
