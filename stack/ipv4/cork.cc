@@ -76,8 +76,10 @@ Result<void> ip_append_data(Cork& cork, std::span<const std::byte> data, uint16_
   const uint32_t mtu = p.gso_size != 0 ? kIpMaxMtu : p.fragsize;
   const uint32_t maxfraglen = ((mtu - fhl) & ~7u) + fhl;
   // Without DF allowed to be ignored, a datagram may not exceed the MTU: the
-  // route's, which exceeds the frame layout's only through the loopback device.
-  const uint32_t maxnonfragsize = p.ignore_df ? kIpMaxMtu : p.loopback ? p.route_mtu : mtu;
+  // route's, which exceeds the frame layout's only through the loopback device
+  // (a local route is never fragmented: its frames beyond the first are a chain).
+  const uint32_t maxnonfragsize =
+      p.ignore_df ? kIpMaxMtu : p.route_type == RouteType::kLocal ? p.route_mtu : mtu;
   uint32_t length = static_cast<uint32_t>(data.size()) + transhdrlen;
 
   if (cork.length + length > maxnonfragsize - fhl) return std::errc::message_size;

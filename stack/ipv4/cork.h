@@ -85,9 +85,6 @@ struct CorkParams {
   wire::Ipv4Addr next_hop;
   RouteType route_type = RouteType::kUnicast;
   uint32_t route_mtu = 1500;  // dst_mtu, for the DF decision in "want" mode
-  // Through the loopback device (a local route): never fragmented, so frames
-  // beyond the first are a chain, not fragments, and route_mtu limits the size.
-  bool loopback = false;
   bool pmtudisc_do = false;   // IP_PMTUDISC_DO / PROBE: DF always
   bool pmtudisc_want = false;  // IP_PMTUDISC_WANT: DF when it fits
 

@@ -6,6 +6,10 @@
 
 namespace xnet::stack {
 
+wire::Ipv4Addr this_host(const Stack& stack, wire::Ipv4Addr saddr, uint16_t oif) {
+  return !saddr.is_unspecified() ? saddr : stack.select_source(oif, wire::Ipv4Addr());
+}
+
 Result<ResolvedRoute> route_output(Stack& stack, OutputFlow& fl) {
   if (!fl.saddr.is_unspecified()) {
     if (fl.saddr.is_multicast() || fl.saddr.is_broadcast() || fl.saddr.is_zeronet() ||
@@ -14,8 +18,7 @@ Result<ResolvedRoute> route_output(Stack& stack, OutputFlow& fl) {
     }
   }
   if (fl.daddr.is_unspecified()) {
-    // "This host": to the source address, or to one of ours.
-    fl.daddr = !fl.saddr.is_unspecified() ? fl.saddr : stack.select_source(fl.oif, fl.daddr);
+    fl.daddr = this_host(stack, fl.saddr, fl.oif);
     if (fl.daddr.is_unspecified()) return std::errc::network_unreachable;  // no address at all
   }
   if (fl.daddr.is_zeronet()) return std::errc::invalid_argument;

@@ -48,4 +48,8 @@ struct ResolvedRoute {
 // (ENETUNREACH, what the kernel answers while lo is down), never sent out.
 Result<ResolvedRoute> route_output(Stack& stack, OutputFlow& fl);
 
+// The destination 0.0.0.0 means this host: `saddr` when given, else the
+// stack's source for `oif` (route_output and connect both resolve it so).
+wire::Ipv4Addr this_host(const Stack& stack, wire::Ipv4Addr saddr, uint16_t oif);
+
 }  // namespace xnet::stack

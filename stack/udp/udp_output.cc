@@ -55,14 +55,12 @@ void setup_cork(Stack& stack, UdpSock& sk, const Flow& fl, const ResolvedRoute& 
   // the interface that owns the address.
   const bool local = rt.type == RouteType::kLocal;
   const uint32_t dev_mtu = local ? kLoopbackMtu : link->mtu();
-  uint32_t mtu = (rt.mtu != 0 && fl.pmtudisc != PmtuDisc::kProbe) ? std::min(rt.mtu, dev_mtu) : dev_mtu;
-  p.route_mtu = mtu;
+  const uint32_t mtu = (rt.mtu != 0 && fl.pmtudisc != PmtuDisc::kProbe) ? std::min(rt.mtu, dev_mtu) : dev_mtu;
   // Frames must hold the MTU: never lay out more than one frame carries. (A
-  // local datagram larger than a frame stays one packet: a chain of frames.)
-  mtu = std::min<uint32_t>(mtu, link->pool().frame_size() - p.headroom);
-  p.fragsize = mtu;
-  if (!local) p.route_mtu = mtu;
-  p.loopback = local;
+  // local datagram larger than a frame stays one packet: a chain of frames,
+  // so only there the route's MTU exceeds the layout's.)
+  p.fragsize = std::min<uint32_t>(mtu, link->pool().frame_size() - p.headroom);
+  p.route_mtu = local ? mtu : p.fragsize;
   p.gso_size = fl.gso_size;
   p.ignore_df = fl.pmtudisc == PmtuDisc::kDont || fl.pmtudisc == PmtuDisc::kWant;
   p.pmtudisc_do = fl.pmtudisc == PmtuDisc::kDo || fl.pmtudisc == PmtuDisc::kProbe;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "stack/core/stack.h"
+#include "stack/ipv4/route_output.h"
 #include "stack/udp/udp_input.h"
 #include "stack/udp/udp_output.h"
 
@@ -152,7 +153,7 @@ Result<void> UdpTable::connect(UdpSock& sk, wire::Ipv4Addr addr, uint16_t port) 
   sk.tx.dst_cache.valid = false;  // sk_dst_reset
   // As route_output: 0.0.0.0 is this host (the bound address, else one of
   // ours), and 127.0.0.0/8 is unreachable without a loopback device.
-  if (addr.is_unspecified()) addr = !sk.local_addr.is_unspecified() ? sk.local_addr : stack_.select_source(0, addr);
+  if (addr.is_unspecified()) addr = this_host(stack_, sk.local_addr, 0);
   if (addr.is_loopback()) {
     stack_.stats().ip.OutNoRoutes++;
     return std::errc::network_unreachable;
