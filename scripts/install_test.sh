@@ -26,7 +26,7 @@ cd "$src"
 # shellcheck disable=SC2046
 c++ -std=c++20 -O2 examples/echo_server.cc -I. $(pkg-config --cflags --libs xnet) \
   -Wl,-rpath,"$prefix/lib" -o echo_server || fail "out-of-tree build against libxnet.so"
-ldd ./echo_server | grep -q "$prefix/lib/libxnet.so.0" || fail "echo_server does not use the installed libxnet.so"
+grep -q "$prefix/lib/libxnet.so.0" <<<"$(ldd ./echo_server)" || fail "echo_server does not use the installed libxnet.so"
 # shellcheck disable=SC2046
 c++ -std=c++20 -O2 examples/echo_server.cc -I. $(pkg-config --cflags xnet) "$prefix/lib/libxnet.a" \
   $(pkg-config --libs libxdp libbpf liburing fmt libpcap) -lelf -lz -o echo_server_static \

@@ -6,7 +6,7 @@
 source netns/veth_pair.sh
 R=benchmarks/afxdp_ref/afxdp_ref
 
-"$R" --help | grep -q "pinger | reflector | txonly | rxdrop" || fail "--help lacks the modes"
+grep -q "pinger | reflector | txonly | rxdrop" <<<"$("$R" --help)" || fail "--help lacks the modes"
 require_privileged
 make_veth_pair
 in_x sysctl -qw "net.ipv6.conf.$DEV_X.disable_ipv6=1"

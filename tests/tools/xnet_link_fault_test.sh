@@ -17,7 +17,7 @@ BG_PIDS+=("$echo_pid")
 wait_reachable 10.88.0.1
 
 ping_ok() {
-  in_k "$X" ping --kernel --to 10.88.0.1:7 --count 20 --size 32 2>/dev/null | grep -q "received 20  lost 0"
+  grep -q "received 20  lost 0" <<<"$(in_k "$X" ping --kernel --to 10.88.0.1:7 --count 20 --size 32 2>/dev/null)"
 }
 ping_ok || fail "echo does not answer before the fault"
 
