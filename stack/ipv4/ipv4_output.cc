@@ -204,12 +204,11 @@ Result<void> ip_local_out(Stack& stack, Packet pkt, TimePoint now) {
   return ip_local_out(stack, std::move(dg), now);
 }
 
-Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now) {
+Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now, uint32_t mtu) {
   stage::mark(stage::Point::kIpLocalOut);
   Packet head = datagram.pop_front();
   if (!head) return {};
   PacketMeta& m = head.meta();
-  uint32_t mtu = 0;
   if (m.out_ifindex == 0) {
     const wire::Ipv4Addr daddr = ip_hdr(head).dst();
     const auto rt = stack.routes().lookup(daddr);
@@ -220,7 +219,7 @@ Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now) {
     m.out_ifindex = rt->ifindex;
     m.route_type = rt->type;
     m.next_hop = rt->gateway.is_unspecified() ? daddr : rt->gateway;
-    mtu = rt->mtu;
+    if (mtu == 0) mtu = rt->mtu;
   }
   m.pkt_type = PacketType::kOutgoing;
 

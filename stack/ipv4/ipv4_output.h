@@ -86,8 +86,12 @@ Result<void> ip_local_out(Stack& stack, Packet pkt, TimePoint now);
 Result<void> ip_output(Stack& stack, Packet pkt, uint32_t mtu, TimePoint now);
 
 // The same for a datagram laid out over several frames (see the top comment).
-// The queue is consumed.
-Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now);
+// The queue is consumed. `mtu` is the MTU the cork laid the datagram out for
+// (its fragsize): ip_finish_output fragments at that same MTU, as the kernel's
+// ip_skb_dst_mtu repeats ip_setup_cork's choice, so that a chain laid out for
+// a route MTU below the device's is never sent as if it fitted the device.
+// 0: the route's MTU when the route is looked up here, else the device's.
+Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now, uint32_t mtu = 0);
 
 // Reports that a locally sent packet could not be transmitted (neighbour
 // resolution failed: EHOSTUNREACH) to the socket whose send buffer it is

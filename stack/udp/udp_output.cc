@@ -152,7 +152,8 @@ Result<void> udp_send_skb(Stack& stack, UdpSock& sk, Cork& cork, uint16_t dport,
   }
 
   dg.push_front(std::move(head));
-  auto res = ip_local_out(stack, std::move(dg), now);
+  // Out at the MTU the frames were laid out for (ip_skb_dst_mtu).
+  auto res = ip_local_out(stack, std::move(dg), now, p.fragsize);
   if (!res) {
     if (res.error() == std::errc::no_buffer_space && !sk.recverr) {
       // ip_send_skb: ENOBUFS without IP_RECVERR is counted, not reported
