@@ -7,6 +7,7 @@
 #include "stack/core/checksum_offload.h"
 #include "stack/core/headers.h"
 #include "stack/ipv4/icmp_state.h"
+#include "stack/ipv4/icmp_timestamp.h"
 #include "stack/ipv4/ipv4_output.h"
 #include "stack/core/stack.h"
 #include "stack/wire/checksum.h"
@@ -19,6 +20,8 @@ using wire::IcmpType;
 using wire::IcmpUnreachCode;
 constexpr uint8_t kIpProtoIcmp = static_cast<uint8_t>(wire::IpProtocol::kIcmp);
 constexpr uint8_t kNrIcmpTypes = 18;  // NR_ICMP_TYPES
+constexpr uint8_t kIcmpExtEcho = 42;       // ICMP_EXT_ECHO (RFC 8335 PROBE)
+constexpr uint8_t kIcmpExtEchoReply = 43;  // ICMP_EXT_ECHOREPLY
 using wire::kIcmpHeaderLen;
 constexpr uint32_t kIcmpErrorMaxLen = 576;  // RFC 1812 4.3.2.3
 constexpr uint8_t kTosMask = 0x1e;          // IPTOS_TOS_MASK
@@ -178,7 +181,18 @@ void icmp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   const uint8_t type = std::to_integer<uint8_t>(head.data()[0]);
   const IcmpType t{type};
   st.icmp_in(type);
+  if (type == kIcmpExtEcho || type == kIcmpExtEchoReply) {
+    // RFC 8335 PROBE: the kernel takes both before its "unknown type" test. A
+    // request goes to icmp_echo, which ignores it while icmp_echo_enable_probe
+    // is off (its default; xnet has no PROBE), a reply to ping_rcv, which finds
+    // no ping socket. Neither is an error (Linux 6.18: InMsgs and InType42/43
+    // only), so no InErrors here.
+    st.drop(DropReason::kIcmpBadType);
+    return;
+  }
   if (type > kNrIcmpTypes) {
+    // Unknown types are counted as errors (Linux 6.18: type 19, 30, 255 move
+    // InErrors); unassigned types up to 18 are not (icmp_discard, below).
     st.icmp.InErrors++;
     st.drop(DropReason::kIcmpBadType);
     return;
@@ -203,6 +217,9 @@ void icmp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
     case IcmpType::kEchoRequest:
       icmp_echo(stack, std::move(head), std::move(rest), now);
       return;
+    case IcmpType::kTimestamp:
+      icmp_timestamp(stack, head, rest, now);
+      return;
     case IcmpType::kDestUnreachable:
     case IcmpType::kSourceQuench:
     case IcmpType::kTimeExceeded:
@@ -213,8 +230,8 @@ void icmp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
     case IcmpType::kRedirect:   // routes are not changed by redirects (counted by InRedirects)
       return;
     default:
-      // icmp_discard: timestamps (no wall clock in the stack), address masks,
-      // obsolete types.
+      // icmp_discard: timestamp replies, address masks, unassigned and
+      // obsolete types (counted by InMsgs and InTypeN only).
       st.drop(DropReason::kIcmpBadType);
       return;
   }

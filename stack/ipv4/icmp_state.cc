@@ -19,7 +19,21 @@ size_t peer_hash(uint32_t addr) {
 
 }  // namespace
 
-IcmpState::IcmpState(Stack& stack) : stack_(stack), credit_(stack.config().icmp_msgs_burst) {}
+IcmpState::IcmpState(Stack& stack) : stack_(stack), credit_(stack.config().icmp_msgs_burst) {
+  // Built outside the packet path: the one place the stack reads clocks.
+  set_wall_clock(std::chrono::steady_clock::now(), std::chrono::system_clock::now());
+}
+
+void IcmpState::set_wall_clock(TimePoint now, std::chrono::system_clock::time_point wall) {
+  wall_offset_ = std::chrono::duration_cast<std::chrono::nanoseconds>(wall.time_since_epoch()) -
+                 std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch());
+}
+
+std::chrono::system_clock::time_point IcmpState::wall_clock(TimePoint now) const {
+  const auto since_epoch = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()) + wall_offset_;
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch));
+}
 
 bool IcmpState::global_allow(TimePoint now) {
   if (credit_ > 0) return true;

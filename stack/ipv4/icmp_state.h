@@ -2,7 +2,8 @@
 // The ICMP rate limiters of one stack: the global token bucket
 // (icmp_global_allow / icmp_global_consume: icmp_msgs_per_sec, icmp_msgs_burst)
 // and the per-destination limiter (inet_peer_xrlim_allow: icmp_ratelimit, a
-// burst of 6 intervals) kept in a fixed, allocation-free table of peers.
+// burst of 6 intervals) kept in a fixed, allocation-free table of peers; and
+// the wall clock that timestamp replies read.
 
 #include <array>
 #include <chrono>
@@ -39,6 +40,14 @@ class IcmpState {
 
   size_t peer_count() const;
 
+  // The wall clock for ICMP timestamps (RFC 792: milliseconds since midnight
+  // UT, which the kernel reads with ktime_get_real). The stack runs on steady
+  // time passed in, so it keeps the offset from steady to system time. The
+  // constructor takes it from both clocks once; whoever owns the clocks sets
+  // it again when the system clock is stepped, and tests set it to pin the time.
+  void set_wall_clock(TimePoint now, std::chrono::system_clock::time_point wall);
+  std::chrono::system_clock::time_point wall_clock(TimePoint now) const;
+
  private:
   struct Peer {
     uint32_t addr = 0;
@@ -53,6 +62,7 @@ class IcmpState {
   TimePoint stamp_{};
   bool stamped_ = false;
   std::array<Peer, kPeerSlots> peers_{};
+  std::chrono::nanoseconds wall_offset_{0};  // system time - steady time
 };
 
 }  // namespace xnet::stack

@@ -73,9 +73,13 @@ namespace detail::icmp {
 inline constexpr size_t kType = 0, kCode = 1, kChecksum = 2, kRest = 4, kData = 8;
 // Inside the rest-of-header word, per message type.
 inline constexpr size_t kIdent = 4, kSeq = 6, kMtu = 6, kPointer = 4, kGateway = 4;
+// Timestamp / timestamp reply (RFC 792): three 32-bit times after the header.
+inline constexpr size_t kOriginate = 8, kReceive = 12, kTransmit = 16;
 }  // namespace detail::icmp
 
 inline constexpr size_t kIcmpHeaderLen = 8;
+// A timestamp message: the header and the three times.
+inline constexpr size_t kIcmpTimestampLen = 20;
 
 template <typename B>
 class BasicIcmpView {
@@ -105,6 +109,11 @@ class BasicIcmpView {
   uint8_t pointer() const { return detail::get_u8(p(detail::icmp::kPointer)); }
   // Redirect: the better first hop.
   Ipv4Addr gateway() const { return Ipv4Addr(detail::get_be32(p(detail::icmp::kGateway))); }
+  // Timestamp / timestamp reply: milliseconds since midnight UT (RFC 792).
+  // Only for a view of at least kIcmpTimestampLen bytes.
+  uint32_t originate_timestamp() const { return detail::get_be32(p(detail::icmp::kOriginate)); }
+  uint32_t receive_timestamp() const { return detail::get_be32(p(detail::icmp::kReceive)); }
+  uint32_t transmit_timestamp() const { return detail::get_be32(p(detail::icmp::kTransmit)); }
   // Echo payload, or the quoted datagram of an error.
   std::span<B> data() const { return b_.subspan(kIcmpHeaderLen); }
   std::span<B> bytes() const { return b_; }
@@ -127,6 +136,15 @@ class BasicIcmpView {
     set_rest_of_header(uint32_t{v} << 24);
   }
   void set_gateway(Ipv4Addr a) const requires kMutable { detail::set_be32(p(detail::icmp::kGateway), a.value()); }
+  void set_originate_timestamp(uint32_t ms) const requires kMutable {
+    detail::set_be32(p(detail::icmp::kOriginate), ms);
+  }
+  void set_receive_timestamp(uint32_t ms) const requires kMutable {
+    detail::set_be32(p(detail::icmp::kReceive), ms);
+  }
+  void set_transmit_timestamp(uint32_t ms) const requires kMutable {
+    detail::set_be32(p(detail::icmp::kTransmit), ms);
+  }
   // Over the whole message as it is now.
   void fill_checksum() const requires kMutable {
     set_checksum(0);
