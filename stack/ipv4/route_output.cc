@@ -12,10 +12,11 @@ wire::Ipv4Addr this_host(const Stack& stack, wire::Ipv4Addr saddr, uint16_t oif)
 
 Result<ResolvedRoute> route_output(Stack& stack, OutputFlow& fl) {
   if (!fl.saddr.is_unspecified()) {
-    if (fl.saddr.is_multicast() || fl.saddr.is_broadcast() || fl.saddr.is_zeronet() ||
-        !stack.is_local_address(fl.saddr)) {
-      return std::errc::invalid_argument;
-    }
+    if (fl.saddr.is_multicast() || fl.saddr.is_broadcast()) return std::errc::invalid_argument;
+    // A source that is not ours has no route (Linux 6.18: IP_PKTINFO with
+    // 10.99.9.9, with the peer's address or with 0.1.2.3 is ENETUNREACH and
+    // OutNoRoutes; 224.0.0.1 and 255.255.255.255 are EINVAL).
+    if (!stack.is_local_address(fl.saddr)) return std::errc::network_unreachable;
   }
   if (fl.daddr.is_unspecified()) {
     fl.daddr = this_host(stack, fl.saddr, fl.oif);

@@ -36,9 +36,9 @@ struct ResolvedRoute {
 
 // ip_route_output_flow (__ip_route_output_key_hash) for a UDP send, in the
 // kernel's order: source address, output interface, FIB. Errors: EINVAL (a
-// source that is not ours, a 0.0.0.0/8 destination other than 0.0.0.0),
-// ENODEV (no such interface), ENETUNREACH (no route; counted OutNoRoutes by
-// the caller).
+// multicast or limited-broadcast source, a 0.0.0.0/8 destination other than
+// 0.0.0.0), ENODEV (no such interface), ENETUNREACH (a source that is not
+// ours, or no route; counted OutNoRoutes by the caller).
 //
 // Our own addresses route kLocal (the loopback device: mtu kLoopbackMtu,
 // ifindex the interface that owns the address, as the kernel's rt_iif). As in

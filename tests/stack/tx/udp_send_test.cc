@@ -223,11 +223,26 @@ TEST_F(UdpSendTest, TtlAndTosPrecedence) {
 }
 
 TEST_F(UdpSendTest, PktinfoSource) {
+  // Linux 6.18: a source that is not ours is ENETUNREACH and OutNoRoutes
+  // (10.99.9.9, the peer's own address, 0.1.2.3); a multicast or limited
+  // broadcast source is EINVAL and counts nothing.
   UdpSock& a = net.socket(0);
   const auto data = pattern(10);
   SendOptions o;
-  o.source = wire::Ipv4Addr(10, 9, 9, 9);  // not ours
-  EXPECT_EQ(net.send(0, a, data, to(net.addr(1), kPortB), o).error(), err(std::errc::invalid_argument));
+  uint64_t no_routes = 0;
+  for (const wire::Ipv4Addr src : {wire::Ipv4Addr(10, 9, 9, 9), net.addr(1), wire::Ipv4Addr(0, 1, 2, 3)}) {
+    o.source = src;
+    EXPECT_EQ(net.send(0, a, data, to(net.addr(1), kPortB), o).error(), err(std::errc::network_unreachable))
+        << src.to_string();
+    EXPECT_EQ(net.stats(0).ip.OutNoRoutes, ++no_routes) << src.to_string();
+  }
+  for (const wire::Ipv4Addr src : {wire::Ipv4Addr(224, 0, 0, 1), wire::Ipv4Addr(255, 255, 255, 255)}) {
+    o.source = src;
+    EXPECT_EQ(net.send(0, a, data, to(net.addr(1), kPortB), o).error(), err(std::errc::invalid_argument))
+        << src.to_string();
+  }
+  EXPECT_EQ(net.stats(0).ip.OutNoRoutes, no_routes);
+  EXPECT_EQ(net.stats(0).ip.OutRequests, 0u);
   o.source = net.addr(0);
   ASSERT_TRUE(net.send(0, a, data, to(net.addr(1), kPortB), o).ok());
   net.run();
