@@ -155,7 +155,7 @@ class UdpSocket {
   // --- options (setsockopt) ---
   Result<void> set_nonblocking(bool on);                  // O_NONBLOCK
   Result<void> set_ttl(int ttl);                          // IP_TTL: -1 (default) or 1..255
-  Result<void> set_tos(int tos);                          // IP_TOS
+  Result<void> set_tos(int tos);                          // IP_TOS: any int, low byte kept
   Result<void> set_broadcast(bool on);                    // SO_BROADCAST
   Result<void> set_recv_buffer(int bytes);                // SO_RCVBUF (doubled, min 2304)
   Result<void> set_send_buffer(int bytes);                // SO_SNDBUF (doubled, min 4608)
@@ -165,7 +165,7 @@ class UdpSocket {
   Result<void> set_dont_route(bool on);                   // SO_DONTROUTE
   Result<void> set_pmtu_discovery(PmtuDisc mode);         // IP_MTU_DISCOVER
   Result<void> set_gso_size(int size);                    // UDP_SEGMENT
-  Result<void> set_cork(bool on);                         // UDP_CORK (off: push)
+  Result<void> set_cork(bool on);                         // UDP_CORK (off: push; ok even if it fails)
   Result<void> set_multicast_ttl(int ttl);                // IP_MULTICAST_TTL
   Result<void> set_multicast_if(Ipv4Addr addr, uint16_t ifindex = 0);  // IP_MULTICAST_IF
   Result<void> set_recv_errors(bool on);                  // IP_RECVERR

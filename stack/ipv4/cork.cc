@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <utility>
 
 #include "stack/wire/checksum.h"
 
@@ -138,8 +139,12 @@ Result<void> ip_append_data(Cork& cork, std::span<const std::byte> data, uint16_
         if (datalen > mtu - fhl) datalen = maxfraglen - fhl;
       }
 
-      // sock_alloc_send_skb for the first frame of a datagram (EAGAIN when the
-      // buffer is full); later frames may overshoot up to twice the limit.
+      // sock_alloc_send_skb for the first frame of a datagram: the socket's
+      // pending error, once, then EAGAIN when the buffer is full; later frames
+      // may overshoot up to twice the limit and never look at the error.
+      if (first && p.sk_err != nullptr && *p.sk_err != std::errc{}) {
+        return fail(std::exchange(*p.sk_err, std::errc{}));
+      }
       if (p.sndbuf != nullptr) {
         const uint64_t limit = first ? p.sndbuf->limit : uint64_t{p.sndbuf->limit} * 2;
         if (p.sndbuf->allocated >= limit) {

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <system_error>
 
 #include "runtime/result.h"
 #include "stack/core/ip_ident.h"
@@ -89,6 +90,11 @@ struct CorkParams {
   bool pmtudisc_want = false;  // IP_PMTUDISC_WANT: DF when it fits
 
   SendBuffer* sndbuf = nullptr;  // null: frames are not charged (ICMP, tests)
+  // The socket's pending error (sk_err), null for none: sock_alloc_send_skb
+  // reports it, once, when the first frame of a datagram is allocated, so the
+  // datagram's own EMSGSIZE wins over it and appending to a corked datagram
+  // never sees it.
+  std::errc* sk_err = nullptr;
   // A connected socket's private IP ID counter (UdpSendState::inet_id); null
   // for unconnected senders, which use the shared generator or ID 0.
   uint16_t* sock_ident = nullptr;
@@ -121,9 +127,13 @@ struct Cork {
 // MSG_MORE (it disables checksum offload for the first frame, as the kernel
 // does without GSO). On failure the bytes of this call are not counted
 // (cork.length restored); the caller decides whether to flush.
-// Errors: EMSGSIZE (over 65535, or over the MTU when DF may not be ignored),
-// EAGAIN (send buffer full on the first frame of a datagram), ENOBUFS (no free
-// frame, or the send buffer overshot twice its limit).
+// Errors: EMSGSIZE (over 65535, or over the MTU when DF may not be ignored;
+// checked before anything else), then on the first frame of a datagram the
+// socket's pending error (taken from params.sk_err) and EAGAIN (send buffer
+// full), and ENOBUFS (no free frame, or the send buffer overshot twice its
+// limit). The kernel counts every one of them but that first EMSGSIZE in Ip
+// OutDiscards (__ip_append_data's error path); the caller, who holds the
+// counters, does.
 Result<void> ip_append_data(Cork& cork, std::span<const std::byte> data, uint16_t transhdrlen,
                             bool more);
 

@@ -79,6 +79,7 @@ void setup_cork(Stack& stack, UdpSock& sk, const Flow& fl, const ResolvedRoute& 
   p.next_hop = rt.next_hop;
   p.route_type = rt.type;
   p.sndbuf = tx.sndbuf.get();
+  p.sk_err = &sk.sk_err;
   if (sk.connected && !sk.remote_addr.is_unspecified()) {
     if (!tx.inet_id_seeded) {
       tx.inet_id = static_cast<uint16_t>(stack.random());
@@ -88,6 +89,16 @@ void setup_cork(Stack& stack, UdpSock& sk, const Flow& fl, const ResolvedRoute& 
   }
   cork.length = 0;
   cork.partial = false;
+}
+
+// ip_append_data, counted as __ip_append_data counts its failures: every one
+// but the datagram-too-large check moves Ip OutDiscards (Linux 6.18: a send
+// that returned a pending ECONNREFUSED moved OutDiscards 1; an EMSGSIZE, none).
+Result<void> append_data(Stack& stack, Cork& cork, std::span<const std::byte> data,
+                         uint16_t transhdrlen, bool more) {
+  auto r = ip_append_data(cork, data, transhdrlen, more);
+  if (!r && r.error() != std::errc::message_size) stack.stats().ip.OutDiscards++;
+  return r;
 }
 
 // udp_send_skb: UDP header, GSO checks, checksum; then ip_send_skb.
@@ -200,7 +211,7 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
     // call are ignored, as in the kernel. One started by another family (an
     // IPv6 socket's v4-mapped send) cannot be continued here.
     if (tx.pending != kAfInet) return std::errc::invalid_argument;
-    auto r = ip_append_data(tx.pending_cork, payload, 0, corkreq);
+    auto r = append_data(stack, tx.pending_cork, payload, 0, corkreq);
     if (!r) {
       udp_flush_pending_frames(sk);
       return finish(r);
@@ -283,17 +294,16 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
     fl.saddr = !rt.prefsrc.is_unspecified() ? rt.prefsrc : stack.select_source(rt.ifindex, fl.daddr);
   }
 
-  // sock_alloc_send_pskb, at the first frame of a new datagram: a pending
-  // error (ECONNREFUSED ...) is reported once, and cleared, after the
-  // destination, route and permission checks above (which leave it pending).
-  // Appending to a corked datagram (above) allocates without looking.
-  if (const std::errc e = udp_sock_error(sk); e != std::errc{}) return e;
-
+  // A pending error (ECONNREFUSED ...) is reported once, and cleared, by the
+  // first frame's allocation in ip_append_data (sock_alloc_send_pskb): after
+  // the destination, route and permission checks above and after the
+  // datagram's own EMSGSIZE, all of which leave it pending. Appending to a
+  // corked datagram (above) allocates without looking.
   if (!corkreq) {
     // ip_make_skb: a private cork, no socket-wide queue.
     Cork cork;
     setup_cork(stack, sk, fl, rt, cork);
-    auto r = ip_append_data(cork, payload, wire::kUdpHeaderLen, opts.more);
+    auto r = append_data(stack, cork, payload, wire::kUdpHeaderLen, opts.more);
     if (!r) return finish(r);  // the private cork frees its frames
     return finish(udp_send_skb(stack, sk, cork, fl.dport, now));
   }
@@ -301,7 +311,7 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
   setup_cork(stack, sk, fl, rt, tx.pending_cork);
   tx.pending = kAfInet;
   tx.pending_dport = fl.dport;
-  auto r = ip_append_data(tx.pending_cork, payload, wire::kUdpHeaderLen, true);
+  auto r = append_data(stack, tx.pending_cork, payload, wire::kUdpHeaderLen, true);
   if (!r) {
     udp_flush_pending_frames(sk);
     return finish(r);
@@ -328,7 +338,9 @@ Result<void> udp_set_ttl(UdpSock& sk, int ttl) {
 }
 
 Result<void> udp_set_tos(UdpSock& sk, int tos) {
-  if (tos < 0 || tos > 255) return std::errc::invalid_argument;
+  // inet->tos is a byte: any int is taken and its low byte kept (Linux 6.18:
+  // -1 reads back 0xff, 256 reads 0, 0x12345678 reads 0x78). Only the IP_TOS
+  // cmsg checks its range.
   sk.tx.tos = static_cast<uint8_t>(tos);
   return {};
 }
@@ -369,7 +381,11 @@ Result<void> udp_set_sndbuf(UdpSock& sk, int bytes) {
 
 Result<void> udp_set_cork(Stack& stack, UdpSock& sk, bool on, TimePoint now) {
   sk.tx.cork = on;
-  if (!on) return udp_push_pending_frames(stack, sk, now);
+  // udp_lib_setsockopt pushes and drops the push's result: the option was set
+  // (Linux 6.18: a corked UDP_SEGMENT datagram with SO_NO_CHECK, which
+  // udp_send_skb refuses with EINVAL, was dropped and UDP_CORK off returned
+  // 0, counting nothing). udp_send_skb has counted what it counts.
+  if (!on) (void)udp_push_pending_frames(stack, sk, now);
   return {};
 }
 

@@ -65,16 +65,16 @@ struct SendOptions {
 // connected). Returns the number of payload bytes accepted. Errors, in the
 // kernel's order: EOPNOTSUPP (oob), EAFNOSUPPORT, EINVAL (port 0, bad cmsg
 // value, corked datagram of another kind), EDESTADDRREQ, ENETUNREACH
-// (OutNoRoutes), EACCES (broadcast without SO_BROADCAST), then the socket's
-// pending error (ECONNREFUSED ..., returned once and cleared, when a new
-// datagram starts: not while appending to a corked one), EMSGSIZE, EINVAL/EIO
-// (GSO checks), EAGAIN (send buffer full), ENOBUFS (no frames).
+// (OutNoRoutes), EACCES (broadcast without SO_BROADCAST), EMSGSIZE, then the
+// socket's pending error (ECONNREFUSED ..., returned once and cleared, when a
+// new datagram starts: not while appending to a corked one), EAGAIN (send
+// buffer full), ENOBUFS (no frames), EINVAL/EIO (GSO checks).
 Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte> payload,
                            const SockAddrIn* dest, const SendOptions& opts, TimePoint now);
 
 // Socket options of the send side (setsockopt semantics and errors).
 Result<void> udp_set_ttl(UdpSock& sk, int ttl);                // IP_TTL: -1 or 1..255
-Result<void> udp_set_tos(UdpSock& sk, int tos);                // IP_TOS: 0..255
+Result<void> udp_set_tos(UdpSock& sk, int tos);                // IP_TOS: any int, low byte kept
 void udp_set_broadcast(UdpSock& sk, bool on);                  // SO_BROADCAST
 void udp_set_no_check_tx(UdpSock& sk, bool on);                // SO_NO_CHECK
 void udp_set_dont_route(UdpSock& sk, bool on);                 // SO_DONTROUTE
@@ -83,7 +83,8 @@ Result<void> udp_set_gso_size(UdpSock& sk, int size);          // UDP_SEGMENT: 0
 Result<void> udp_set_multicast_ttl(UdpSock& sk, int ttl);      // IP_MULTICAST_TTL: -1 or 0..255
 void udp_set_multicast_if(UdpSock& sk, wire::Ipv4Addr addr, uint16_t ifindex);  // IP_MULTICAST_IF
 Result<void> udp_set_sndbuf(UdpSock& sk, int bytes);           // SO_SNDBUF (doubled, min 4608)
-// UDP_CORK: turning it off pushes the pending datagram (its error, if any).
+// UDP_CORK: turning it off pushes the pending datagram; succeeds even when
+// the push fails (the datagram is then dropped), as udp_lib_setsockopt does.
 Result<void> udp_set_cork(Stack& stack, UdpSock& sk, bool on, TimePoint now);
 
 // udp_push_pending_frames: sends the corked datagram now.
