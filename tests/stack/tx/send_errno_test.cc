@@ -84,6 +84,19 @@ TEST_F(SendErrnoTest, PendingErrorEndsACorkedDatagramBeforeItStarts) {
   EXPECT_EQ(udp_wmem_alloc(a), 0u);
 }
 
+TEST_F(SendErrnoTest, FullSendBufferCountsOutDiscardsToo) {
+  // Linux 6.18, SO_SNDBUF 4096 behind a slow qdisc, MSG_DONTWAIT: the send
+  // that found the buffer full returned EAGAIN and moved Ip OutDiscards 1 and
+  // Udp SndbufErrors 1.
+  UdpSock& a = net.socket(0);
+  ASSERT_TRUE(udp_set_sndbuf(a, 0).ok());
+  Result<size_t> r = size_t{0};
+  for (int i = 0; i < 10 && r; ++i) r = net.send(0, a, pattern(1000), to(net.addr(1), kPortB));
+  EXPECT_EQ(r.error(), err(std::errc::resource_unavailable_try_again));
+  EXPECT_EQ(net.stats(0).ip.OutDiscards, 1u);
+  EXPECT_EQ(net.stats(0).udp.SndbufErrors, 1u);
+}
+
 TEST_F(SendErrnoTest, CorkOffSucceedsWhenThePushFails) {
   // Linux 6.18: SO_NO_CHECK + UDP_SEGMENT 100 + UDP_CORK, 300 bytes sent
   // (accepted), UDP_CORK off returned 0, nothing left and nothing counted;
