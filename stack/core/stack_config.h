@@ -38,6 +38,11 @@ struct StackConfig {
   uint32_t wmem_default = 212992;
   uint32_t txqueuelen = 1000;  // per-interface transmit queue
 
+  // xnet: a connected socket sends through its prebuilt headers while the
+  // path holds (stack/udp/udp_header_cache.h). Off: every datagram through
+  // the stages, for comparing the two (same bytes and counters either way).
+  bool udp_header_cache = true;
+
   // Random seed for IP IDs, ephemeral ports, ICMP jitter. 0: from std::random_device.
   uint64_t seed = 0;
 };

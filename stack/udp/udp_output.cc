@@ -13,6 +13,7 @@
 #include "stack/ipv4/route_output.h"
 #include "stack/core/stack.h"
 #include "stack/core/stats.h"
+#include "stack/udp/udp_header_cache.h"
 #include "stack/udp/udp_input.h"
 #include "stack/udp/udp_recv.h"
 #include "stack/udp/udp_sock.h"
@@ -195,6 +196,11 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
   }
   if (payload.size() > 0xffff) return std::errc::message_size;
   if (opts.oob) return std::errc::operation_not_supported;
+  // The connected socket's prebuilt headers, while the path they were built
+  // for holds (udp_header_cache.h); anything else goes through the stages.
+  if (dest == nullptr) {
+    if (auto r = udp_sendmsg_cached(stack, sk, payload, opts, now)) return *r;
+  }
 
   const bool corkreq = tx.cork || opts.more;
   auto finish = [&](Result<void> r) -> Result<size_t> {
@@ -305,7 +311,9 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
     setup_cork(stack, sk, fl, rt, cork);
     auto r = append_data(stack, cork, payload, wire::kUdpHeaderLen, opts.more);
     if (!r) return finish(r);  // the private cork frees its frames
-    return finish(udp_send_skb(stack, sk, cork, fl.dport, now));
+    Result<void> sent = udp_send_skb(stack, sk, cork, fl.dport, now);
+    if (sent && connected) udp_header_cache_fill(stack, sk, fl.saddr, fl.tos, cork.params.ip.ttl);
+    return finish(sent);
   }
 
   setup_cork(stack, sk, fl, rt, tx.pending_cork);

@@ -8,6 +8,7 @@
 
 #include "stack/ipv4/cork.h"
 #include "stack/core/packet_meta.h"
+#include "stack/udp/udp_header_cache.h"
 #include "stack/wire/addr.h"
 
 namespace xnet::stack {
@@ -84,6 +85,7 @@ struct UdpSendState {
   bool inet_id_seeded = false;
 
   CachedRoute dst_cache;
+  UdpHeaderCache hdr_cache;  // the headers of the last datagram to the connected peer
   SendBufferRef sndbuf;
 };
 

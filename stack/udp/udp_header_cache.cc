@@ -1,0 +1,184 @@
+#include "stack/udp/udp_header_cache.h"
+
+#include <cstring>
+
+#include "stack/core/headers.h"
+#include "stack/core/hooks.h"
+#include "stack/core/stack.h"
+#include "stack/core/stage_trace.h"
+#include "stack/l2/ethernet.h"
+#include "stack/l2/neighbour_table.h"
+#include "stack/udp/udp_output.h"
+#include "stack/udp/udp_recv.h"
+#include "stack/udp/udp_sock.h"
+#include "stack/wire/checksum.h"
+
+namespace xnet::stack {
+namespace {
+
+constexpr uint16_t kIpOff = kEthHeaderLen;
+constexpr uint16_t kUdpOff = kEthHeaderLen + kIpv4HeaderLen;
+constexpr uint16_t kHeaders = kIpv4HeaderLen + wire::kUdpHeaderLen;  // the IP datagram's overhead
+
+UdpHeaderCache::Options options_of(const Stack& stack, const UdpSock& sk) {
+  const UdpSendState& tx = sk.tx;
+  return {tx.ttl,         tx.tos,         static_cast<uint8_t>(tx.pmtudisc), tx.no_check_tx, tx.dont_route,
+          tx.gso_size,    sk.bound_ifindex, stack.config().ip_default_ttl};
+}
+
+// Per-datagram options (cmsgs, MSG_*) all take the stages.
+bool plain(const SendOptions& o) {
+  return !o.more && !o.ttl && !o.tos && o.source.is_unspecified() && o.ifindex == 0 && !o.gso_size &&
+         !o.dont_fragment && !o.dont_route && !o.oob;
+}
+
+// The path of the last datagram still holds: route table, interface,
+// neighbour state and MAC, no hooks on the output path.
+NeighEntry* still_valid(Stack& stack, UdpSock& sk, const UdpHeaderCache& c) {
+  const CachedRoute& dst = sk.tx.dst_cache;
+  if (!dst.valid || dst.generation != stack.routes().generation() || c.route_generation != dst.generation) {
+    return nullptr;
+  }
+  if (stack.link(c.ifindex) != c.link || !stack.hooks().empty(HookPoint::kLocalOut) ||
+      !stack.hooks().empty(HookPoint::kPostRouting)) {
+    return nullptr;
+  }
+  if (!(c.options == options_of(stack, sk))) return nullptr;
+  // neigh_output's fast case (neigh_hh_output needs NUD_CONNECTED): a stale
+  // entry must run its state machine (the delayed re-probe) on the stages.
+  NeighEntry* e = stack.neighbours().find(c.ifindex, c.next_hop);
+  if (e == nullptr || e->state != NeighState::kReachable || e->mac != c.neigh_mac) return nullptr;
+  return e;
+}
+
+}  // namespace
+
+void udp_header_cache_fill(Stack& stack, UdpSock& sk, wire::Ipv4Addr saddr, uint8_t tos, uint8_t ttl) {
+  UdpHeaderCache& c = sk.tx.hdr_cache;
+  c.valid = false;
+  const CachedRoute& dst = sk.tx.dst_cache;
+  UdpSendState& tx = sk.tx;
+  if (!dst.valid || dst.type != RouteType::kUnicast || tx.gso_size != 0 || tx.pmtudisc == PmtuDisc::kProbe ||
+      !tx.inet_id_seeded) {
+    return;
+  }
+  Link* link = stack.link(dst.ifindex);
+  if (link == nullptr) return;
+  c.route_generation = dst.generation;
+  c.link = link;
+  c.pool = &link->pool();
+  c.ifindex = dst.ifindex;
+  c.next_hop = dst.next_hop;
+  c.route_mtu = dst.mtu;
+  c.device_checksum = link->features().tx_checksum;
+  c.options = options_of(stack, sk);
+  // neigh_output maps these without the table; they keep the stages.
+  if (c.next_hop.is_broadcast() || c.next_hop.is_multicast() || stack.is_broadcast_on(c.ifindex, c.next_hop)) return;
+  NeighEntry* e = stack.neighbours().find(c.ifindex, c.next_hop);
+  if (e == nullptr || e->state != NeighState::kReachable) return;
+  c.neigh_mac = e->mac;
+
+  std::byte* b = c.bytes;
+  std::memcpy(b, e->mac.bytes().data(), 6);
+  std::memcpy(b + 6, link->mac().bytes().data(), 6);
+  b[12] = static_cast<std::byte>(kEtherTypeIpv4 >> 8);
+  b[13] = static_cast<std::byte>(kEtherTypeIpv4 & 0xff);
+  // As ip_make_datagram writes it for a datagram that fits the path: DF in
+  // "do" and in "want" (it fits), none in "dont".
+  const wire::Ipv4View ip = ipv4_at(b + kIpOff, kIpv4HeaderLen);
+  ip.set_header_len(kIpv4HeaderLen);
+  ip.set_tos(tos);
+  ip.set_total_len(0);
+  ip.set_ident(0);
+  ip.set_frag(tx.pmtudisc != PmtuDisc::kDont, false, 0);
+  ip.set_ttl(ttl);
+  ip.set_protocol(static_cast<uint8_t>(wire::IpProtocol::kUdp));
+  ip.set_checksum(0);
+  ip.set_src(saddr);
+  ip.set_dst(sk.remote_addr);
+  const wire::UdpView uh = udp_at(b + kUdpOff, wire::kUdpHeaderLen);
+  uh.set_src_port(sk.local_port);
+  uh.set_dst_port(sk.remote_port);
+  uh.set_length(0);
+  uh.set_checksum(0);
+  c.ip_sum = wire::checksum_words(b + kIpOff, kIpv4HeaderLen);
+  c.ports_sum = wire::checksum_words(b + kUdpOff, wire::kUdpHeaderLen);
+  c.pseudo_sum = wire::pseudo_header_sum(saddr, sk.remote_addr, static_cast<uint8_t>(wire::IpProtocol::kUdp), 0);
+  c.valid = true;
+}
+
+std::optional<Result<size_t>> udp_sendmsg_cached(Stack& stack, UdpSock& sk, std::span<const std::byte> payload,
+                                                 const SendOptions& opts, TimePoint now) {
+  UdpHeaderCache& c = sk.tx.hdr_cache;
+  UdpSendState& tx = sk.tx;
+  if (!c.valid || !stack.config().udp_header_cache || !sk.connected || tx.cork || tx.pending != 0 || !plain(opts)) return std::nullopt;
+  const uint32_t dev_mtu = c.link->mtu();
+  const uint32_t mtu = c.route_mtu != 0 ? std::min(c.route_mtu, dev_mtu) : dev_mtu;
+  const size_t len = payload.size() + kHeaders;  // the IP datagram
+  if (len > mtu || kDefaultHeadroom + len > c.pool->frame_size()) return std::nullopt;
+  NeighEntry* e = still_valid(stack, sk, c);
+  if (e == nullptr) {
+    c.valid = false;
+    return std::nullopt;
+  }
+
+  // Whatever fails takes the stages, which report and count it as the kernel
+  // does: the pending socket error, a full send buffer, no frame.
+  SendBuffer* sb = tx.sndbuf.get();
+  if (sk.sk_err != std::errc{} || sb->allocated >= sb->limit) return std::nullopt;
+  Packet f = Packet::allocate(*c.pool, kDefaultHeadroom - kEthHeaderLen);
+  if (!f) return std::nullopt;
+  SendBuffer::charge(sb, f);
+  const uint16_t ip_len = static_cast<uint16_t>(len);
+  const uint16_t udp_len = static_cast<uint16_t>(len - kIpv4HeaderLen);
+  std::byte* b = f.put(static_cast<uint16_t>(kEthHeaderLen + len));
+  std::memcpy(b, c.bytes, kUdpTemplateLen);
+  PacketMeta& m = f.meta();
+  m.mac_off = m.head;
+  m.network_off = static_cast<uint16_t>(m.head + kIpOff);
+  m.transport_off = static_cast<uint16_t>(m.head + kUdpOff);
+  m.out_ifindex = c.ifindex;
+  m.next_hop = c.next_hop;
+  m.route_type = RouteType::kUnicast;
+  m.pkt_type = PacketType::kOutgoing;
+
+  // UDP: the payload summed while copied (unless the device sums it), the
+  // length, the checksum (udp_send_skb's three cases).
+  std::byte* data = b + kUdpOff + wire::kUdpHeaderLen;
+  const wire::UdpView uh = udp_at(b + kUdpOff, wire::kUdpHeaderLen);
+  uh.set_length(udp_len);
+  if (c.options.no_check_tx) {
+    std::memcpy(data, payload.data(), payload.size());
+    m.csum_state = ChecksumState::kNone;
+  } else if (c.device_checksum) {
+    // udp4_hwcsum: the pseudo-header sum, completed by the device.
+    std::memcpy(data, payload.data(), payload.size());
+    uh.set_checksum(wire::checksum_fold(c.pseudo_sum + udp_len));
+    m.csum_state = ChecksumState::kPartial;
+    m.csum_start = m.transport_off;
+    m.csum_offset = wire::kUdpChecksumOffset;
+  } else {
+    const uint32_t sum = wire::checksum_copy(data, payload.data(), payload.size());
+    uh.set_checksum_from_sum(wire::checksum_block_add(c.ports_sum + c.pseudo_sum + 2 * uint32_t{udp_len}, sum, 0));
+    m.csum_state = ChecksumState::kNone;
+  }
+
+  // IPv4: the socket's ID counter (a connected socket's inet_id), the total
+  // length, the header checksum from the template's sum (ip_send_check).
+  tx.inet_id = static_cast<uint16_t>(tx.inet_id + 1);
+  const wire::Ipv4View ip = ipv4_at(b + kIpOff, kIpv4HeaderLen);
+  ip.set_total_len(ip_len);
+  ip.set_ident(tx.inet_id);
+  ip.set_checksum(static_cast<uint16_t>(~wire::checksum_fold(c.ip_sum + ip_len + tx.inet_id)));
+
+  // ip_local_out's and udp_send_skb's counters; neigh_output's use of the
+  // entry; dev_queue_xmit counts the transmit (or the qdisc's drop).
+  stage::mark(stage::Point::kIpLocalOut);
+  stack.stats().ip.OutRequests++;
+  e->used = now;
+  stack.dev_queue_xmit(c.ifindex, std::move(f));
+  stack.stats().udp.OutDatagrams++;
+  return Result<size_t>(payload.size());
+}
+
+}  // namespace xnet::stack
