@@ -7,6 +7,7 @@
 #include "stack/core/stack.h"
 #include "stack/core/stage_trace.h"
 #include "stack/l2/ethernet.h"
+#include "stack/ipv4/route_output.h"
 #include "stack/l2/neighbour_table.h"
 #include "stack/udp/udp_output.h"
 #include "stack/udp/udp_recv.h"
@@ -22,8 +23,9 @@ constexpr uint16_t kHeaders = kIpv4HeaderLen + wire::kUdpHeaderLen;  // the IP d
 
 UdpHeaderCache::Options options_of(const Stack& stack, const UdpSock& sk) {
   const UdpSendState& tx = sk.tx;
-  return {tx.ttl,         tx.tos,         static_cast<uint8_t>(tx.pmtudisc), tx.no_check_tx, tx.dont_route,
-          tx.gso_size,    sk.bound_ifindex, stack.config().ip_default_ttl};
+  return {tx.ttl,      tx.tos,           static_cast<uint8_t>(tx.pmtudisc), tx.no_check_tx,
+          tx.dont_route, tx.gso_size, sk.bound_ifindex, stack.config().ip_default_ttl,
+          sk.connected};
 }
 
 // Per-datagram options (cmsgs, MSG_*) all take the stages.
@@ -33,12 +35,11 @@ bool plain(const SendOptions& o) {
 }
 
 // The path of the last datagram still holds: route table, interface,
-// neighbour state and MAC, no hooks on the output path.
+// neighbour state and MAC, no hooks on the output path. A connected socket
+// also needs its route cache (connect resets it: the source may change).
 NeighEntry* still_valid(Stack& stack, UdpSock& sk, const UdpHeaderCache& c) {
-  const CachedRoute& dst = sk.tx.dst_cache;
-  if (!dst.valid || dst.generation != stack.routes().generation() || c.route_generation != dst.generation) {
-    return nullptr;
-  }
+  if (c.route_generation != stack.routes().generation()) return nullptr;
+  if (sk.connected && (!sk.tx.dst_cache.valid || sk.tx.dst_cache.generation != c.route_generation)) return nullptr;
   if (stack.link(c.ifindex) != c.link || !stack.hooks().empty(HookPoint::kLocalOut) ||
       !stack.hooks().empty(HookPoint::kPostRouting)) {
     return nullptr;
@@ -51,25 +52,32 @@ NeighEntry* still_valid(Stack& stack, UdpSock& sk, const UdpHeaderCache& c) {
   return e;
 }
 
+// The destination of this send is the template's.
+bool same_destination(const UdpSock& sk, const UdpHeaderCache& c, const SockAddrIn* dest) {
+  if (dest == nullptr) return sk.connected && sk.remote_addr == c.daddr && sk.remote_port == c.dport;
+  return (dest->family == kAfInet || dest->family == kAfUnspec) && dest->addr == c.daddr && dest->port == c.dport;
+}
+
 }  // namespace
 
-void udp_header_cache_fill(Stack& stack, UdpSock& sk, wire::Ipv4Addr saddr, uint8_t tos, uint8_t ttl) {
+void udp_header_cache_fill(Stack& stack, UdpSock& sk, wire::Ipv4Addr saddr, wire::Ipv4Addr daddr, uint16_t dport,
+                           uint8_t tos, uint8_t ttl, const ResolvedRoute& rt, uint64_t route_generation) {
   UdpHeaderCache& c = sk.tx.hdr_cache;
   c.valid = false;
-  const CachedRoute& dst = sk.tx.dst_cache;
   UdpSendState& tx = sk.tx;
-  if (!dst.valid || dst.type != RouteType::kUnicast || tx.gso_size != 0 || tx.pmtudisc == PmtuDisc::kProbe ||
-      !tx.inet_id_seeded) {
-    return;
-  }
-  Link* link = stack.link(dst.ifindex);
+  if (rt.type != RouteType::kUnicast || tx.gso_size != 0 || tx.pmtudisc == PmtuDisc::kProbe) return;
+  if (sk.connected && !tx.inet_id_seeded) return;
+  Link* link = stack.link(rt.ifindex);
   if (link == nullptr) return;
-  c.route_generation = dst.generation;
+  c.saddr = saddr;
+  c.daddr = daddr;
+  c.dport = dport;
+  c.route_generation = route_generation;
   c.link = link;
   c.pool = &link->pool();
-  c.ifindex = dst.ifindex;
-  c.next_hop = dst.next_hop;
-  c.route_mtu = dst.mtu;
+  c.ifindex = rt.ifindex;
+  c.next_hop = rt.next_hop;
+  c.route_mtu = rt.mtu;
   c.device_checksum = link->features().tx_checksum;
   c.options = options_of(stack, sk);
   // neigh_output maps these without the table; they keep the stages.
@@ -95,23 +103,26 @@ void udp_header_cache_fill(Stack& stack, UdpSock& sk, wire::Ipv4Addr saddr, uint
   ip.set_protocol(static_cast<uint8_t>(wire::IpProtocol::kUdp));
   ip.set_checksum(0);
   ip.set_src(saddr);
-  ip.set_dst(sk.remote_addr);
+  ip.set_dst(daddr);
   const wire::UdpView uh = udp_at(b + kUdpOff, wire::kUdpHeaderLen);
   uh.set_src_port(sk.local_port);
-  uh.set_dst_port(sk.remote_port);
+  uh.set_dst_port(dport);
   uh.set_length(0);
   uh.set_checksum(0);
   c.ip_sum = wire::checksum_words(b + kIpOff, kIpv4HeaderLen);
   c.ports_sum = wire::checksum_words(b + kUdpOff, wire::kUdpHeaderLen);
-  c.pseudo_sum = wire::pseudo_header_sum(saddr, sk.remote_addr, static_cast<uint8_t>(wire::IpProtocol::kUdp), 0);
+  c.pseudo_sum = wire::pseudo_header_sum(saddr, daddr, static_cast<uint8_t>(wire::IpProtocol::kUdp), 0);
   c.valid = true;
 }
 
 std::optional<Result<size_t>> udp_sendmsg_cached(Stack& stack, UdpSock& sk, std::span<const std::byte> payload,
-                                                 const SendOptions& opts, TimePoint now) {
+                                                 const SockAddrIn* dest, const SendOptions& opts, TimePoint now) {
   UdpHeaderCache& c = sk.tx.hdr_cache;
   UdpSendState& tx = sk.tx;
-  if (!c.valid || !stack.config().udp_header_cache || !sk.connected || tx.cork || tx.pending != 0 || !plain(opts)) return std::nullopt;
+  if (!c.valid || !stack.config().udp_header_cache || tx.cork || tx.pending != 0 || !plain(opts) ||
+      !same_destination(sk, c, dest)) {
+    return std::nullopt;
+  }
   const uint32_t dev_mtu = c.link->mtu();
   const uint32_t mtu = c.route_mtu != 0 ? std::min(c.route_mtu, dev_mtu) : dev_mtu;
   const size_t len = payload.size() + kHeaders;  // the IP datagram
@@ -163,13 +174,20 @@ std::optional<Result<size_t>> udp_sendmsg_cached(Stack& stack, UdpSock& sk, std:
     m.csum_state = ChecksumState::kNone;
   }
 
-  // IPv4: the socket's ID counter (a connected socket's inet_id), the total
-  // length, the header checksum from the template's sum (ip_send_check).
-  tx.inet_id = static_cast<uint16_t>(tx.inet_id + 1);
+  // IPv4: the ID as ip_make_datagram chooses it for a datagram that fits
+  // (a connected socket's own counter; 0 for DF in "do"; else ip_idents),
+  // the total length, the header checksum from the template's sum.
+  uint16_t id = 0;
+  if (c.options.connected) {
+    tx.inet_id = static_cast<uint16_t>(tx.inet_id + 1);
+    id = tx.inet_id;
+  } else if (tx.pmtudisc != PmtuDisc::kDo) {
+    id = stack.ip_idents().next(c.saddr, c.daddr, static_cast<uint8_t>(wire::IpProtocol::kUdp), 1);
+  }
   const wire::Ipv4View ip = ipv4_at(b + kIpOff, kIpv4HeaderLen);
   ip.set_total_len(ip_len);
-  ip.set_ident(tx.inet_id);
-  ip.set_checksum(static_cast<uint16_t>(~wire::checksum_fold(c.ip_sum + ip_len + tx.inet_id)));
+  ip.set_ident(id);
+  ip.set_checksum(static_cast<uint16_t>(~wire::checksum_fold(c.ip_sum + ip_len + id)));
 
   // ip_local_out's and udp_send_skb's counters; neigh_output's use of the
   // entry; dev_queue_xmit counts the transmit (or the qdisc's drop).

@@ -1,20 +1,24 @@
 #pragma once
-// The connected socket's prebuilt headers: what the kernel's hh_cache is for
-// the Ethernet header (neigh_hh_output copies it instead of rebuilding it),
-// extended to the IPv4 and UDP headers of a flow whose every field but the
-// lengths, the IP ID and the checksums is fixed by the socket, its cached
-// route (sk_dst_cache) and its neighbour.
+// A socket's prebuilt headers for the destination it last sent to: what the
+// kernel's hh_cache is for the Ethernet header (neigh_hh_output copies it
+// instead of rebuilding it), extended to the IPv4 and UDP headers of a flow
+// whose every field but the lengths, the IP ID and the checksums is fixed by
+// the socket, the route (the routing table's generation: the connected
+// socket's sk_dst_cache check, and for sendto the lookup the table would
+// repeat) and the neighbour.
 //
 // udp_sendmsg fills the cache after a datagram went the whole way (ip_make_skb,
 // udp_send_skb, ip_local_out ... neigh_output) and, while nothing it was built
-// from has changed, sends the next datagrams of the socket by copying the
-// template, the payload (summed on the way) and patching five fields — the
-// same bytes, counters and frame metadata the stages produce, in a fraction of
-// their time (the send half of every ping-pong and the sender's core in
-// throughput runs). Anything the template does not cover takes the stages:
-// cmsgs, corking, GSO, fragmentation, a route or socket option change, a
+// from has changed, sends the next datagrams to the same destination by
+// copying the template and the payload (summed on the way) and patching five
+// fields — the same bytes, counters and frame metadata the stages produce, in
+// a fraction of their time (both halves of a ping-pong: the pinger's send and
+// the echo's reply, and the sender's core in throughput runs). Anything the
+// template does not cover takes the stages: cmsgs, corking, GSO,
+// fragmentation, another destination, a route or socket option change, a
 // neighbour that is no longer reachable (its state machine runs on the
-// stages' path), netfilter-style hooks, a loopback or broadcast route.
+// stages' path), netfilter-style hooks, a loopback, broadcast or multicast
+// route, and every error.
 
 #include <chrono>
 #include <cstddef>
@@ -33,7 +37,9 @@ using TimePoint = std::chrono::steady_clock::time_point;
 class FramePool;
 class Link;
 class Stack;
+struct ResolvedRoute;
 struct SendOptions;
+struct SockAddrIn;
 struct UdpSock;
 enum class PmtuDisc : uint8_t;
 
@@ -42,6 +48,8 @@ inline constexpr uint16_t kUdpTemplateLen = 14 + 20 + 8;  // Ethernet + IPv4 + U
 struct UdpHeaderCache {
   bool valid = false;
   // What the template was built from; any difference sends through the stages.
+  wire::Ipv4Addr saddr, daddr;
+  uint16_t dport = 0;
   uint64_t route_generation = 0;
   Link* link = nullptr;
   FramePool* pool = nullptr;
@@ -59,6 +67,7 @@ struct UdpHeaderCache {
     uint16_t gso_size = 0;
     uint16_t bound_ifindex = 0;
     uint8_t default_ttl = 0;
+    bool connected = false;  // the IP ID: the socket's counter, else ip_idents
     bool operator==(const Options&) const = default;
   } options;
   // Ethernet, IPv4 (total length, ID, checksum zero) and UDP (length,
@@ -69,15 +78,17 @@ struct UdpHeaderCache {
   uint32_t pseudo_sum = 0;  // the pseudo-header without its length
 };
 
-// After a datagram of a connected socket went through the stages: remembers
-// its headers when the path qualifies (unicast route from the socket's cache,
-// reachable neighbour, no hooks), else leaves the cache empty.
-void udp_header_cache_fill(Stack& stack, UdpSock& sk, wire::Ipv4Addr saddr, uint8_t tos, uint8_t ttl);
+// After a datagram without cmsgs went through the stages to `daddr`:`dport`
+// over `rt` (looked up, or the connected socket's cache, at
+// `route_generation`): remembers its headers when the path qualifies
+// (unicast route, reachable neighbour), else leaves the cache empty.
+void udp_header_cache_fill(Stack& stack, UdpSock& sk, wire::Ipv4Addr saddr, wire::Ipv4Addr daddr, uint16_t dport,
+                           uint8_t tos, uint8_t ttl, const ResolvedRoute& rt, uint64_t route_generation);
 
 // The send through the template: nullopt when the template does not apply
 // (the caller takes the stages), else udp_sendmsg's result for this datagram.
-// Only for a send to the connected peer with no per-datagram options.
+// `dest` null: the connected peer.
 std::optional<Result<size_t>> udp_sendmsg_cached(Stack& stack, UdpSock& sk, std::span<const std::byte> payload,
-                                                 const SendOptions& opts, TimePoint now);
+                                                 const SockAddrIn* dest, const SendOptions& opts, TimePoint now);
 
 }  // namespace xnet::stack

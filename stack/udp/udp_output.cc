@@ -196,11 +196,10 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
   }
   if (payload.size() > 0xffff) return std::errc::message_size;
   if (opts.oob) return std::errc::operation_not_supported;
-  // The connected socket's prebuilt headers, while the path they were built
-  // for holds (udp_header_cache.h); anything else goes through the stages.
-  if (dest == nullptr) {
-    if (auto r = udp_sendmsg_cached(stack, sk, payload, opts, now)) return *r;
-  }
+  // The socket's prebuilt headers for the destination it last sent to, while
+  // the path they were built for holds (udp_header_cache.h); anything else
+  // goes through the stages.
+  if (auto r = udp_sendmsg_cached(stack, sk, payload, dest, opts, now)) return *r;
 
   const bool corkreq = tx.cork || opts.more;
   auto finish = [&](Result<void> r) -> Result<size_t> {
@@ -261,12 +260,16 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
     fl.has_cmsg = true;
   }
   if (fl.has_cmsg) connected = false;
+  // What may build the header cache: a send whose headers only the socket,
+  // the destination and the route decide.
+  bool cacheable = !fl.has_cmsg;
   if (fl.saddr.is_unspecified()) fl.saddr = sk.local_addr;
   if (fl.oif == 0) fl.oif = sk.bound_ifindex;
 
   const bool only_link = tx.dont_route || opts.dont_route;
-  if (only_link) connected = false;
+  if (only_link) connected = cacheable = false;
   if (fl.daddr.is_multicast()) {
+    cacheable = false;
     if (fl.oif == 0) fl.oif = tx.mc_ifindex;
     if (fl.saddr.is_unspecified()) fl.saddr = tx.mc_addr;
     connected = false;
@@ -312,7 +315,9 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
     auto r = append_data(stack, cork, payload, wire::kUdpHeaderLen, opts.more);
     if (!r) return finish(r);  // the private cork frees its frames
     Result<void> sent = udp_send_skb(stack, sk, cork, fl.dport, now);
-    if (sent && connected) udp_header_cache_fill(stack, sk, fl.saddr, fl.tos, cork.params.ip.ttl);
+    if (sent && cacheable) {
+      udp_header_cache_fill(stack, sk, fl.saddr, fl.daddr, fl.dport, fl.tos, cork.params.ip.ttl, rt, gen);
+    }
     return finish(sent);
   }
 

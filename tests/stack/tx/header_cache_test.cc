@@ -49,8 +49,9 @@ struct Ctx {
     auto r = net.send(0, a, pattern(n, static_cast<unsigned>(out.results.size() + 1)), std::nullopt, opts);
     out.results.push_back(r ? std::to_string(*r) : r.error().message());
   }
-  void send_to(size_t n, wire::Ipv4Addr to) {
-    auto r = net.send(0, a, pattern(n), SockAddrIn{kAfInet, to, kPortB});
+  void send_to(size_t n, wire::Ipv4Addr to, uint16_t port = kPortB) {
+    if (a.tx.hdr_cache.valid && net.stack(0).config().udp_header_cache) ++out.cached_sends;
+    auto r = net.send(0, a, pattern(n, static_cast<unsigned>(out.results.size() + 1)), SockAddrIn{kAfInet, to, port});
     out.results.push_back(r ? std::to_string(*r) : r.error().message());
   }
 };
@@ -60,7 +61,7 @@ std::string counters(const Stack& s) {
   return format_snmp(s.stats(), false, 64) + format_netstat(s.stats()) + format_drops(s.stats());
 }
 
-Outcome run(bool cache, const Script& script, LinkSpec spec = {}) {
+Outcome run(bool cache, const Script& script, LinkSpec spec, bool connect) {
   Outcome out;
   TxNet net(2, {spec});
   net.stack(0).config().udp_header_cache = cache;
@@ -70,7 +71,7 @@ Outcome run(bool cache, const Script& script, LinkSpec spec = {}) {
   UdpSock& b = net.socket(1);
   net.bind(1, b, kPortB);
   UdpSock& a = net.socket(0);
-  net.connect(0, a, net.addr(1), kPortB);
+  if (connect) net.connect(0, a, net.addr(1), kPortB);
   Ctx ctx{net, a, out};
   script(ctx);
   net.run();
@@ -84,9 +85,9 @@ Outcome run(bool cache, const Script& script, LinkSpec spec = {}) {
 }
 
 // Runs the script both ways and compares; returns the cached run.
-Outcome same_both_ways(const Script& script, LinkSpec spec = {}) {
-  const Outcome slow = run(false, script, spec);
-  const Outcome fast = run(true, script, spec);
+Outcome same_both_ways(const Script& script, LinkSpec spec = {}, bool connect = true) {
+  const Outcome slow = run(false, script, spec, connect);
+  const Outcome fast = run(true, script, spec, connect);
   EXPECT_EQ(fast.results, slow.results);
   EXPECT_EQ(fast.frames.size(), slow.frames.size());
   for (size_t i = 0; i < std::min(fast.frames.size(), slow.frames.size()); ++i) {
@@ -98,6 +99,8 @@ Outcome same_both_ways(const Script& script, LinkSpec spec = {}) {
   EXPECT_EQ(slow.cached_sends, 0u);
   return fast;
 }
+
+Outcome unconnected_both_ways(const Script& script) { return same_both_ways(script, LinkSpec{}, false); }
 
 // Sizes around every edge: empty, odd, one byte short of and at the MTU
 // (1472 = 1500 - 28), and past it (fragmented: the stages).
@@ -179,6 +182,9 @@ TEST(UdpHeaderCache, CmsgsCorkAndOtherDestinationsTakeTheStagesAndShareTheIdCoun
     c.send(50);
     c.send_to(40, c.net.addr(1));
     c.send(50);
+    c.send_to(40, c.net.addr(1), kPortB + 1);  // a template for another port
+    c.send(50);                                 // ... is not the connected peer's
+    c.send(50);
   });
 }
 
@@ -231,6 +237,46 @@ TEST(UdpHeaderCache, RouteChangeAndReconnect) {
     c.send(64);
     c.send(64);
   });
+}
+
+TEST(UdpHeaderCache, SendtoOneDestinationUsesTheCacheWithIpIdentsIds) {
+  // An unconnected socket's IDs come from ip_idents (per destination), or
+  // are 0 with DF in "do": the template takes them as the stages do.
+  for (PmtuDisc mode : {PmtuDisc::kWant, PmtuDisc::kDo, PmtuDisc::kDont}) {
+    const Outcome o = unconnected_both_ways([mode](Ctx& c) {
+      udp_set_pmtudisc(c.a, mode);
+      c.send_to(16, c.net.addr(1));
+      c.net.run();
+      for (size_t n : kSizes) c.send_to(n, c.net.addr(1));
+    });
+    EXPECT_GE(o.cached_sends, 6u) << static_cast<int>(mode);
+  }
+}
+
+TEST(UdpHeaderCache, SendtoAlternatingDestinationsAndPorts) {
+  // Each change of destination or port rebuilds the template; a connect in
+  // the middle switches the IDs to the socket's counter.
+  const Outcome o = unconnected_both_ways([](Ctx& c) {
+    c.send_to(16, c.net.addr(1));
+    c.net.run();
+    for (int i = 0; i < 3; ++i) {
+      c.send_to(40, c.net.addr(1));
+      c.send_to(40, c.net.addr(1));
+      c.send_to(40, c.net.addr(1), kPortB + 1);
+      c.send_to(40, c.net.addr(1), kPortB + 1);
+      c.send_to(40, wire::Ipv4Addr(10, 0, 1, 77));  // no neighbour: ARP, queued
+    }
+    c.net.run_for(4s, 500ms);  // the unanswered resolution fails
+    c.net.connect(0, c.a, c.net.addr(1), kPortB);
+    c.send(40);
+    c.send(40);
+    c.send_to(40, c.net.addr(1));
+    c.net.connect(0, c.a, c.net.addr(1), kPortB + 1);
+    c.send_to(40, c.net.addr(1));
+    c.send(40);
+    c.send(40);
+  });
+  EXPECT_GE(o.cached_sends, 6u);
 }
 
 TEST(UdpHeaderCache, PendingErrorAndFullSendBufferAreReportedAsByTheStages) {
