@@ -40,6 +40,13 @@ struct ServiceOptions {
   // Busy shards give the core away after an empty pass (sched_yield), so a
   // NAPI kthread pinned to the same core runs (a receiver's layout).
   bool yield_when_idle = false;
+  // Idle shards spin this long after their last work before they sleep in
+  // io_uring. 0: sleep at once — for a receiver that shares its core with the
+  // NAPI kthread filling its ring: woken when frames arrive, it preempts the
+  // kthread, refills the fill ring and sleeps again, where a spinning or
+  // yielding one gets only CFS's share and the ring runs dry (measured:
+  // netbench throughput, README "Tuning").
+  std::chrono::microseconds idle_spin{50};
   // Shard i on cpus[i]; empty: the first free cores (rt::RuntimeOptions::cpus).
   std::vector<int> cpus{};
   // Rings, UMEM, batch, busy-poll socket options of every queue's link.

@@ -82,7 +82,7 @@ void XnetSide::run(const XnetSideConfig& config, PeerSync& sync, const MakeTask&
   so.addr = prefix.value();
   so.queues = config.queues;
   so.busy_poll = config.busy;
-  so.yield_when_idle = config.yield_when_idle;
+  so.idle_spin = config.idle_spin;
   so.cpus = config.cpus;
   const Tuning& tu = config.tuning;
   so.link.batch = tu.batch;

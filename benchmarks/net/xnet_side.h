@@ -8,6 +8,7 @@
 // the host is opened, used and closed there (libxdp talks netlink from the
 // calling thread), shard threads created by it inherit the namespace.
 
+#include <chrono>
 #include <array>
 #include <atomic>
 #include <functional>
@@ -29,9 +30,9 @@ struct XnetSideConfig {
   std::string address;  // "a.b.c.d/len" owned by xnet
   uint32_t queues = 1;
   bool busy = true;
-  // Busy reactors give the core away after an empty pass (sched_yield), so a
-  // NAPI kthread pinned to the same core runs: a receiver's layout.
-  bool yield_when_idle = false;
+  // Idle reactors: spin this long before sleeping (ServiceOptions::idle_spin;
+  // 0 for a receiver sharing its core with the NAPI kthread).
+  std::chrono::microseconds idle_spin{50};
   std::vector<int> cpus;  // per shard; empty = the calling thread's pinning
   Tuning tuning;
   // Runs after the host is open (XDP attached), before the shards start:
