@@ -7,8 +7,9 @@
 // Frame layout (aligned mode, chunk = frame):
 //   rx:  [ XDP_PACKET_HEADROOM (256) + umem headroom | frame ... ]   (kernel writes here)
 //   tx:  [ ... | TX metadata (24) | Ethernet ... ]   the stack reserves
-//        stack::kDefaultHeadroom (64) in front of what it builds; after pushing
-//        Ethernet (14) 50 bytes remain, enough for the metadata area.
+//        stack::kDefaultHeadroom (78) in front of what it builds; after pushing
+//        Ethernet (14) 64 bytes remain: the metadata area fits, and the frame
+//        starts on a cache line (the kernel's copy into the skb is aligned).
 
 #include <cstddef>
 #include <cstdint>

@@ -31,7 +31,8 @@ XdpResult<std::unique_ptr<XdpLink>> XdpLink::create(XdpInterface& iface, uint32_
   const uint32_t rx_space = frame > kXdpPacketHeadroom + config.xsk.umem_headroom
                                 ? frame - kXdpPacketHeadroom - config.xsk.umem_headroom
                                 : 0;
-  const uint32_t tx_space = frame - stack::kDefaultHeadroom;
+  // The stack builds frames behind kDefaultHeadroom, of which Ethernet is the end.
+  const uint32_t tx_space = frame - (stack::kDefaultHeadroom - kEthHeaderLen);
   const uint32_t room = std::min(rx_space, tx_space);
   if (mtu + kEthHeaderLen > room) {
     return make_error(std::errc::message_size,
