@@ -11,6 +11,7 @@
 // UDP checksum 0 (allowed for IPv4): nothing on this path verifies it.
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <fmt/format.h>
 
 #include <cstring>
@@ -235,14 +236,14 @@ struct RawSender {
 };
 
 std::thread start_raw_sender(Topology& t, const Options& o, PeerSync& sync, RawFlow flow, double seconds,
-                             RawSender& out) {
-  return spawn_in_netns(t.ns_a(), o.cpu_a, [&t, &o, &sync, flow, seconds, &out] {
+                             RawSender& out, int napi_cpu) {
+  return spawn_in_netns(t.ns_a(), o.cpu_a, [&t, &o, &sync, flow, seconds, &out, napi_cpu] {
     RawEndpoint ep;
     if (!sync.wait_ready() || !open_raw(t.if_a(), flow.src_ip, o.tuning, ep, sync)) {
       out.done = true;
       return;
     }
-    raw_napi(t, o, o.tuning.threaded_napi_throughput, o.cpu_a)();
+    raw_napi(t, o, o.tuning.threaded_napi_throughput, napi_cpu)();
     const auto tmpl = make_frame(t.mac_a(), t.mac_b(), flow.src_ip, flow.dst_ip, flow.sport, flow.dport, flow.size);
     stack::FramePool& pool = ep.link->pool();
     stack::PacketQueue q;
@@ -275,15 +276,18 @@ Measurement xdplink_throughput(Topology& t, const Options& o, size_t size, doubl
   m.impl = "xdplink-raw";
   m.size = size;
   const bool napi = o.tuning.threaded_napi_throughput;
-  m.note = fmt::format("txonly (prebuilt frames, batches of {}) on cpu {}, rxdrop on cpu {}, NAPI {}", o.tuning.batch,
-                       o.cpu_a, o.cpu_b, napi ? "threaded" : "softirq");
+  m.note = fmt::format("txonly (prebuilt frames, batches of {}) on cpu {}, rxdrop sleeping in poll() on cpu {}, NAPI {}",
+                       o.tuning.batch, o.cpu_a, o.cpu_b, napi ? "threaded on the receiver's core" : "softirq");
   PeerSync sync;
   std::atomic<uint64_t> received{0};
   RawSender tx_out;
   std::thread rx = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {
     RawEndpoint ep;
     if (!open_raw(t.if_b(), t.xnet_b(), o.tuning, ep, sync)) return;
-    raw_napi(t, o, napi, o.cpu_a)();
+    // The reference's layout: NAPI on this core, and the receiver sleeping in
+    // poll() whenever its ring is empty (woken by the kthread, which it then
+    // preempts to refill the fill ring).
+    raw_napi(t, o, napi, o.cpu_b)();
     sync.ready = true;
     stack::PacketQueue q;
     uint64_t n = 0;
@@ -294,6 +298,10 @@ Measurement xdplink_throughput(Topology& t, const Options& o, size_t size, doubl
         n += got;
         q.clear();
         received.store(n, std::memory_order_relaxed);
+      } else {
+        ep.link->prepare_to_sleep();
+        pollfd pfd{ep.link->wait_fd(), POLLIN, 0};
+        (void)::poll(&pfd, 1, 10);
       }
       if (tx_out.done.load(std::memory_order_relaxed)) {
         if (drain_end == Clock::time_point{}) drain_end = Clock::now() + std::chrono::milliseconds(200);
@@ -301,7 +309,8 @@ Measurement xdplink_throughput(Topology& t, const Options& o, size_t size, doubl
       }
     }
   });
-  std::thread tx = start_raw_sender(t, o, sync, {t.xnet_a(), t.xnet_b(), 40001, kBasePort + 21, size}, seconds, tx_out);
+  std::thread tx = start_raw_sender(t, o, sync, {t.xnet_a(), t.xnet_b(), 40001, kBasePort + 21, size}, seconds, tx_out,
+                                    o.cpu_b);
   tx.join();
   rx.join();
   if (mark_failed(m, sync)) return m;
@@ -329,7 +338,8 @@ Measurement xdplink_gso(Topology& t, const Options& o, double seconds) {
   RawSender tx_out;
   std::thread rx = start_kernel_receiver(t, o, t.kernel_b(), port, kGsoSegment, sync, tx_out.done, received);
   std::thread tx =
-      start_raw_sender(t, o, sync, {t.xnet_to_kernel_a(), t.kernel_b(), 40002, port, kGsoSegment}, seconds, tx_out);
+      start_raw_sender(t, o, sync, {t.xnet_to_kernel_a(), t.kernel_b(), 40002, port, kGsoSegment}, seconds, tx_out,
+                       o.cpu_a);
   tx.join();
   rx.join();
   if (mark_failed(m, sync)) return m;
