@@ -34,6 +34,14 @@ bool plain(const SendOptions& o) {
          !o.dont_fragment && !o.dont_route && !o.oob;
 }
 
+// neigh_output does nothing but note the use and transmit for a reachable
+// entry and for a stale one already in its delayed re-probe (the kernel's
+// NUD_DELAY/PROBE): the template may stand in for it there. A stale entry not
+// yet probing must start the re-probe on the stages.
+bool neigh_sends_as_is(const NeighEntry& e) {
+  return e.state == NeighState::kReachable || (e.state == NeighState::kStale && e.probing);
+}
+
 // The path of the last datagram still holds: route table, interface,
 // neighbour state and MAC, no hooks on the output path. A connected socket
 // also needs its route cache (connect resets it: the source may change).
@@ -45,10 +53,8 @@ NeighEntry* still_valid(Stack& stack, UdpSock& sk, const UdpHeaderCache& c) {
     return nullptr;
   }
   if (!(c.options == options_of(stack, sk))) return nullptr;
-  // neigh_output's fast case (neigh_hh_output needs NUD_CONNECTED): a stale
-  // entry must run its state machine (the delayed re-probe) on the stages.
   NeighEntry* e = stack.neighbours().find(c.ifindex, c.next_hop);
-  if (e == nullptr || e->state != NeighState::kReachable || e->mac != c.neigh_mac) return nullptr;
+  if (e == nullptr || !neigh_sends_as_is(*e) || e->mac != c.neigh_mac) return nullptr;
   return e;
 }
 
@@ -83,7 +89,7 @@ void udp_header_cache_fill(Stack& stack, UdpSock& sk, wire::Ipv4Addr saddr, wire
   // neigh_output maps these without the table; they keep the stages.
   if (c.next_hop.is_broadcast() || c.next_hop.is_multicast() || stack.is_broadcast_on(c.ifindex, c.next_hop)) return;
   NeighEntry* e = stack.neighbours().find(c.ifindex, c.next_hop);
-  if (e == nullptr || e->state != NeighState::kReachable) return;
+  if (e == nullptr || !neigh_sends_as_is(*e)) return;
   c.neigh_mac = e->mac;
 
   std::byte* b = c.bytes;

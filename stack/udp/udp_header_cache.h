@@ -16,8 +16,8 @@
 // the echo's reply, and the sender's core in throughput runs). Anything the
 // template does not cover takes the stages: cmsgs, corking, GSO,
 // fragmentation, another destination, a route or socket option change, a
-// neighbour that is no longer reachable (its state machine runs on the
-// stages' path), netfilter-style hooks, a loopback, broadcast or multicast
+// neighbour whose state machine has a step to take on this send (stale and
+// not yet re-probing, incomplete, failed), netfilter-style hooks, a loopback, broadcast or multicast
 // route, and every error.
 
 #include <chrono>
@@ -81,7 +81,8 @@ struct UdpHeaderCache {
 // After a datagram without cmsgs went through the stages to `daddr`:`dport`
 // over `rt` (looked up, or the connected socket's cache, at
 // `route_generation`): remembers its headers when the path qualifies
-// (unicast route, reachable neighbour), else leaves the cache empty.
+// (unicast route, a neighbour that neigh_output would just use), else leaves
+// the cache empty.
 void udp_header_cache_fill(Stack& stack, UdpSock& sk, wire::Ipv4Addr saddr, wire::Ipv4Addr daddr, uint16_t dport,
                            uint8_t tos, uint8_t ttl, const ResolvedRoute& rt, uint64_t route_generation);
 

@@ -197,13 +197,60 @@ TEST(UdpHeaderCache, StaleNeighbourRunsItsStateMachine) {
     c.net.run();
     c.send(64);
     c.net.run_for(31s, 1s);  // past neigh_reachable_time (30 s)
+    c.send(64);                // stale: starts the delayed re-probe (stages)
+    c.send(64);                // stale and probing: neigh_output only sends
     c.send(64);
     c.send(64);
     c.net.run_for(7s, 100ms);  // delay_first_probe_time, then probes and the answer
     c.send(64);
     c.send(64);
   });
-  EXPECT_GE(o.cached_sends, 2u);
+  // The three sends while the re-probe is pending and the two after it.
+  EXPECT_GE(o.cached_sends, 5u);
+}
+
+// B's replies to A, B having learned A from A's ARP request.
+Outcome replies(bool cache) {
+  Outcome out;
+  TxNet net(2);
+  net.stack(1).config().udp_header_cache = cache;
+  UdpSock& b = net.socket(1);
+  net.bind(1, b, kPortB);
+  UdpSock& a = net.socket(0);
+  net.connect(0, a, net.addr(1), kPortB);
+  EXPECT_TRUE(net.send(0, a, pattern(8), std::nullopt).ok());
+  net.run();
+  net.link_of(1).set_tap([&](TapDirection d, std::span<const std::byte> f, TimePoint) {
+    if (d == TapDirection::kTx) out.frames.emplace_back(f.begin(), f.end());
+  });
+  const SockAddrIn to{kAfInet, net.addr(0), net.local_port(a)};
+  for (int i = 0; i < 6; ++i) {
+    if (b.tx.hdr_cache.valid && cache) ++out.cached_sends;
+    auto r = net.send(1, b, pattern(40, static_cast<unsigned>(i)), to);
+    out.results.push_back(r ? std::to_string(*r) : r.error().message());
+  }
+  net.run();
+  out.received = net.recv_all(0, a).size();
+  out.counters_b = counters(net.stack(1));
+  net.close_all();
+  net.run(10ms);
+  EXPECT_EQ(net.frames_in_flight(), 0u);
+  return out;
+}
+
+TEST(UdpHeaderCache, RepliesToAPeerWhoseEntryCameFromItsRequest) {
+  // The entry B made from A's request is stale (the kernel's neigh_event_ns):
+  // B's first reply starts the re-probe through the stages, the next ones
+  // take B's template while it runs — the same frames and counters as the
+  // stages give.
+  const Outcome slow = replies(false);
+  const Outcome fast = replies(true);
+  EXPECT_EQ(fast.results, slow.results);
+  EXPECT_EQ(fast.frames, slow.frames);
+  EXPECT_EQ(fast.counters_b, slow.counters_b);
+  EXPECT_EQ(fast.received, 6u);
+  EXPECT_EQ(slow.received, 6u);
+  EXPECT_EQ(fast.cached_sends, 5u);
 }
 
 TEST(UdpHeaderCache, HookAddedAfterTheTemplateWasBuilt) {
