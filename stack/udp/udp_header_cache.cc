@@ -6,11 +6,10 @@
 #include "stack/core/hooks.h"
 #include "stack/core/stack.h"
 #include "stack/core/stage_trace.h"
-#include "stack/l2/ethernet.h"
 #include "stack/ipv4/route_output.h"
+#include "stack/l2/ethernet.h"
 #include "stack/l2/neighbour_table.h"
 #include "stack/udp/udp_output.h"
-#include "stack/udp/udp_recv.h"
 #include "stack/udp/udp_sock.h"
 #include "stack/wire/checksum.h"
 
@@ -23,9 +22,8 @@ constexpr uint16_t kHeaders = kIpv4HeaderLen + wire::kUdpHeaderLen;  // the IP d
 
 UdpHeaderCache::Options options_of(const Stack& stack, const UdpSock& sk) {
   const UdpSendState& tx = sk.tx;
-  return {tx.ttl,      tx.tos,           static_cast<uint8_t>(tx.pmtudisc), tx.no_check_tx,
-          tx.dont_route, tx.gso_size, sk.bound_ifindex, stack.config().ip_default_ttl,
-          sk.connected};
+  return {tx.ttl,        tx.tos,          static_cast<uint8_t>(tx.pmtudisc), tx.no_check_tx, tx.dont_route,
+          tx.gso_size,   sk.bound_ifindex, stack.config().ip_default_ttl,     sk.connected};
 }
 
 // Per-datagram options (cmsgs, MSG_*) all take the stages.
