@@ -44,6 +44,11 @@ struct Ctx {
   TxNet& net;
   UdpSock& a;
   Outcome& out;
+  // The first datagram waits for ARP (no template yet); then the path is known.
+  void resolve() {
+    send(16);
+    net.run();
+  }
   void send(size_t n, const SendOptions& opts = {}) {
     if (a.tx.hdr_cache.valid && net.stack(0).config().udp_header_cache) ++out.cached_sends;
     auto r = net.send(0, a, pattern(n, static_cast<unsigned>(out.results.size() + 1)), std::nullopt, opts);
@@ -109,8 +114,7 @@ const std::vector<size_t> kSizes = {0, 1, 7, 64, 333, 1471, 1472, 1473, 3000, 64
 Script sizes_script(std::function<void(UdpSock&)> options = {}) {
   return [options](Ctx& c) {
     if (options) options(c.a);
-    c.send(16);  // resolves ARP (queued on the entry: no cache yet)
-    c.net.run();
+    c.resolve();
     for (size_t n : kSizes) c.send(n);
   };
 }
@@ -144,8 +148,7 @@ TEST(UdpHeaderCache, DeviceChecksumLeavesThePartialSumAsTheStagesDo) {
 
 TEST(UdpHeaderCache, OptionChangedAfterTheTemplateWasBuilt) {
   const Outcome o = same_both_ways([](Ctx& c) {
-    c.send(16);
-    c.net.run();
+    c.resolve();
     c.send(100);
     c.send(100);
     (void)udp_set_ttl(c.a, 9);
@@ -163,8 +166,7 @@ TEST(UdpHeaderCache, OptionChangedAfterTheTemplateWasBuilt) {
 
 TEST(UdpHeaderCache, CmsgsCorkAndOtherDestinationsTakeTheStagesAndShareTheIdCounter) {
   same_both_ways([](Ctx& c) {
-    c.send(16);
-    c.net.run();
+    c.resolve();
     c.send(50);
     SendOptions ttl;
     ttl.ttl = 3;
@@ -193,8 +195,7 @@ TEST(UdpHeaderCache, StaleNeighbourRunsItsStateMachine) {
   // delayed re-probe (neigh_output) and the unicast probes follow, as without
   // the cache; once the peer answers, the cache is used again.
   const Outcome o = same_both_ways([](Ctx& c) {
-    c.send(16);
-    c.net.run();
+    c.resolve();
     c.send(64);
     c.net.run_for(31s, 1s);  // past neigh_reachable_time (30 s)
     c.send(64);                // stale: starts the delayed re-probe (stages)
@@ -257,8 +258,7 @@ TEST(UdpHeaderCache, HookAddedAfterTheTemplateWasBuilt) {
   // A POST_ROUTING hook that drops: EPERM and the hook's drop counter, never
   // a frame on the link, whether the template exists or not.
   same_both_ways([](Ctx& c) {
-    c.send(16);
-    c.net.run();
+    c.resolve();
     c.send(64);
     c.net.stack(0).hooks().add(HookPoint::kPostRouting, 0,
                                [](Packet&, TimePoint) { return HookVerdict::kDrop; });
@@ -269,8 +269,7 @@ TEST(UdpHeaderCache, HookAddedAfterTheTemplateWasBuilt) {
 
 TEST(UdpHeaderCache, RouteChangeAndReconnect) {
   same_both_ways([](Ctx& c) {
-    c.send(16);
-    c.net.run();
+    c.resolve();
     c.send(64);
     // A host route with a smaller MTU: the route table's generation moves,
     // the template is rebuilt from the new route (sizes around its MTU).
@@ -328,8 +327,7 @@ TEST(UdpHeaderCache, SendtoAlternatingDestinationsAndPorts) {
 
 TEST(UdpHeaderCache, PendingErrorAndFullSendBufferAreReportedAsByTheStages) {
   same_both_ways([](Ctx& c) {
-    c.send(16);
-    c.net.run();
+    c.resolve();
     c.send(64);
     // The peer closes its port: the next datagram draws a port unreachable,
     // whose ECONNREFUSED the send after it reports (once).
