@@ -19,6 +19,7 @@ struct EchoArgs {
   uint16_t port = 7;
   uint32_t queues = 1;
   bool busy_poll = false;
+  int64_t idle_spin_us = 50;
   double duration = 0;
   std::string capture;
 };
@@ -57,6 +58,7 @@ int run_echo(const EchoArgs& a) {
   if (!parse_service_args(a.dev, a.addr, a.gateway, o, &err)) return fail(err);
   o.queues = a.queues;
   o.busy_poll = a.busy_poll;
+  o.idle_spin = std::chrono::microseconds(a.idle_spin_us);
   o.capture_path = a.capture;
   auto host = ServiceHost::open(o, &err);
   if (!host) return fail(err);
@@ -85,7 +87,14 @@ Command add_echo_command(CLI::App& app) {
   c->add_option("--port", args->port, "UDP port to echo on")->capture_default_str();
   c->add_option("--queues", args->queues, "receive queues to serve, one shard (thread) each; 0 = all")
       ->capture_default_str();
-  c->add_flag("--busy-poll", args->busy_poll, "spin on the rings instead of sleeping (lowest latency, one core per shard)");
+  CLI::Option* busy =
+      c->add_flag("--busy-poll", args->busy_poll, "spin on the rings instead of sleeping (lowest latency, one core per shard)");
+  c->add_option("--idle-spin-us", args->idle_spin_us,
+                "idle mode: microseconds a shard keeps spinning after its last work before it sleeps; 0 sleeps at "
+                "once (a shard sharing its core with the NAPI kthread that fills its ring)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000}))
+      ->excludes(busy)
+      ->capture_default_str();
   c->add_option("--duration", args->duration, "stop after this many seconds (default: until Ctrl-C)");
   c->add_option("--capture", args->capture, "also write every frame sent and received to this pcap file");
   c->footer(

@@ -20,13 +20,16 @@ make_veth_pair
 out=$(in_x "$X" echo --dev nosuchdev0 --addr 10.88.0.1/24 --duration 1 2>&1) && fail "echo on a missing interface succeeded"
 [[ $(wc -l <<<"$out") -eq 1 ]] || fail "error is not one line: $out"
 grep -qi "nosuchdev0" <<<"$out" || fail "error does not name the interface: $out"
+out=$("$X" echo --dev x --addr 10.88.0.1/24 --busy-poll --idle-spin-us 0 2>&1) && fail "--busy-poll with --idle-spin-us accepted"
+grep -q "excludes" <<<"$out" || fail "unclear error for --busy-poll with --idle-spin-us: $out"
 
 out=$(in_x "$X" stats --dev "$DEV_X" 2>&1) && fail "stats without a running xnet succeeded"
 grep -q "no xnet process serves" <<<"$out" || fail "unclear stats error: $out"
 
 log=$(mktemp)
 trap 'cleanup_veth_pair; rm -f "$log" /tmp/xnet_cli_test_$$.pcap' EXIT
-bg_in_x "$X" echo --dev "$DEV_X" --addr 10.88.0.1/24 --port 7 --duration 60
+# --idle-spin-us 0: the shard sleeps whenever its ring is empty.
+bg_in_x "$X" echo --dev "$DEV_X" --addr 10.88.0.1/24 --port 7 --idle-spin-us 0 --duration 60
 echo_pid=$BG_PID
 wait_reachable 10.88.0.1
 
