@@ -9,9 +9,8 @@
 
 namespace xnet::stack {
 
-void push_ipv4_header(Packet& pkt, const IpHeaderParams& params, uint16_t id) {
+void write_ipv4_header(const wire::Ipv4View& h, const IpHeaderParams& params, uint16_t id) {
   const uint16_t hl = static_cast<uint16_t>(kIpv4HeaderLen + params.options.size());
-  const wire::Ipv4View h = ipv4_at(pkt.push(hl), hl);
   h.set_header_len(hl);
   h.set_tos(params.tos);
   h.set_total_len(0);
@@ -23,6 +22,11 @@ void push_ipv4_header(Packet& pkt, const IpHeaderParams& params, uint16_t id) {
   h.set_src(params.saddr);
   h.set_dst(params.daddr);
   if (!params.options.empty()) std::memcpy(h.options().data(), params.options.data(), params.options.size());
+}
+
+void push_ipv4_header(Packet& pkt, const IpHeaderParams& params, uint16_t id) {
+  const uint16_t hl = static_cast<uint16_t>(kIpv4HeaderLen + params.options.size());
+  write_ipv4_header(ipv4_at(pkt.push(hl), hl), params, id);
   pkt.set_network_header();
   pkt.set_transport_header(hl);
 }

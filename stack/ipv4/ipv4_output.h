@@ -18,6 +18,7 @@
 #include "runtime/result.h"
 #include "stack/core/packet.h"
 #include "stack/wire/addr.h"
+#include "stack/wire/ipv4.h"
 
 namespace xnet::stack {
 
@@ -54,6 +55,9 @@ void ip_build_header(Stack& stack, Packet& pkt, const IpHeaderParams& params, ui
 // Writes the IPv4 header in front of data() with the given ID (ip_build_header
 // without the generator). Total length and checksum are left 0.
 void push_ipv4_header(Packet& pkt, const IpHeaderParams& params, uint16_t id);
+// The same header written into `h` (total length and checksum zero): for a
+// header built outside a packet (udp_header_cache's template).
+void write_ipv4_header(const wire::Ipv4View& h, const IpHeaderParams& params, uint16_t id);
 
 // ip_send_check: sets total length and the header checksum of the header at
 // the packet's network header.

@@ -4,12 +4,15 @@
 
 namespace xnet::stack {
 
-void eth_push_header(Packet& pkt, const wire::MacAddr& dst, const wire::MacAddr& src, uint16_t ethertype) {
-  std::byte* h = pkt.push(kEthHeaderLen);
+void eth_write_header(std::byte* h, const wire::MacAddr& dst, const wire::MacAddr& src, uint16_t ethertype) {
   std::memcpy(h, dst.bytes().data(), 6);
   std::memcpy(h + 6, src.bytes().data(), 6);
   h[12] = static_cast<std::byte>(ethertype >> 8);
   h[13] = static_cast<std::byte>(ethertype);
+}
+
+void eth_push_header(Packet& pkt, const wire::MacAddr& dst, const wire::MacAddr& src, uint16_t ethertype) {
+  eth_write_header(pkt.push(kEthHeaderLen), dst, src, ethertype);
   pkt.set_mac_header();
 }
 

@@ -7,6 +7,8 @@
 #include "stack/core/stack.h"
 #include "stack/core/stage_trace.h"
 #include "stack/ipv4/route_output.h"
+#include "stack/ipv4/ipv4_output.h"
+#include "stack/l2/eth_output.h"
 #include "stack/l2/ethernet.h"
 #include "stack/l2/neighbour_table.h"
 #include "stack/udp/udp_output.h"
@@ -91,23 +93,17 @@ void udp_header_cache_fill(Stack& stack, UdpSock& sk, wire::Ipv4Addr saddr, wire
   c.neigh_mac = e->mac;
 
   std::byte* b = c.bytes;
-  std::memcpy(b, e->mac.bytes().data(), 6);
-  std::memcpy(b + 6, link->mac().bytes().data(), 6);
-  b[12] = static_cast<std::byte>(kEtherTypeIpv4 >> 8);
-  b[13] = static_cast<std::byte>(kEtherTypeIpv4 & 0xff);
+  eth_write_header(b, e->mac, link->mac(), kEtherTypeIpv4);
   // As ip_make_datagram writes it for a datagram that fits the path: DF in
-  // "do" and in "want" (it fits), none in "dont".
-  const wire::Ipv4View ip = ipv4_at(b + kIpOff, kIpv4HeaderLen);
-  ip.set_header_len(kIpv4HeaderLen);
-  ip.set_tos(tos);
-  ip.set_total_len(0);
-  ip.set_ident(0);
-  ip.set_frag(tx.pmtudisc != PmtuDisc::kDont, false, 0);
-  ip.set_ttl(ttl);
-  ip.set_protocol(static_cast<uint8_t>(wire::IpProtocol::kUdp));
-  ip.set_checksum(0);
-  ip.set_src(saddr);
-  ip.set_dst(daddr);
+  // "do" and in "want" (it fits), none in "dont"; ID, length, checksum later.
+  IpHeaderParams ip;
+  ip.saddr = saddr;
+  ip.daddr = daddr;
+  ip.protocol = static_cast<uint8_t>(wire::IpProtocol::kUdp);
+  ip.tos = tos;
+  ip.ttl = ttl;
+  ip.df = tx.pmtudisc != PmtuDisc::kDont;
+  write_ipv4_header(ipv4_at(b + kIpOff, kIpv4HeaderLen), ip, 0);
   const wire::UdpView uh = udp_at(b + kUdpOff, wire::kUdpHeaderLen);
   uh.set_src_port(sk.local_port);
   uh.set_dst_port(dport);
