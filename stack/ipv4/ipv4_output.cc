@@ -119,9 +119,13 @@ Result<void> ip_finish_output(Stack& stack, Packet head, PacketQueue rest, uint3
   return {};
 }
 
-// loopback_xmit for one packet: counted as transmitted (ip_finish_output2's
-// OutTransmits), out of its sender's buffer (skb_orphan), then received.
-void loopback_one(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
+// The loopback device (loopback_xmit): a datagram to one of our own addresses
+// comes back in on this shard without touching a link, never fragmented (lo's
+// MTU exceeds any datagram). Counted as transmitted (ip_finish_output2's
+// OutTransmits), out of its sender's buffer (skb_orphan), then received. lo
+// has every GSO feature, so a UDP_SEGMENT datagram crosses it whole, one IP
+// packet, and the receiving UDP segments it (udp_rcv_segment).
+void ip_loopback_xmit(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   stack.stats().ip.OutTransmits++;
   stack.stats().ip_ext.OutOctets += head.size() + rest.bytes();
   head.orphan();
@@ -132,29 +136,6 @@ void loopback_one(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
     chain.push_back(std::move(f));
   }
   ip_rcv_looped(stack, std::move(head), std::move(chain), now);
-}
-
-// The loopback device: a datagram to one of our own addresses comes back in
-// on this shard without touching a link, never fragmented (lo's MTU exceeds
-// any datagram). A UDP_SEGMENT datagram is segmented here, as for a device
-// without GSO, where the kernel's lo carries it whole and the receiving socket
-// segments it: each segment then counts as an IP packet (README, differences).
-Result<void> ip_loopback_xmit(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
-  if (head.meta().gso_size == 0) {
-    loopback_one(stack, std::move(head), std::move(rest), now);
-    return {};
-  }
-  const auto gso_segment = stack.protocols()[ip_hdr(head).protocol()].gso_segment;
-  if (gso_segment == nullptr) {
-    stack.stats().ip.OutDiscards++;  // nothing can segment it (only UDP sets gso_size)
-    return std::errc::invalid_argument;
-  }
-  PacketQueue dg, segs;
-  dg.push_back(std::move(head));
-  dg.splice_back(rest);
-  gso_segment(dg, /*device_checksum=*/true, segs);
-  while (!segs.empty()) loopback_one(stack, segs.pop_front(), PacketQueue(), now);
-  return {};
 }
 
 // Runs one hook point; false when the packet is gone (dropped or stolen), with
@@ -187,7 +168,8 @@ Result<void> ip_output_queue(Stack& stack, Packet head, PacketQueue rest, uint32
   Result<void> err;
   if (!run_hook(stack, HookPoint::kPostRouting, head, now, err)) return err;
   if (head.meta().route_type == RouteType::kLocal) {
-    return ip_loopback_xmit(stack, std::move(head), std::move(rest), now);
+    ip_loopback_xmit(stack, std::move(head), std::move(rest), now);
+    return {};
   }
   return ip_finish_output(stack, std::move(head), std::move(rest), mtu, now);
 }

@@ -8,6 +8,7 @@
 #include "stack/core/headers.h"
 #include "stack/ipv4/icmp.h"
 #include "stack/core/stack.h"
+#include "stack/udp/udp_offload.h"
 #include "stack/udp/udp_table.h"
 #include "stack/wire/checksum.h"
 
@@ -84,6 +85,29 @@ void finish_datagram(RxDatagram& d) {
   d.truesize = frame_truesize(d.head);
   d.rest.for_each([&](const PacketMeta&, const std::byte*) { d.truesize += frame_truesize(d.head); });
   d.size = static_cast<uint32_t>(d.head.size() + d.rest.bytes());
+}
+
+// udp_queue_rcv_skb → udp_rcv_segment: a UDP_SEGMENT datagram that crossed
+// the loopback whole reaches a socket without UDP_GRO, which gets it as the
+// segments the wire would have carried (each its own datagram, counted
+// InDatagrams when read). Its checksum was never finished: lo's receive
+// counts it verified, and so does every segment.
+void udp_rcv_segment(Stack& stack, UdpSock& sk, Packet head, PacketQueue rest) {
+  const uint16_t ifindex = head.meta().ifindex;
+  head.push(static_cast<uint16_t>(head.data() - head.network_header()));  // back to the IPv4 header
+  PacketQueue dg, segs;
+  dg.push_back(std::move(head));
+  dg.splice_back(rest);
+  udp_gso_segment(dg, /*device_checksum=*/true, segs);
+  while (!segs.empty()) {
+    Packet seg = segs.pop_front();
+    seg.meta().csum_state = ChecksumState::kUnnecessary;
+    seg.meta().ifindex = ifindex;  // IP_PKTINFO's, for the segments after the first too
+    seg.pull(static_cast<uint16_t>(seg.meta().transport_off - seg.meta().network_off + wire::kUdpHeaderLen));
+    RxDatagram d;
+    d.head = std::move(seg);
+    udp_queue_rcv(stack, sk, std::move(d));
+  }
 }
 
 }  // namespace
@@ -214,6 +238,10 @@ void udp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
     return;
   }
   if (csum_bad()) return;
+  if (head.meta().gso_size != 0) {
+    udp_rcv_segment(stack, *sk, std::move(head), std::move(rest));
+    return;
+  }
   head.set_transport_header();
   head.pull(wire::kUdpHeaderLen);
   RxDatagram d;

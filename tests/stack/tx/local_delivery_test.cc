@@ -210,6 +210,10 @@ TEST_F(LocalDeliveryTest, SegmentedSendArrivesAsSegments) {
   }
   EXPECT_EQ(st().udp.OutDatagrams, 1u);
   EXPECT_EQ(st().udp.InDatagrams, 4u);
+  // lo carries the GSO packet whole; the receiving socket segments it.
+  EXPECT_EQ(st().ip.OutTransmits, 1u);
+  EXPECT_EQ(st().ip.InReceives, 1u);
+  EXPECT_EQ(st().ip.InDelivers, 1u);
   EXPECT_TRUE(net.captured(1).empty());
 }
 
