@@ -25,13 +25,20 @@ void SendBuffer::release(void* ctx, uint32_t truesize) {
   }
 }
 
-void SendBuffer::charge(SendBuffer* sb, Packet& pkt) {
+void SendBuffer::charge(SendBuffer* sb, Packet& pkt, uint32_t truesize) {
   if (sb == nullptr) return;
   PacketMeta& m = pkt.meta();
-  m.truesize = pkt.capacity();
+  m.truesize = truesize;
   m.destructor = &SendBuffer::release;
   m.destructor_ctx = sb;
-  sb->allocated += m.truesize;
+  sb->allocated += truesize;
+}
+
+void SendBuffer::grow(Packet& pkt, uint32_t bytes) {
+  PacketMeta& m = pkt.meta();
+  if (m.destructor != &SendBuffer::release) return;  // not charged (ICMP, tests)
+  m.truesize += bytes;
+  static_cast<SendBuffer*>(m.destructor_ctx)->allocated += bytes;
 }
 
 namespace {
@@ -158,7 +165,14 @@ Result<void> ip_append_data(Cork& cork, std::span<const std::byte> data, uint16_
       f.reserve(static_cast<uint16_t>(reserve));
       f.meta().out_ifindex = p.out_ifindex;
       f.meta().csum_state = sum ? ChecksumState::kComplete : ChecksumState::kNone;
-      SendBuffer::charge(p.sndbuf, f);
+      // The skb this frame stands for: a fragment's is allocated whole; a GSO
+      // datagram is one skb of headers whose payload goes to page fragments
+      // (charged below as it is copied), so its later frames add no skb.
+      if (p.gso_size == 0) {
+        SendBuffer::charge(p.sndbuf, f, skb_truesize(datalen + fhl + kSkbAllocExtra));
+      } else {
+        SendBuffer::charge(p.sndbuf, f, first ? skb_truesize(fhl + transhdrlen + kSkbAllocExtra) : 0);
+      }
 
       if (fraggap != 0) move_fraggap(cork.tail, f, static_cast<uint16_t>(fraggap), sum);
       if (transhdrlen != 0) {
@@ -171,6 +185,7 @@ Result<void> ip_append_data(Cork& cork, std::span<const std::byte> data, uint16_
       }
       const uint32_t n = datalen - transhdrlen - fraggap;
       if (n > 0) put_bytes(f, src, n, sum);
+      if (p.gso_size != 0) SendBuffer::grow(f, n);
       src += n;
       length -= datalen - fraggap;
       transhdrlen = 0;
@@ -181,6 +196,7 @@ Result<void> ip_append_data(Cork& cork, std::span<const std::byte> data, uint16_
     const uint32_t n = static_cast<uint32_t>(std::min<int64_t>(copy, length));
     if (n > cork.tail.tailroom()) return fail(std::errc::message_size);
     put_bytes(cork.tail, src, n, sum);
+    SendBuffer::grow(cork.tail, n);  // a later part of a corked datagram: page fragments
     src += n;
     length -= n;
   }

@@ -139,7 +139,7 @@ std::optional<Result<size_t>> udp_sendmsg_cached(Stack& stack, UdpSock& sk, std:
   if (sk.sk_err != std::errc{} || sb->allocated >= sb->limit) return std::nullopt;
   Packet f = Packet::allocate(*c.pool, kDefaultHeadroom - kEthHeaderLen);
   if (!f) return std::nullopt;
-  SendBuffer::charge(sb, f);
+  SendBuffer::charge(sb, f, skb_truesize(static_cast<uint32_t>(len) + kSkbAllocExtra));
   const uint16_t ip_len = static_cast<uint16_t>(len);
   const uint16_t udp_len = static_cast<uint16_t>(len - kIpv4HeaderLen);
   std::byte* b = f.put(static_cast<uint16_t>(kEthHeaderLen + len));
