@@ -145,11 +145,15 @@ int xnet_steer(struct xdp_md* ctx) {
   if (proto == bpf_htons(XNET_ETH_P_IP)) {
     struct iphdr* ip = cursor;
     if ((void*)(ip + 1) > data_end) return pass(XNET_STAT_MALFORMED);
-    /* Options do not matter for steering, but a header that claims to be
-     * longer than the frame, or is not IPv4, is not something to hand over. */
-    if (ip->version != 4 || ip->ihl < 5) return pass(XNET_STAT_MALFORMED);
-    if ((void*)ip + ip->ihl * 4 > data_end) return pass(XNET_STAT_MALFORMED);
-    return is_owned((const __u8*)&ip->daddr) ? steer(ctx) : pass(XNET_STAT_PASSED);
+    /* A broken header for our address is ours too: xnet's ip_rcv drops and
+     * counts it (InHdrErrors, InTruncatedPkts) as the kernel's would, where
+     * passing it would hide it in the kernel's counters. Anything else that is
+     * broken goes to the kernel, which decides. */
+    if (is_owned((const __u8*)&ip->daddr)) return steer(ctx);
+    if (ip->version != 4 || ip->ihl < 5 || (void*)ip + ip->ihl * 4 > data_end) {
+      return pass(XNET_STAT_MALFORMED);
+    }
+    return pass(XNET_STAT_PASSED);
   }
 
   return pass(XNET_STAT_PASSED);
