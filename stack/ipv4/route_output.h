@@ -42,7 +42,11 @@ struct ResolvedRoute {
 
 // ipv4_mtu: the learned path MTU while it has not expired, else the route's,
 // else the device's `dev_mtu` (kLoopbackMtu for a local route); never above
-// the device's.
+// the device's. (Not reproduced: a connected kernel socket whose cached route
+// carried a locked PMTU via a gateway reads 576 after the expiry until
+// anything looks the destination up again; 6.18 read IP_MTU 576, then 68
+// once `ip route get` had flushed the exception, then 1500 after a send.
+// Here it is the route's MTU at once.)
 inline uint32_t dst_mtu(const ResolvedRoute& rt, uint32_t dev_mtu, std::chrono::steady_clock::time_point now) {
   uint32_t mtu = rt.mtu;
   if (rt.pmtu != 0 && now < rt.pmtu_expires) mtu = rt.pmtu;
