@@ -484,6 +484,11 @@ Result<void> UdpSocket::bind_to_interface(uint16_t ifindex) {
 
 #undef XNET_SOCK_OR_RETURN
 
+Result<uint32_t> UdpSocket::mtu() const {
+  if (!usable(s_)) return closed_error(s_);
+  return stack::udp_get_mtu(stack_of(*s_.get()), *s_->sk, s_->driver->reactor().loop_time());
+}
+
 uint32_t UdpSocket::send_buffer_used() const { return usable(s_) ? s_->sk->tx.sndbuf->allocated : 0; }
 uint32_t UdpSocket::send_buffer_limit() const { return usable(s_) ? s_->sk->tx.sndbuf->limit : 0; }
 

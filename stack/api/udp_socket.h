@@ -151,6 +151,10 @@ class UdpSocket {
   Result<SockError> try_recv_error();
   // getsockopt(SO_ERROR): the pending error, cleared (empty: none).
   std::error_code take_error();
+  // getsockopt(IP_MTU): the path MTU to the connected peer (learned from
+  // ICMP "fragmentation needed" while it lasts, else the route's or the
+  // device's). ENOTCONN when not connected.
+  Result<uint32_t> mtu() const;
 
   // --- options (setsockopt) ---
   Result<void> set_nonblocking(bool on);                  // O_NONBLOCK

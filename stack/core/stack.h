@@ -24,6 +24,7 @@
 #include "stack/core/ip_ident.h"
 #include "stack/core/link.h"
 #include "stack/core/packet.h"
+#include "stack/core/pmtu_cache.h"
 #include "stack/core/protocol.h"
 #include "stack/core/route.h"
 #include "stack/core/stack_config.h"
@@ -105,6 +106,13 @@ class Stack {
   const Stats& stats() const { return stats_; }
   RouteTable& routes() { return routes_; }
   const RouteTable& routes() const { return routes_; }
+  // The path MTUs learned from ICMP (the FIB's nexthop exceptions).
+  PmtuCache& pmtu() { return pmtu_; }
+  const PmtuCache& pmtu() const { return pmtu_; }
+  // What a socket's cached route (and its prebuilt headers) was resolved
+  // against: the FIB and the PMTU exceptions. Both counters only grow, so
+  // their sum moves whenever either does (sk_dst_check's test).
+  uint64_t route_generation() const { return routes_.generation() + pmtu_.generation(); }
   Hooks& hooks() { return hooks_; }
   IpIdentGenerator& ip_idents() { return idents_; }
   NeighbourTable& neighbours() { return *neigh_; }
@@ -146,6 +154,7 @@ class Stack {
   StackConfig config_;
   Stats stats_;
   RouteTable routes_;
+  PmtuCache pmtu_;
   Hooks hooks_;
   IpIdentGenerator idents_;
   ProtocolTable protocols_;

@@ -22,7 +22,9 @@ struct StackConfig {
   uint32_t ipfrag_low_thresh = 3 * 1024 * 1024;
   std::chrono::seconds ipfrag_time{30};
   uint32_t ipfrag_max_dist = 64;
+  // net.ipv4.route: path MTUs learned from ICMP (stack/core/pmtu_cache.h).
   uint32_t min_pmtu = 552;
+  std::chrono::seconds mtu_expires{600};
 
   // net.ipv4.neigh.default
   std::chrono::milliseconds neigh_retrans_time{1000};

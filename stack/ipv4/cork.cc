@@ -41,6 +41,17 @@ void SendBuffer::grow(Packet& pkt, uint32_t bytes) {
   static_cast<SendBuffer*>(m.destructor_ctx)->allocated += bytes;
 }
 
+void ip_local_error(const SendBuffer* sb, std::errc err, wire::Ipv4Addr daddr, uint16_t port, uint32_t info) {
+  if (sb == nullptr || sb->orphaned || sb->owner == nullptr || sb->error_report == nullptr) return;
+  SockError se;
+  se.err = err;
+  se.origin = ErrOrigin::kLocal;
+  se.info = info;
+  se.dest_addr = daddr;
+  se.dest_port = port;
+  sb->error_report(sb->owner, se);
+}
+
 namespace {
 
 // Appends `n` bytes of `src` to `pkt`, folding their sum into meta().csum at
@@ -90,7 +101,14 @@ Result<void> ip_append_data(Cork& cork, std::span<const std::byte> data, uint16_
       p.ignore_df ? kIpMaxMtu : p.route_type == RouteType::kLocal ? p.route_mtu : mtu;
   uint32_t length = static_cast<uint32_t>(data.size()) + transhdrlen;
 
-  if (cork.length + length > maxnonfragsize - fhl) return std::errc::message_size;
+  if (cork.length + length > maxnonfragsize - fhl) {
+    // With the MTU the datagram met, less the options (Linux 6.18, IP_RECVERR:
+    // "do" over a learned 1400 queued ee_info 1400; "dont" over 65507, the
+    // device's 1500).
+    const uint32_t err_mtu = p.route_type == RouteType::kLocal && p.gso_size == 0 ? p.route_mtu : mtu;
+    ip_local_error(p.sndbuf, std::errc::message_size, p.ip.daddr, p.inet_dport, err_mtu - p.options_len);
+    return std::errc::message_size;
+  }
 
   if (cork.empty()) {
     // The first frame decides the datagram's checksum mode (csummode).

@@ -80,6 +80,13 @@ constexpr uint32_t skb_truesize(uint32_t alloclen) {
   return head + 256;
 }
 
+// ip_local_error: an error the send path found itself, for the socket that
+// owns `sb` (null, orphaned or ownerless: nobody to tell): origin local,
+// ee_info `info` (the MTU for EMSGSIZE), the datagram's destination and the
+// socket's connected port (inet_dport: 0 when unconnected, whatever sendto
+// named). The socket queues it only with IP_RECVERR.
+void ip_local_error(const SendBuffer* sb, std::errc err, wire::Ipv4Addr daddr, uint16_t port, uint32_t info);
+
 // ip_setup_cork: what stays fixed for one datagram.
 struct CorkParams {
   // Egress: frames come from the egress link's pool, with `headroom` bytes in
@@ -113,6 +120,7 @@ struct CorkParams {
   bool pmtudisc_want = false;  // IP_PMTUDISC_WANT: DF when it fits
 
   SendBuffer* sndbuf = nullptr;  // null: frames are not charged (ICMP, tests)
+  uint16_t inet_dport = 0;       // the socket's connected port, for ip_local_error
   // The socket's pending error (sk_err), null for none: sock_alloc_send_skb
   // reports it, once, when the first frame of a datagram is allocated, so the
   // datagram's own EMSGSIZE wins over it and appending to a corked datagram
@@ -151,7 +159,8 @@ struct Cork {
 // does without GSO). On failure the bytes of this call are not counted
 // (cork.length restored); the caller decides whether to flush.
 // Errors: EMSGSIZE (over 65535, or over the MTU when DF may not be ignored;
-// checked before anything else), then on the first frame of a datagram the
+// checked before anything else, and reported to the sending socket's error
+// queue by ip_local_error with the MTU), then on the first frame of a datagram the
 // socket's pending error (taken from params.sk_err) and EAGAIN (send buffer
 // full), and ENOBUFS (no free frame, or the send buffer overshot twice its
 // limit). The kernel counts every one of them but that first EMSGSIZE in Ip

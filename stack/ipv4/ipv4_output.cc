@@ -201,7 +201,13 @@ Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now, uin
     m.out_ifindex = rt->ifindex;
     m.route_type = rt->type;
     m.next_hop = rt->gateway.is_unspecified() ? daddr : rt->gateway;
-    if (mtu == 0) mtu = rt->mtu;
+    if (mtu == 0) {
+      mtu = rt->mtu;
+      // A path MTU learned from a socket's ICMP holds for every sender to
+      // that destination (the exception hangs off the route), ICMP replies too.
+      const PmtuException* e = stack.pmtu().find(rt->ifindex, m.next_hop, daddr);
+      if (e != nullptr && now < e->expires && (mtu == 0 || e->mtu < mtu)) mtu = e->mtu;
+    }
   }
   m.pkt_type = PacketType::kOutgoing;
 
@@ -256,13 +262,9 @@ void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoin
     return;
   }
   // Any other local transmit error: ip_local_error to the owning socket.
-  if (sb == nullptr || sb->orphaned || sb->owner == nullptr || sb->error_report == nullptr) return;
-  SockError se;
-  se.err = err;
-  se.origin = ErrOrigin::kLocal;
-  se.dest_addr = daddr;
-  if (ports && ip.protocol() == static_cast<uint8_t>(wire::IpProtocol::kUdp)) se.dest_port = quoted().dst_port();
-  sb->error_report(sb->owner, se);
+  const uint16_t port =
+      ports && ip.protocol() == static_cast<uint8_t>(wire::IpProtocol::kUdp) ? quoted().dst_port() : 0;
+  ip_local_error(sb, err, daddr, port, 0);
 }
 
 void ipv4_link_failure(Stack& stack, const Packet& pkt, TimePoint now) {

@@ -76,6 +76,13 @@ Result<ResolvedRoute> route_output(Stack& stack, OutputFlow& fl) {
     r.type = RouteType::kMulticast;
     r.next_hop = fl.daddr;
   }
+  if (r.type == RouteType::kUnicast) {
+    if (const PmtuException* e = stack.pmtu().find(r.ifindex, r.next_hop, fl.daddr)) {
+      r.pmtu = e->mtu;
+      r.pmtu_locked = e->locked;
+      r.pmtu_expires = e->expires;
+    }
+  }
   return r;
 }
 

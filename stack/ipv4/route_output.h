@@ -3,6 +3,7 @@
 // __ip_route_output_key_hash → ip_route_output_key_hash_rcu): source checks,
 // the output interface, the FIB, and the route type the destination makes.
 
+#include <chrono>
 #include <cstdint>
 
 #include "runtime/result.h"
@@ -31,11 +32,37 @@ struct ResolvedRoute {
   uint16_t ifindex = 0;
   wire::Ipv4Addr next_hop;
   wire::Ipv4Addr prefsrc;
-  uint32_t mtu = 0;
+  uint32_t mtu = 0;  // the route's MTU (0: the device's)
+  // The PMTU exception of this next hop and destination (pmtu 0: none), as
+  // the kernel's rtable carries rt_pmtu, rt_mtu_locked and dst.expires.
+  uint32_t pmtu = 0;
+  bool pmtu_locked = false;
+  std::chrono::steady_clock::time_point pmtu_expires{};
 };
 
+// ipv4_mtu: the learned path MTU while it has not expired, else the route's,
+// else the device's `dev_mtu` (kLoopbackMtu for a local route); never above
+// the device's. (Not reproduced: a connected kernel socket whose cached route
+// carried a locked PMTU via a gateway reads 576 after the expiry until
+// anything looks the destination up again; 6.18 read IP_MTU 576, then 68
+// once `ip route get` had flushed the exception, then 1500 after a send.
+// Here it is the route's MTU at once.)
+inline uint32_t dst_mtu(const ResolvedRoute& rt, uint32_t dev_mtu, std::chrono::steady_clock::time_point now) {
+  uint32_t mtu = rt.mtu;
+  if (rt.pmtu != 0 && now < rt.pmtu_expires) mtu = rt.pmtu;
+  return mtu != 0 && mtu < dev_mtu ? mtu : dev_mtu;
+}
+
+// ip_mtu_locked: a learned MTU clamped to min_pmtu, while it lasts ("want"
+// mode stops setting DF, and no ICMP lowers it further).
+inline bool dst_mtu_locked(const ResolvedRoute& rt, std::chrono::steady_clock::time_point now) {
+  return rt.pmtu != 0 && rt.pmtu_locked && now < rt.pmtu_expires;
+}
+
 // ip_route_output_flow (__ip_route_output_key_hash) for a UDP send, in the
-// kernel's order: source address, output interface, FIB. Errors: EINVAL (a
+// kernel's order: source address, output interface, FIB. A unicast route
+// carries the PMTU exception of its next hop for the destination
+// (find_exception in __mkroute_output). Errors: EINVAL (a
 // multicast or limited-broadcast source, a 0.0.0.0/8 destination other than
 // 0.0.0.0), ENODEV (no such interface), ENETUNREACH (a source that is not
 // ours, or no route; counted OutNoRoutes by the caller).

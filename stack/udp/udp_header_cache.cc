@@ -45,8 +45,8 @@ bool neigh_sends_as_is(const NeighEntry& e) {
 // The path of the last datagram still holds: route table, interface,
 // neighbour state and MAC, no hooks on the output path. A connected socket
 // also needs its route cache (connect resets it: the source may change).
-NeighEntry* still_valid(Stack& stack, UdpSock& sk, const UdpHeaderCache& c) {
-  if (c.route_generation != stack.routes().generation()) return nullptr;
+NeighEntry* still_valid(Stack& stack, UdpSock& sk, const UdpHeaderCache& c, TimePoint now) {
+  if (c.route_generation != stack.route_generation() || now >= c.pmtu_expires) return nullptr;
   if (sk.connected && (!sk.tx.dst_cache.valid || sk.tx.dst_cache.generation != c.route_generation)) return nullptr;
   if (stack.link(c.ifindex) != c.link || !stack.hooks().empty(HookPoint::kLocalOut) ||
       !stack.hooks().empty(HookPoint::kPostRouting)) {
@@ -67,11 +67,12 @@ bool same_destination(const UdpSock& sk, const UdpHeaderCache& c, const SockAddr
 }  // namespace
 
 void udp_header_cache_fill(Stack& stack, UdpSock& sk, wire::Ipv4Addr saddr, wire::Ipv4Addr daddr, uint16_t dport,
-                           uint8_t tos, uint8_t ttl, const ResolvedRoute& rt, uint64_t route_generation) {
+                           uint8_t tos, uint8_t ttl, const ResolvedRoute& rt, uint64_t route_generation,
+                           TimePoint now) {
   UdpHeaderCache& c = sk.tx.hdr_cache;
   c.valid = false;
   UdpSendState& tx = sk.tx;
-  if (rt.type != RouteType::kUnicast || tx.gso_size != 0 || tx.pmtudisc == PmtuDisc::kProbe) return;
+  if (rt.type != RouteType::kUnicast || tx.gso_size != 0) return;
   if (sk.connected && !tx.inet_id_seeded) return;
   Link* link = stack.link(rt.ifindex);
   if (link == nullptr) return;
@@ -83,7 +84,11 @@ void udp_header_cache_fill(Stack& stack, UdpSock& sk, wire::Ipv4Addr saddr, wire
   c.pool = &link->pool();
   c.ifindex = rt.ifindex;
   c.next_hop = rt.next_hop;
-  c.route_mtu = rt.mtu;
+  // The MTU setup_cork chose below the device's (the path's in modes
+  // dont/want/do), good until a learned path MTU expires.
+  const bool pmtu_applies = rt.pmtu != 0 && now < rt.pmtu_expires;
+  c.route_mtu = !ip_sk_use_pmtu(tx.pmtudisc) ? 0 : pmtu_applies ? rt.pmtu : rt.mtu;
+  c.pmtu_expires = pmtu_applies ? rt.pmtu_expires : TimePoint::max();
   c.device_checksum = link->features().tx_checksum;
   c.options = options_of(stack, sk);
   // neigh_output maps these without the table; they keep the stages.
@@ -95,14 +100,16 @@ void udp_header_cache_fill(Stack& stack, UdpSock& sk, wire::Ipv4Addr saddr, wire
   std::byte* b = c.bytes;
   eth_write_header(b, e->mac, link->mac(), kEtherTypeIpv4);
   // As ip_make_datagram writes it for a datagram that fits the path: DF in
-  // "do" and in "want" (it fits), none in "dont"; ID, length, checksum later.
+  // "do" and "probe", in "want" unless the path MTU is locked, never in the
+  // other modes; ID, length, checksum later.
   IpHeaderParams ip;
   ip.saddr = saddr;
   ip.daddr = daddr;
   ip.protocol = static_cast<uint8_t>(wire::IpProtocol::kUdp);
   ip.tos = tos;
   ip.ttl = ttl;
-  ip.df = tx.pmtudisc != PmtuDisc::kDont;
+  ip.df = ip_sk_df(tx.pmtudisc, /*fits=*/true, dst_mtu_locked(rt, now));
+  c.df = ip.df;
   write_ipv4_header(ipv4_at(b + kIpOff, kIpv4HeaderLen), ip, 0);
   const wire::UdpView uh = udp_at(b + kUdpOff, wire::kUdpHeaderLen);
   uh.set_src_port(sk.local_port);
@@ -127,7 +134,7 @@ std::optional<Result<size_t>> udp_sendmsg_cached(Stack& stack, UdpSock& sk, std:
   const uint32_t mtu = c.route_mtu != 0 ? std::min(c.route_mtu, dev_mtu) : dev_mtu;
   const size_t len = payload.size() + kHeaders;  // the IP datagram
   if (len > mtu || kDefaultHeadroom + len > c.pool->frame_size()) return std::nullopt;
-  NeighEntry* e = still_valid(stack, sk, c);
+  NeighEntry* e = still_valid(stack, sk, c, now);
   if (e == nullptr) {
     c.valid = false;
     return std::nullopt;
@@ -175,13 +182,14 @@ std::optional<Result<size_t>> udp_sendmsg_cached(Stack& stack, UdpSock& sk, std:
   }
 
   // IPv4: the ID as ip_make_datagram chooses it for a datagram that fits
-  // (a connected socket's own counter; 0 for DF in "do"; else ip_idents),
+  // (a connected socket's own counter; 0 for DF that nobody may fragment
+  // locally, modes do and probe; else ip_idents),
   // the total length, the header checksum from the template's sum.
   uint16_t id = 0;
   if (c.options.connected) {
     tx.inet_id = static_cast<uint16_t>(tx.inet_id + 1);
     id = tx.inet_id;
-  } else if (tx.pmtudisc != PmtuDisc::kDo) {
+  } else if (!c.df || ip_sk_ignore_df(tx.pmtudisc)) {
     id = stack.ip_idents().next(c.saddr, c.daddr, static_cast<uint8_t>(wire::IpProtocol::kUdp), 1);
   }
   const wire::Ipv4View ip = ipv4_at(b + kIpOff, kIpv4HeaderLen);

@@ -16,6 +16,7 @@
 // the echo's reply, and the sender's core in throughput runs). Anything the
 // template does not cover takes the stages: cmsgs, corking, GSO,
 // fragmentation, another destination, a route or socket option change, a
+// path MTU learned or expired (Stack::route_generation, pmtu_expires), a
 // neighbour whose state machine has a step to take on this send (stale and
 // not yet re-probing, incomplete, failed), netfilter-style hooks, a loopback, broadcast or multicast
 // route, and every error.
@@ -56,8 +57,12 @@ struct UdpHeaderCache {
   uint16_t ifindex = 0;
   wire::Ipv4Addr next_hop;
   wire::MacAddr neigh_mac;
-  uint32_t route_mtu = 0;  // the cached route's MTU (0: the device's)
+  uint32_t route_mtu = 0;  // the MTU the stages used below the device's (0: the device's)
+  // When a learned path MTU in route_mtu (or its lock, in DF) expires; the
+  // template is rebuilt then. max(): none applies.
+  TimePoint pmtu_expires = TimePoint::max();
   bool device_checksum = false;
+  bool df = false;  // the template's DF
   struct Options {
     int ttl = 0;
     uint8_t tos = 0;
@@ -84,7 +89,8 @@ struct UdpHeaderCache {
 // (unicast route, a neighbour that neigh_output would just use), else leaves
 // the cache empty.
 void udp_header_cache_fill(Stack& stack, UdpSock& sk, wire::Ipv4Addr saddr, wire::Ipv4Addr daddr, uint16_t dport,
-                           uint8_t tos, uint8_t ttl, const ResolvedRoute& rt, uint64_t route_generation);
+                           uint8_t tos, uint8_t ttl, const ResolvedRoute& rt, uint64_t route_generation,
+                           TimePoint now);
 
 // The send through the template: nullopt when the template does not apply
 // (the caller takes the stages), else udp_sendmsg's result for this datagram.

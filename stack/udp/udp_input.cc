@@ -7,6 +7,7 @@
 #include "stack/core/checksum_offload.h"
 #include "stack/core/headers.h"
 #include "stack/ipv4/icmp.h"
+#include "stack/ipv4/route_pmtu.h"
 #include "stack/core/stack.h"
 #include "stack/udp/udp_offload.h"
 #include "stack/udp/udp_table.h"
@@ -269,7 +270,6 @@ bool queue_error(UdpSock& sk, const SockError& e) {
 uint32_t udp_error_entry_truesize() { return kErrEntryTruesize; }
 
 bool udp_err(Stack& stack, const IcmpErrorInfo& e, TimePoint now) {
-  (void)now;
   // The quoted datagram went saddr:sport → daddr:dport; its socket is the one
   // that would receive daddr:dport → saddr:sport.
   UdpSock* sk = stack.udp().lookup(e.daddr, e.dport, e.saddr, e.sport, e.ifindex);
@@ -287,7 +287,14 @@ bool udp_err(Stack& stack, const IcmpErrorInfo& e, TimePoint now) {
       break;
     case IcmpType::kDestUnreachable:
       if (IcmpUnreachCode{e.code} == IcmpUnreachCode::kFragNeeded) {
-        // Path MTU discovery: the route's PMTU is not kept per destination here.
+        // Path MTU discovery (ipv4_sk_update_pmtu): the path to the quoted
+        // destination learns the MTU unless the socket ignores path MTUs.
+        // Every mode but "dont" then hears EMSGSIZE as a hard error (Linux
+        // 6.18: interface and omit taught the route nothing and still got
+        // SO_ERROR EMSGSIZE; dont taught it and heard nothing).
+        if (ip_sk_accept_pmtu(sk->tx.pmtudisc)) {
+          ipv4_update_pmtu(stack, e.saddr, e.daddr, sk->bound_ifindex, e.info, now);
+        }
         if (sk->tx.pmtudisc == PmtuDisc::kDont) return true;
         err = std::errc::message_size;
         harderr = true;

@@ -44,7 +44,7 @@ uint8_t choose_ttl(const Stack& stack, const UdpSendState& tx, const Flow& fl, R
 }
 
 // ip_setup_cork.
-void setup_cork(Stack& stack, UdpSock& sk, const Flow& fl, const ResolvedRoute& rt, Cork& cork) {
+void setup_cork(Stack& stack, UdpSock& sk, const Flow& fl, const ResolvedRoute& rt, Cork& cork, TimePoint now) {
   UdpSendState& tx = sk.tx;
   Link* link = stack.link(rt.ifindex);
   assert(link != nullptr);
@@ -56,16 +56,18 @@ void setup_cork(Stack& stack, UdpSock& sk, const Flow& fl, const ResolvedRoute& 
   // the interface that owns the address.
   const bool local = rt.type == RouteType::kLocal;
   const uint32_t dev_mtu = local ? kLoopbackMtu : link->mtu();
-  const uint32_t mtu = (rt.mtu != 0 && fl.pmtudisc != PmtuDisc::kProbe) ? std::min(rt.mtu, dev_mtu) : dev_mtu;
+  // cork->fragsize: the path's MTU (learned from ICMP, else the route's) in
+  // modes dont/want/do, the device's in probe/interface/omit.
+  const uint32_t mtu = ip_sk_use_pmtu(fl.pmtudisc) ? dst_mtu(rt, dev_mtu, now) : dev_mtu;
   // Frames must hold the MTU: never lay out more than one frame carries. (A
   // local datagram larger than a frame stays one packet: a chain of frames,
   // so only there the route's MTU exceeds the layout's.)
   p.fragsize = std::min<uint32_t>(mtu, link->pool().frame_size() - p.headroom);
   p.route_mtu = local ? mtu : p.fragsize;
   p.gso_size = fl.gso_size;
-  p.ignore_df = fl.pmtudisc == PmtuDisc::kDont || fl.pmtudisc == PmtuDisc::kWant;
-  p.pmtudisc_do = fl.pmtudisc == PmtuDisc::kDo || fl.pmtudisc == PmtuDisc::kProbe;
-  p.pmtudisc_want = fl.pmtudisc == PmtuDisc::kWant;
+  p.ignore_df = ip_sk_ignore_df(fl.pmtudisc);
+  p.pmtudisc_do = ip_sk_df(fl.pmtudisc, /*fits=*/false, /*mtu_locked=*/false);
+  p.pmtudisc_want = ip_sk_df(fl.pmtudisc, /*fits=*/true, dst_mtu_locked(rt, now));
   // lo completes no checksum either: its receive side takes the partial sum
   // as verified (CHECKSUM_PARTIAL counts as checked), so none is computed.
   p.device_checksum = local || link->features().tx_checksum;
@@ -80,6 +82,7 @@ void setup_cork(Stack& stack, UdpSock& sk, const Flow& fl, const ResolvedRoute& 
   p.next_hop = rt.next_hop;
   p.route_type = rt.type;
   p.sndbuf = tx.sndbuf.get();
+  p.inet_dport = sk.connected ? sk.remote_port : 0;
   p.sk_err = &sk.sk_err;
   if (sk.connected && !sk.remote_addr.is_unspecified()) {
     if (!tx.inet_id_seeded) {
@@ -183,7 +186,6 @@ Result<void> udp_send_skb(Stack& stack, UdpSock& sk, Cork& cork, uint16_t dport,
 
 Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte> payload,
                            const SockAddrIn* dest, const SendOptions& opts, TimePoint now) {
-  (void)now;
   stage::mark(stage::Point::kSendmsg);
   UdpSendState& tx = sk.tx;
   // The socket a frame's transmit error is reported to (ip_report_tx_error).
@@ -278,13 +280,9 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
   // Route: the connected socket's cache while the table is unchanged
   // (sk_dst_check), else a lookup.
   ResolvedRoute rt;
-  const uint64_t gen = stack.routes().generation();
+  const uint64_t gen = stack.route_generation();
   if (connected && tx.dst_cache.valid && tx.dst_cache.generation == gen) {
-    rt.type = tx.dst_cache.type;
-    rt.ifindex = tx.dst_cache.ifindex;
-    rt.next_hop = tx.dst_cache.next_hop;
-    rt.prefsrc = tx.dst_cache.prefsrc;
-    rt.mtu = tx.dst_cache.mtu;
+    rt = tx.dst_cache.route;
   } else {
     OutputFlow key{fl.saddr, fl.daddr, fl.oif, only_link};
     auto r = route_output(stack, key);
@@ -295,7 +293,7 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
     }
     rt = *r;
     if (connected) {
-      tx.dst_cache = CachedRoute{true, gen, rt.type, rt.ifindex, rt.next_hop, rt.prefsrc, rt.mtu};
+      tx.dst_cache = CachedRoute{true, gen, rt};
     }
   }
   if (rt.type == RouteType::kBroadcast && !tx.broadcast) return std::errc::permission_denied;
@@ -311,17 +309,17 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
   if (!corkreq) {
     // ip_make_skb: a private cork, no socket-wide queue.
     Cork cork;
-    setup_cork(stack, sk, fl, rt, cork);
+    setup_cork(stack, sk, fl, rt, cork, now);
     auto r = append_data(stack, cork, payload, wire::kUdpHeaderLen, opts.more);
     if (!r) return finish(r);  // the private cork frees its frames
     Result<void> sent = udp_send_skb(stack, sk, cork, fl.dport, now);
     if (sent && cacheable) {
-      udp_header_cache_fill(stack, sk, fl.saddr, fl.daddr, fl.dport, fl.tos, cork.params.ip.ttl, rt, gen);
+      udp_header_cache_fill(stack, sk, fl.saddr, fl.daddr, fl.dport, fl.tos, cork.params.ip.ttl, rt, gen, now);
     }
     return finish(sent);
   }
 
-  setup_cork(stack, sk, fl, rt, tx.pending_cork);
+  setup_cork(stack, sk, fl, rt, tx.pending_cork, now);
   tx.pending = kAfInet;
   tx.pending_dport = fl.dport;
   auto r = append_data(stack, tx.pending_cork, payload, wire::kUdpHeaderLen, true);
@@ -403,5 +401,26 @@ Result<void> udp_set_cork(Stack& stack, UdpSock& sk, bool on, TimePoint now) {
 }
 
 uint32_t udp_wmem_alloc(const UdpSock& sk) { return sk.tx.sndbuf->allocated; }
+
+Result<uint32_t> udp_get_mtu(Stack& stack, UdpSock& sk, TimePoint now) {
+  // do_ip_getsockopt(IP_MTU): dst_mtu of the socket's route, which only a
+  // connected socket has (Linux 6.18: ENOTCONN unconnected; after a 3/4
+  // saying 1400 the connected socket read 1400, in every PMTU mode).
+  if (!sk.connected) return std::errc::not_connected;
+  UdpSendState& tx = sk.tx;
+  const uint64_t gen = stack.route_generation();
+  if (!tx.dst_cache.valid || tx.dst_cache.generation != gen) {
+    // sk_dst_get after the cached route went stale: look it up again, as the
+    // next send would.
+    OutputFlow key{sk.local_addr, sk.remote_addr, sk.bound_ifindex, false};
+    auto r = route_output(stack, key);
+    if (!r) return std::errc::not_connected;
+    tx.dst_cache = CachedRoute{true, gen, *r};
+  }
+  const ResolvedRoute& rt = tx.dst_cache.route;
+  const Link* link = stack.link(rt.ifindex);
+  if (link == nullptr) return std::errc::not_connected;
+  return dst_mtu(rt, rt.type == RouteType::kLocal ? kLoopbackMtu : link->mtu(), now);
+}
 
 }  // namespace xnet::stack

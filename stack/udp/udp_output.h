@@ -92,6 +92,11 @@ Result<void> udp_push_pending_frames(Stack& stack, UdpSock& sk, TimePoint now);
 // udp_flush_pending_frames: drops it (socket close, errors).
 void udp_flush_pending_frames(UdpSock& sk);
 
+// getsockopt(IP_MTU): the path MTU to the connected peer at `now` (learned
+// from ICMP while it lasts, else the route's, else the device's). ENOTCONN
+// when not connected.
+Result<uint32_t> udp_get_mtu(Stack& stack, UdpSock& sk, TimePoint now);
+
 // Bytes of the send buffer in use / its limit (SIOCOUTQ-like, tests).
 uint32_t udp_wmem_alloc(const UdpSock& sk);
 

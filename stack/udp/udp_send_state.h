@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "stack/ipv4/cork.h"
+#include "stack/ipv4/route_output.h"
 #include "stack/core/packet_meta.h"
 #include "stack/udp/udp_header_cache.h"
 #include "stack/wire/addr.h"
@@ -15,11 +16,26 @@ namespace xnet::stack {
 
 // IP_MTU_DISCOVER values.
 enum class PmtuDisc : uint8_t {
-  kDont,   // IP_PMTUDISC_DONT: never DF
-  kWant,   // IP_PMTUDISC_WANT: DF when the datagram fits the path MTU, else fragment
-  kDo,     // IP_PMTUDISC_DO: always DF, larger than the MTU is EMSGSIZE
-  kProbe,  // IP_PMTUDISC_PROBE: always DF, the device MTU instead of the path MTU
+  kDont,       // IP_PMTUDISC_DONT: never DF; fragments at the path MTU
+  kWant,       // IP_PMTUDISC_WANT: DF when the datagram fits the path MTU (and it is not locked), else fragment
+  kDo,         // IP_PMTUDISC_DO: always DF, larger than the path MTU is EMSGSIZE
+  kProbe,      // IP_PMTUDISC_PROBE: always DF, the device MTU instead of the path MTU
+  kInterface,  // IP_PMTUDISC_INTERFACE: the device MTU, larger is EMSGSIZE; no DF; ICMPs teach nothing
+  kOmit,       // IP_PMTUDISC_OMIT: the device MTU, fragments above it; no DF; ICMPs teach nothing
 };
+
+// ip_sk_use_pmtu: the path's MTU (learned or the route's) rather than the device's.
+constexpr bool ip_sk_use_pmtu(PmtuDisc m) { return m < PmtuDisc::kProbe; }
+// ip_sk_ignore_df: a datagram above the MTU is fragmented locally, not EMSGSIZE.
+constexpr bool ip_sk_ignore_df(PmtuDisc m) { return m < PmtuDisc::kDo || m == PmtuDisc::kOmit; }
+// ip_sk_accept_pmtu: an ICMP "fragmentation needed" to this socket lowers the path MTU.
+constexpr bool ip_sk_accept_pmtu(PmtuDisc m) { return m != PmtuDisc::kInterface && m != PmtuDisc::kOmit; }
+// __ip_make_skb's DF: always in do/probe; in want when the datagram fits the
+// path MTU and that MTU is not locked (ip_dont_fragment); never otherwise
+// (Linux 6.18: interface and omit sent 1500-byte datagrams without DF).
+constexpr bool ip_sk_df(PmtuDisc m, bool fits, bool mtu_locked) {
+  return m == PmtuDisc::kDo || m == PmtuDisc::kProbe || (m == PmtuDisc::kWant && fits && !mtu_locked);
+}
 
 // Owner of the heap SendBuffer (see cork.h): frames in flight release into it
 // after the socket is gone, and the last one frees it.
@@ -45,16 +61,13 @@ class SendBufferRef {
   SendBuffer* sb_;
 };
 
-// sk_dst_cache of a connected socket: the route looked up at the last send,
-// valid while the routing table's generation is unchanged (sk_dst_check).
+// sk_dst_cache of a connected socket: the route looked up at the last send
+// (or by IP_MTU), valid while Stack::route_generation is unchanged
+// (sk_dst_check).
 struct CachedRoute {
   bool valid = false;
   uint64_t generation = 0;
-  RouteType type = RouteType::kNone;
-  uint16_t ifindex = 0;
-  wire::Ipv4Addr next_hop;
-  wire::Ipv4Addr prefsrc;
-  uint32_t mtu = 0;
+  ResolvedRoute route;
 };
 
 struct UdpSendState {

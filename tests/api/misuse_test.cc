@@ -57,6 +57,7 @@ void expect_every_call_fails(UdpSocket& s, rt::Reactor& reactor, std::errc e) {
   EXPECT_EQ(s.set_no_check(true).error(), e);
   EXPECT_EQ(s.set_dont_route(true).error(), e);
   EXPECT_EQ(s.set_pmtu_discovery(PmtuDisc::kDo).error(), e);
+  EXPECT_EQ(s.mtu().error(), e);
   EXPECT_EQ(s.set_gso_size(1000).error(), e);
   EXPECT_EQ(s.set_cork(true).error(), e);
   EXPECT_EQ(s.set_multicast_ttl(2).error(), e);

@@ -393,6 +393,20 @@ TEST_F(ApiTest, SocketOptions) {
   EXPECT_GE(f.local_endpoint()->port, stack::kEphemeralLow);
 }
 
+TEST_F(ApiTest, IpMtuNeedsAConnectedSocket) {
+  // getsockopt(IP_MTU): ENOTCONN unconnected, the path's MTU connected.
+  UdpSocket s = open_a();
+  EXPECT_EQ(s.mtu().error(), std::errc::not_connected);
+  ASSERT_TRUE(s.connect({kB, kPort}).ok());
+  ASSERT_TRUE(s.mtu().ok());
+  EXPECT_EQ(*s.mtu(), 1500u);
+  EXPECT_TRUE(s.set_pmtu_discovery(PmtuDisc::kInterface).ok());
+  EXPECT_TRUE(s.set_pmtu_discovery(PmtuDisc::kOmit).ok());
+  EXPECT_EQ(*s.mtu(), 1500u);
+  ASSERT_TRUE(s.disconnect().ok());
+  EXPECT_EQ(s.mtu().error(), std::errc::not_connected);
+}
+
 TEST_F(ApiTest, DontFragmentPerSend) {
   UdpSocket client = open_a();
   std::vector<std::byte> big(3000, std::byte{3});

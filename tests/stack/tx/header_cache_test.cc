@@ -131,6 +131,8 @@ TEST(UdpHeaderCache, SocketOptionsInTheTemplate) {
       {"pmtudisc dont", [](UdpSock& s) { udp_set_pmtudisc(s, PmtuDisc::kDont); }},
       {"pmtudisc do", [](UdpSock& s) { udp_set_pmtudisc(s, PmtuDisc::kDo); }},
       {"pmtudisc probe", [](UdpSock& s) { udp_set_pmtudisc(s, PmtuDisc::kProbe); }},
+      {"pmtudisc interface", [](UdpSock& s) { udp_set_pmtudisc(s, PmtuDisc::kInterface); }},
+      {"pmtudisc omit", [](UdpSock& s) { udp_set_pmtudisc(s, PmtuDisc::kOmit); }},
       {"no_check_tx", [](UdpSock& s) { udp_set_no_check_tx(s, true); }},
   };
   for (const auto& [name, set] : cases) {
@@ -287,8 +289,10 @@ TEST(UdpHeaderCache, RouteChangeAndReconnect) {
 
 TEST(UdpHeaderCache, SendtoOneDestinationUsesTheCacheWithIpIdentsIds) {
   // An unconnected socket's IDs come from ip_idents (per destination), or
-  // are 0 with DF in "do": the template takes them as the stages do.
-  for (PmtuDisc mode : {PmtuDisc::kWant, PmtuDisc::kDo, PmtuDisc::kDont}) {
+  // are 0 with DF in "do" and "probe": the template takes them as the stages
+  // do, and DF as each mode sets it (none in interface/omit).
+  for (PmtuDisc mode : {PmtuDisc::kWant, PmtuDisc::kDo, PmtuDisc::kDont, PmtuDisc::kProbe, PmtuDisc::kInterface,
+                        PmtuDisc::kOmit}) {
     const Outcome o = unconnected_both_ways([mode](Ctx& c) {
       udp_set_pmtudisc(c.a, mode);
       c.send_to(16, c.net.addr(1));
