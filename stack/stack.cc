@@ -240,6 +240,7 @@ uint64_t Stack::random() {
 // --- driving ---
 
 size_t Stack::poll(TimePoint now, size_t budget) {
+  idents_.set_clock(now);
   // What the applications queued since the last poll leaves first: a reply
   // written by a coroutine that just ran must not wait behind this poll's
   // receive work (measured: ~0.1-0.3 us of every ping-pong half).

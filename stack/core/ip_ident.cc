@@ -11,6 +11,7 @@ IpIdentGenerator::IpIdentGenerator(uint64_t seed) {
   }
   std::mt19937_64 rng(seed);
   key_ = rng();
+  rng_ = rng();
   for (uint16_t& v : idents_) v = static_cast<uint16_t>(rng());
 }
 

@@ -51,7 +51,10 @@ bool IcmpState::global_allow(TimePoint now) {
   return true;
 }
 
-void IcmpState::global_consume() { credit_ -= 1; }
+// icmp_global_consume: a random 0-2 credits a message, so the count of
+// messages a burst allows cannot be read off by a remote prober (the
+// SAD DNS-style side channel, CVE-2020-25705).
+void IcmpState::global_consume() { credit_ -= static_cast<int64_t>(stack_.random() % 3); }
 
 bool IcmpState::peer_allow(wire::Ipv4Addr dst, TimePoint now) {
   const std::chrono::nanoseconds timeout = stack_.config().icmp_ratelimit;

@@ -32,8 +32,8 @@ class IcmpState {
   // icmp_global_allow: true while the global bucket has credit (refilled at
   // icmp_msgs_per_sec, in steps of at least 20 ms, up to icmp_msgs_burst).
   bool global_allow(TimePoint now);
-  // icmp_global_consume: one credit per message sent (the kernel takes a
-  // random 0..2, one on average; a fixed one keeps tests deterministic).
+  // icmp_global_consume: a random 0..2 credits per message sent, one on
+  // average, as the kernel takes them (from the stack's seeded generator).
   void global_consume();
   // inet_peer_xrlim_allow for `dst` with the icmp_ratelimit interval.
   bool peer_allow(wire::Ipv4Addr dst, TimePoint now);
