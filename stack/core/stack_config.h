@@ -19,7 +19,6 @@ struct StackConfig {
   uint32_t icmp_msgs_per_sec = 1000;               // global token bucket
   uint32_t icmp_msgs_burst = 50;
   uint32_t ipfrag_high_thresh = 4 * 1024 * 1024;
-  uint32_t ipfrag_low_thresh = 3 * 1024 * 1024;
   std::chrono::seconds ipfrag_time{30};
   uint32_t ipfrag_max_dist = 64;
   // net.ipv4.route: path MTUs learned from ICMP (stack/core/pmtu_cache.h).

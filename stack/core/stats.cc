@@ -13,7 +13,7 @@ constexpr std::string_view kDropNames[] = {
     "ArpTableFull",     "NeighQueueFull",     "NeighFailed",        "NeighNoFrame",
     "IpOtherHost",      "IpMartianSource",    "IpL2BroadcastUnicast", "IpSourceRouted",
     "IpOptionsBad",     "IpMartianDest",      "FragOverlap",        "FragTooBig",
-    "FragMemLimit",     "FragFrameLimit",     "FragMalformed",      "FragTimeout",        "FragDuplicate",
+    "FragMemLimit",     "FragFrameLimit",     "FragMalformed",      "FragBadEcn",         "FragTimeout",        "FragDuplicate",
     "IcmpBadType",      "IcmpBroadcastEcho",  "IcmpRateLimited",    "IcmpErrorSuppressed",
     "IcmpBogusError",   "UdpShortPacket",     "UdpBroadcastNoPort", "ForwardNotHost",
     "ForwardSourceRoute", "TxQueueFull",      "NoFrame",            "HookDrop",
@@ -220,6 +220,11 @@ std::string format_netstat(const Stats& s) {
   XNET_FIELD(e, s.ip_ext, InBcastOctets);
   XNET_FIELD(e, s.ip_ext, OutBcastOctets);
   XNET_FIELD(e, s.ip_ext, InCsumErrors);
+  XNET_FIELD(e, s.ip_ext, InNoECTPkts);
+  XNET_FIELD(e, s.ip_ext, InECT1Pkts);
+  XNET_FIELD(e, s.ip_ext, InECT0Pkts);
+  XNET_FIELD(e, s.ip_ext, InCEPkts);
+  XNET_FIELD(e, s.ip_ext, ReasmOverlaps);
   e.append_to(out);
   return out;
 }

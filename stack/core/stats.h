@@ -43,6 +43,7 @@ enum class DropReason : uint16_t {
   kFragMemLimit,       // ipfrag_high_thresh reached
   kFragFrameLimit,     // reassembly held its share of the link's frames (UMEM)
   kFragMalformed,      // zero-length or non-8-multiple non-last fragment, conflicting end
+  kFragBadEcn,         // fragments with Not-ECT mixed with ECT or CE (ip_frag_ecn_table)
   kFragTimeout,        // queue expired
   kFragDuplicate,      // exact duplicate or subset ignored (not a datagram drop)
   // ICMP
@@ -77,7 +78,13 @@ struct IpStats {
 struct IpExtStats {
   uint64_t InNoRoutes = 0, InTruncatedPkts = 0, InMcastPkts = 0, OutMcastPkts = 0,
            InBcastPkts = 0, OutBcastPkts = 0, InOctets = 0, OutOctets = 0, InMcastOctets = 0,
-           OutMcastOctets = 0, InBcastOctets = 0, OutBcastOctets = 0, InCsumErrors = 0;
+           OutMcastOctets = 0, InBcastOctets = 0, OutBcastOctets = 0, InCsumErrors = 0,
+           InNoECTPkts = 0, InECT1Pkts = 0, InECT0Pkts = 0, InCEPkts = 0, ReasmOverlaps = 0;
+  // ip_rcv_core's IPSTATS_MIB_NOECTPKTS + (tos & INET_ECN_MASK).
+  void count_ecn(uint8_t tos, uint64_t packets) {
+    uint64_t* const by_codepoint[4] = {&InNoECTPkts, &InECT1Pkts, &InECT0Pkts, &InCEPkts};
+    *by_codepoint[tos & 3] += packets;
+  }
 };
 
 struct IcmpStats {

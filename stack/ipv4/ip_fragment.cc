@@ -3,6 +3,7 @@
 
 #include "stack/ipv4/ip_fragment.h"
 
+#include <array>
 #include <utility>
 
 #include "stack/core/headers.h"
@@ -90,7 +91,10 @@ uint32_t Reassembly::find_or_create(const Key& key, TimePoint now) {
     queues_.emplace_back();
   }
   Queue& q = queues_[s];
+  std::vector<std::pair<uint32_t, uint32_t>> runs = std::move(q.runs);  // keeps its capacity
   q = Queue{};
+  runs.clear();
+  q.runs = std::move(runs);
   q.key = key;
   q.used = true;
   // The kernel arms the timer once, when the queue is created.
@@ -162,6 +166,8 @@ void Reassembly::reinit(uint32_t slot, TimePoint now) {
   q.first_in = q.last_in = false;
   q.len = q.meat = q.truesize = 0;
   q.max_size = q.max_df_size = 0;
+  q.ecn = 0;
+  q.runs.clear();
   q.deadline = now + stack_.config().ipfrag_time;
   age_unlink(slot);
   age_append(slot);  // the newest deadline now
@@ -197,53 +203,42 @@ void Reassembly::evict_pool(const FramePool* pool) {
   }
 }
 
-void Reassembly::evict_for(uint32_t truesize) {
-  const size_t low = stack_.config().ipfrag_low_thresh;
-  while (oldest_ != kNone && mem_ + truesize > low) {
-    kill(oldest_);
-    stack_.stats().ip.ReasmFails++;
-    stack_.stats().drop(DropReason::kFragMemLimit);
-  }
-}
-
-// inet_frag_queue_insert. Fragments already held never overlap each other, so
-// "inside data already held" means: the held fragments meeting [offset, end)
-// cover it without a gap. The kernel's test is narrower (inside one run of
-// fragments that arrived in order) and calls the other cases overlaps.
+// inet_frag_queue_insert: after everything held is the common case (the
+// fragment extends the last run when it starts where that run ends); anything
+// else is compared with the runs, and only a fragment inside one of them is a
+// duplicate.
 Reassembly::Insert Reassembly::insert(Queue& q, Packet& frag, uint32_t offset, uint32_t end) {
   FramePool& pool = *q.pool;
-  auto frag_end = [&](uint32_t f) { return held_offset(pool, f) + pool.meta(f).len; };
   const uint32_t f = frag.frame();
   if (q.tail == kNone) {
     frag.release();
     pool.meta(f).next = kNone;
     q.head = q.tail = f;
+    q.runs.assign(1, {offset, end});
+    q.tail_run = 0;
     return Insert::kOk;
   }
-  const uint32_t tail_end = frag_end(q.tail);
-  if (tail_end < end) {  // the common case: after everything held
+  const uint32_t tail_end = held_offset(pool, q.tail) + pool.meta(q.tail).len;
+  if (tail_end < end) {
     if (offset < tail_end) return Insert::kOverlap;
     frag.release();
     pool.meta(f).next = kNone;
     pool.meta(q.tail).next = f;
     q.tail = f;
+    if (offset == tail_end) {
+      q.runs[q.tail_run].second = end;  // fragrun_append_to_last
+    } else {
+      q.tail_run = static_cast<uint32_t>(q.runs.size());  // fragrun_create
+      q.runs.push_back({offset, end});
+    }
     return Insert::kOk;
   }
-  uint32_t prev = kNone;
-  bool overlapping = false, covered = true;
-  uint32_t pos = offset;
-  for (uint32_t c = q.head; c != kNone; c = pool.meta(c).next) {
-    const uint32_t co = held_offset(pool, c), ce = co + pool.meta(c).len;
-    if (ce <= offset) {
-      prev = c;
-      continue;
-    }
-    if (co >= end) break;
-    overlapping = true;
-    if (co > pos) covered = false;
-    pos = std::max(pos, ce);
+  for (const auto& [ro, re] : q.runs) {
+    if (end <= ro || offset >= re) continue;
+    return offset >= ro && end <= re ? Insert::kDuplicate : Insert::kOverlap;
   }
-  if (overlapping) return covered && pos >= end ? Insert::kDuplicate : Insert::kOverlap;
+  uint32_t prev = kNone;
+  for (uint32_t c = q.head; c != kNone && held_offset(pool, c) < offset; c = pool.meta(c).next) prev = c;
   frag.release();
   if (prev == kNone) {
     pool.meta(f).next = q.head;
@@ -252,6 +247,7 @@ Reassembly::Insert Reassembly::insert(Queue& q, Packet& frag, uint32_t offset, u
     pool.meta(f).next = pool.meta(prev).next;
     pool.meta(prev).next = f;
   }
+  q.runs.push_back({offset, end});  // a run of its own
   return Insert::kOk;
 }
 
@@ -262,22 +258,18 @@ std::optional<ReassembledDatagram> Reassembly::defrag(Packet pkt, TimePoint now)
   const uint16_t ihl = static_cast<uint16_t>(ip.header_len());
   const bool mf = ip.more_frags();
   const bool df = ip.dont_frag();
+  const uint8_t tos = ip.tos();
   const uint32_t offset = ip.frag_offset();
   uint32_t end = offset + pkt.size() - ihl;
   const Key key{ip.src().value(), ip.dst().value(), ip.ident(), ip.protocol()};
 
-  // Ping of death: refused before it takes any memory (ReasmFails, as
-  // ip_frag_reasm's out_oversize path counts it).
-  if (ihl + end > kIpMaxDatagram) {
-    if (const uint32_t s = lookup(key); s != kNone) kill(s);
+  // inet_frag_find: above the high threshold nothing is queued, not even for
+  // a queue that exists, until its timer frees memory (ReasmFails).
+  if (mem_ > stack_.config().ipfrag_high_thresh) {
     stats.ip.ReasmFails++;
-    stats.drop(DropReason::kFragTooBig);
+    stats.drop(DropReason::kFragMemLimit);
     return std::nullopt;
   }
-
-  // inet_frag_find with the memory bound (see reassembly.h: eviction).
-  const uint32_t truesize = pkt.pool()->frame_size();
-  if (mem_ + truesize > stack_.config().ipfrag_high_thresh) evict_for(truesize);
   if (held_frames(pkt.pool()) + 1 > pkt.pool()->capacity() / kPoolShare) evict_pool(pkt.pool());
   const uint32_t slot = find_or_create(key, now);
   auto discard = [&](DropReason r) -> std::optional<ReassembledDatagram> {
@@ -336,13 +328,18 @@ std::optional<ReassembledDatagram> Reassembly::defrag(Packet pkt, TimePoint now)
       stats.drop(DropReason::kFragDuplicate);  // IPFRAG_DUP: the fragment only
       return std::nullopt;
     case Insert::kOverlap:
-      return discard(DropReason::kFragOverlap);  // IPFRAG_OVERLAP (+ netstat ReasmOverlaps)
+      stats.ip_ext.ReasmOverlaps++;
+      return discard(DropReason::kFragOverlap);  // IPFRAG_OVERLAP: ReasmOverlaps + ReasmFails
   }
   q->meat += payload;
+  q->ecn |= static_cast<uint8_t>(1u << (tos & 3u));  // ip4_frag_ecn
   q->truesize += held_truesize;
   mem_ += held_truesize;
   held_add(q->pool, 1);
-  if (offset == 0) q->first_in = true;
+  if (offset == 0) {
+    q->first_in = true;
+    q->first_ihl = static_cast<uint8_t>(ihl);
+  }
   q->max_size = std::max(q->max_size, fragsize);
   if (df) q->max_df_size = std::max(q->max_df_size, fragsize);
 
@@ -350,9 +347,33 @@ std::optional<ReassembledDatagram> Reassembly::defrag(Packet pkt, TimePoint now)
   return std::nullopt;
 }
 
-ReassembledDatagram Reassembly::reassemble(uint32_t slot) {
+namespace {
+
+// ip_frag_ecn_table, indexed by the IPFRAG_ECN_* bits seen (Not-ECT 1, ECT(1)
+// 2, ECT(0) 4, CE 8): the codepoint the datagram gets, 0xff to drop it.
+constexpr std::array<uint8_t, 16> kFragEcn = [] {
+  std::array<uint8_t, 16> t{};
+  t[8 | 4] = t[8 | 2] = t[8 | 4 | 2] = 3;  // CE with ECT: CE
+  for (uint8_t other : {8, 4, 2, 4 | 2, 8 | 4, 8 | 2, 8 | 4 | 2}) t[1 | other] = 0xff;  // Not-ECT mixed
+  return t;
+}();
+
+}  // namespace
+
+std::optional<ReassembledDatagram> Reassembly::reassemble(uint32_t slot) {
   Queue& q = queues_[slot];
   FramePool* pool = q.pool;
+  const uint8_t ecn = kFragEcn[q.ecn];
+  const uint32_t ihl = q.first_ihl;  // fragment 0's header
+  // ip_frag_reasm's out_fail: ReasmFails, the queue discarded.
+  auto fail = [&](DropReason r) -> std::optional<ReassembledDatagram> {
+    kill(slot);
+    stack_.stats().ip.ReasmFails++;
+    stack_.stats().drop(r);
+    return std::nullopt;
+  };
+  if (ecn == 0xff) return fail(DropReason::kFragBadEcn);
+  if (ihl + q.len > kIpMaxDatagram) return fail(DropReason::kFragTooBig);  // "Oversized IP packet"
   ReassembledDatagram d;
   d.head = Packet(pool, q.head);
   for (uint32_t f = pool->meta(q.head).next; f != kNone;) {
@@ -367,11 +388,11 @@ ReassembledDatagram Reassembly::reassemble(uint32_t slot) {
   kill(slot);
 
   Packet& head = d.head;
-  const uint16_t ihl = ihl_of(head);
-  head.push(ihl);  // back to the IPv4 header, which is still in the frame
+  head.push(static_cast<uint16_t>(ihl));  // back to the IPv4 header, which is still in the frame
   const wire::Ipv4View ip = ip_hdr(head);
-  ip.set_total_len(static_cast<uint16_t>(ihl + len));  // ≤ 65535, checked on arrival
+  ip.set_total_len(static_cast<uint16_t>(ihl + len));
   ip.set_frag(all_df, false, 0);
+  ip.set_tos(static_cast<uint8_t>(ip.tos() | ecn));
   ip.fill_checksum();
   head.meta().csum_state = ChecksumState::kNone;
   stack_.stats().ip.ReasmOKs++;

@@ -2,24 +2,28 @@
 // IPv4 reassembly (ip_defrag, RFC 791/815, the kernel's net/ipv4/ip_fragment.c
 // and inet_fragment.c semantics): queues keyed by (src, dst, id, protocol),
 // ipfrag_time timeout with ICMP time exceeded (11/1) when fragment 0 arrived,
-// a memory bound over all queues, and the kernel's overlap policy:
-//   - exact duplicates and fragments inside data already held are ignored
+// a memory bound over all queues, and the kernel's overlap policy
+// (inet_frag_queue_insert), which knows fragments by runs: a fragment that
+// arrives right after the last one held extends its run, any other starts a
+// run of its own:
+//   - a fragment inside one run is a duplicate and ignored
 //     (DropReason::kFragDuplicate, no counter: the kernel's IPFRAG_DUP);
 //   - any other overlap discards the whole queue (ReasmFails, kFragOverlap);
 //   - a last fragment with a different end, or data beyond a known end, or a
 //     zero-length fragment discards the queue (ReasmFails, kFragMalformed);
 //   - a non-last fragment whose length is not a multiple of 8 is trimmed to
 //     the multiple below (the kernel's "end &= ~7"), not dropped;
-//   - a fragment that would make the datagram larger than 65535 bytes is
-//     dropped before any queue memory is taken, and its queue (if any) is
-//     discarded (ReasmFails, kFragTooBig); the kernel finds out only when the
-//     datagram completes (ip_frag_reasm "Oversized IP packet"), same counters.
+//   - a datagram larger than 65535 bytes is found when it completes
+//     (ip_frag_reasm's "Oversized IP packet": ReasmFails, kFragTooBig); until
+//     then its fragments are held and time out like any others;
+//   - ECN codepoints combine by ip_frag_ecn_table: CE with ECT gives CE,
+//     Not-ECT with any other fails the datagram when it completes
+//     (ReasmFails, kFragBadEcn).
 // Memory: each held fragment costs its frame (truesize = the pool's frame
-// size). When a fragment would take mem() over ipfrag_high_thresh, the oldest
-// queues are evicted until mem() + the fragment ≤ ipfrag_low_thresh, each
-// eviction counting ReasmFails and kFragMemLimit (the gVisor / pre-4.17 Linux
-// policy the issue asks for; Linux ≥ 4.17 instead refuses new fragments at
-// the threshold and lets the timer free memory).
+// size). While mem() is above ipfrag_high_thresh every fragment is refused
+// (ReasmFails, kFragMemLimit), for new and existing queues alike, until the
+// timer frees memory: Linux since 4.17 (inet_frag_find), which gave up
+// evicting queues.
 // Frames: unlike the kernel's memory, a link's frames (its UMEM) are few and
 // fixed, and the receive ring needs them. Queues may hold at most half of one
 // pool's frames (kPoolShare: enough for a 65507-byte datagram in 1,365
@@ -103,6 +107,12 @@ class Reassembly {
     uint32_t meat = 0;                    // payload bytes held
     uint32_t truesize = 0;                // bytes of frames held
     uint16_t max_size = 0, max_df_size = 0;
+    uint8_t ecn = 0;  // IPFRAG_ECN_* bits of the fragments held
+    uint8_t first_ihl = 0;  // fragment 0's header length
+    // Runs of contiguous fragments [offset, end) (FRAG_CB frag_run_len);
+    // tail_run holds the last fragment, the only run that may grow.
+    std::vector<std::pair<uint32_t, uint32_t>> runs;
+    uint32_t tail_run = 0;
     TimePoint deadline{};
     uint32_t older = kNone, newer = kNone;  // age list (deadline order)
     uint32_t rid = 0;                       // the source's counter at our last fragment
@@ -120,7 +130,6 @@ class Reassembly {
   void hash_erase(const Key& key);
   size_t bucket_of(const Key& key) const;
   void kill(uint32_t slot);  // frees the fragments, unlinks the queue
-  void evict_for(uint32_t truesize);
   void evict_pool(const FramePool* pool);
   // Frames of `pool` held in queues (held_ keeps a count per pool: a link or two).
   uint32_t held_frames(const FramePool* pool) const;
@@ -130,7 +139,8 @@ class Reassembly {
   bool too_far(Queue& q, uint32_t saddr);
   void reinit(uint32_t slot, TimePoint now);
   Insert insert(Queue& q, Packet& frag, uint32_t offset, uint32_t end);
-  ReassembledDatagram reassemble(uint32_t slot);
+  // ip_frag_reasm: the datagram, or nothing when it fails (queue discarded).
+  std::optional<ReassembledDatagram> reassemble(uint32_t slot);
 
   Stack& stack_;
   std::vector<Queue> queues_;

@@ -4,6 +4,7 @@
 #include "stack/ipv4/ipv4_input.h"
 #include "stack/core/stage_trace.h"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <utility>
@@ -135,6 +136,12 @@ void ip_rcv(Stack& stack, Packet pkt, TimePoint now) {
 
   // RFC 1122 §3.2.1.1–2: length, version, checksum, total length.
   const auto checked = wire::ConstIpv4View::checked(std::as_const(pkt).bytes());
+  // ip_rcv_core counts the ECN codepoint once version and IHL passed, before
+  // anything else is checked.
+  if (checked || (checked.error() != wire::WireError::kBadVersion && pkt.size() >= wire::kIpv4MinHeaderLen &&
+                  (std::to_integer<uint8_t>(pkt.data()[0]) & 0x0f) >= 5)) {
+    st.ip_ext.count_ecn(std::to_integer<uint8_t>(pkt.data()[1]), 1);
+  }
   if (!checked && !header_is_whole(checked.error())) {
     count_header_error(st, checked.error());
     return;
@@ -222,6 +229,7 @@ void ip_rcv_looped(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   if (m.csum_state == ChecksumState::kPartial) m.csum_state = ChecksumState::kUnnecessary;
   st.ip.InReceives++;
   st.ip_ext.InOctets += head.size() + rest.bytes();
+  st.ip_ext.count_ecn(ip_hdr(std::as_const(head)).tos(), std::max<uint16_t>(1, m.gso_segs));
   const uint16_t ihl = static_cast<uint16_t>(ip_hdr(std::as_const(head)).header_len());
   head.set_network_header();
   head.set_transport_header(ihl);
