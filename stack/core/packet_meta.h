@@ -58,6 +58,9 @@ struct PacketMeta {
   uint16_t gso_segs = 0;
 
   RouteType route_type = RouteType::kNone;
+  // IPSKB_DOREDIRECT: forwarded out of the interface it came in on, from a
+  // sender on that link (route input sets it, ip_forward acts on it).
+  bool do_redirect = false;
   uint16_t out_ifindex = 0;
   wire::Ipv4Addr next_hop;  // gateway or the destination itself
 

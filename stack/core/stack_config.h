@@ -18,6 +18,7 @@ struct StackConfig {
   uint32_t icmp_ratemask = 6168;                    // dest unreach, source quench, time exceeded, param problem
   uint32_t icmp_msgs_per_sec = 1000;               // global token bucket
   uint32_t icmp_msgs_burst = 50;
+  bool send_redirects = true;  // net.ipv4.conf.*.send_redirects
   uint32_t ipfrag_high_thresh = 4 * 1024 * 1024;
   std::chrono::seconds ipfrag_time{30};
   uint32_t ipfrag_max_dist = 64;

@@ -56,41 +56,66 @@ bool IcmpState::global_allow(TimePoint now) {
 // SAD DNS-style side channel, CVE-2020-25705).
 void IcmpState::global_consume() { credit_ -= static_cast<int64_t>(stack_.random() % 3); }
 
-bool IcmpState::peer_allow(wire::Ipv4Addr dst, TimePoint now) {
-  const std::chrono::nanoseconds timeout = stack_.config().icmp_ratelimit;
-  const size_t base = peer_hash(dst.value());
-  Peer* slot = nullptr;
+// inet_getpeer_v4: the entry of `addr`, made when missing. A new entry is
+// backdated by 60 s, so the first token count is at any bucket's maximum.
+IcmpState::Peer& IcmpState::peer(wire::Ipv4Addr addr, TimePoint now) {
+  const size_t base = peer_hash(addr.value());
   Peer* victim = nullptr;
   for (size_t i = 0; i < kPeerProbe; ++i) {
     Peer& p = peers_[(base + i) % kPeerSlots];
-    if (p.used && p.addr == dst.value()) {
-      slot = &p;
-      break;
+    if (p.used && p.addr == addr.value()) {
+      p.last_used = now;
+      return p;
     }
     if (victim == nullptr || !p.used || (victim->used && p.last_used < victim->last_used)) {
       if (victim == nullptr || victim->used) victim = &p;
     }
   }
-  if (slot == nullptr) {
-    // A new peer starts with a full burst (the kernel backdates rate_last by 60 s).
-    slot = victim;
-    *slot = Peer{};
-    slot->used = true;
-    slot->addr = dst.value();
-    slot->tokens = timeout * kPeerBurstFactor;
-    slot->rate_last = now;
-  }
-  slot->last_used = now;
-  auto token = slot->tokens + (now - slot->rate_last);
-  slot->rate_last = now;
-  token = std::min<std::chrono::nanoseconds>(token, timeout * kPeerBurstFactor);
-  bool ok = false;
-  if (token >= timeout) {
-    token -= timeout;
-    ok = true;
-  }
-  slot->tokens = token;
+  *victim = Peer{};
+  victim->used = true;
+  victim->addr = addr.value();
+  victim->rate_last = now - std::chrono::seconds(60);
+  victim->last_used = now;
+  return *victim;
+}
+
+// The token bucket of inet_peer_xrlim_allow and ip_error: one per peer,
+// shared by both, as the kernel keeps one rate_tokens per inet_peer.
+bool IcmpState::take_token(Peer& p, std::chrono::nanoseconds cost, std::chrono::nanoseconds burst, TimePoint now) {
+  auto token = std::min<std::chrono::nanoseconds>(p.tokens + (now - p.rate_last), burst);
+  p.rate_last = now;
+  const bool ok = token >= cost;
+  if (ok) token -= cost;
+  p.tokens = token;
   return ok;
+}
+
+bool IcmpState::peer_allow(wire::Ipv4Addr dst, TimePoint now) {
+  const std::chrono::nanoseconds timeout = stack_.config().icmp_ratelimit;
+  return take_token(peer(dst, now), timeout, timeout * kPeerBurstFactor, now);
+}
+
+bool IcmpState::ip_error_allow(wire::Ipv4Addr src, TimePoint now) {
+  return take_token(peer(src, now), kErrorCost, kErrorBurst, now);
+}
+
+bool IcmpState::redirect_allow(wire::Ipv4Addr src, TimePoint now) {
+  Peer& p = peer(src, now);
+  // A sender quiet for ip_rt_redirect_silence starts over.
+  if (now > p.rate_last + kRedirectSilence) {
+    p.tokens = std::chrono::nanoseconds(0);
+    p.n_redirects = 0;
+  }
+  // It ignored ip_rt_redirect_number of them: stop, until it is quiet.
+  if (p.n_redirects >= kRedirectNumber) {
+    p.rate_last = now;
+    return false;
+  }
+  // Each one waits twice as long as the one before (ip_rt_redirect_load << n).
+  if (p.n_redirects != 0 && now <= p.rate_last + kRedirectLoad * (1u << p.n_redirects)) return false;
+  p.rate_last = now;
+  ++p.n_redirects;
+  return true;
 }
 
 size_t IcmpState::peer_count() const {

@@ -37,6 +37,15 @@ class IcmpState {
   void global_consume();
   // inet_peer_xrlim_allow for `dst` with the icmp_ratelimit interval.
   bool peer_allow(wire::Ipv4Addr dst, TimePoint now);
+  // ip_error's own bucket for the sender of an unroutable datagram: one
+  // second a message, five at most (ip_rt_error_cost/burst), taken from the
+  // same tokens as peer_allow (Linux 6.18 answered two of a fresh sender's
+  // burst, then one every two seconds).
+  bool ip_error_allow(wire::Ipv4Addr src, TimePoint now);
+  // ip_rt_send_redirect: the first redirect to a sender at once, each next
+  // after twice the wait of the one before (20 ms << n), none after nine
+  // until the sender was quiet for 20.48 s (ip_rt_redirect_*).
+  bool redirect_allow(wire::Ipv4Addr src, TimePoint now);
 
   size_t peer_count() const;
 
@@ -52,10 +61,19 @@ class IcmpState {
   struct Peer {
     uint32_t addr = 0;
     bool used = false;
-    std::chrono::nanoseconds tokens{0};
+    std::chrono::nanoseconds tokens{0};  // rate_tokens
     TimePoint rate_last{};
+    uint32_t n_redirects = 0;
     TimePoint last_used{};
   };
+  static constexpr std::chrono::seconds kErrorCost{1};       // ip_rt_error_cost (HZ)
+  static constexpr std::chrono::seconds kErrorBurst{5};      // ip_rt_error_burst (5 * HZ)
+  static constexpr std::chrono::milliseconds kRedirectLoad{20};  // HZ / 50
+  static constexpr uint32_t kRedirectNumber = 9;
+  static constexpr std::chrono::milliseconds kRedirectSilence{20 << 10};  // load << (number + 1)
+
+  Peer& peer(wire::Ipv4Addr addr, TimePoint now);
+  static bool take_token(Peer& p, std::chrono::nanoseconds cost, std::chrono::nanoseconds burst, TimePoint now);
 
   Stack& stack_;
   int64_t credit_;

@@ -2,9 +2,12 @@
 
 #include "stack/ipv4/ipv4_forward.h"
 
+#include <initializer_list>
+
 #include "stack/core/headers.h"
 #include "stack/core/hooks.h"
 #include "stack/ipv4/icmp.h"
+#include "stack/ipv4/icmp_state.h"
 #include "stack/core/route.h"
 #include "stack/core/stack.h"
 #include "stack/core/stats.h"
@@ -17,11 +20,13 @@ using wire::IcmpTimeExceededCode;
 using wire::IcmpType;
 using wire::IcmpUnreachCode;
 
-// True when the header carries a strict source route option (the options
-// were validated on input, by ip_options_compile).
-bool has_strict_route(wire::ConstIpv4View ip) {
+// True when the header carries one of these options (the options were
+// validated on input, by ip_options_compile).
+bool has_option(wire::ConstIpv4View ip, std::initializer_list<wire::Ipv4OptionType> types) {
   for (const wire::Ipv4Option& o : ip.option_range()) {
-    if (o.type == static_cast<uint8_t>(wire::Ipv4OptionType::kSsrr)) return true;
+    for (wire::Ipv4OptionType t : types) {
+      if (o.type == static_cast<uint8_t>(t)) return true;
+    }
   }
   return false;
 }
@@ -72,7 +77,7 @@ void ip_forward(Stack& stack, Packet pkt, TimePoint now) {
     mtu = rt->mtu;
   }
   // Strict source routing permits no gateway on the way to the next hop.
-  if (hl > kIpv4HeaderLen && m.next_hop != daddr && has_strict_route(ip)) {
+  if (hl > kIpv4HeaderLen && m.next_hop != daddr && has_option(ip, {wire::Ipv4OptionType::kSsrr})) {
     icmp_send(stack, pkt, IcmpType::kDestUnreachable, IcmpUnreachCode::kSourceRouteFailed, 0, now);
     stack.stats().drop(DropReason::kForwardSourceRoute);
     return;
@@ -91,6 +96,15 @@ void ip_forward(Stack& stack, Packet pkt, TimePoint now) {
   }
 
   ip.decrement_ttl();  // ip_decrease_ttl: RFC 1624 incremental update
+
+  // ip_rt_send_redirect: the sender could reach the next hop itself. Only
+  // advice, so the datagram goes on; not for source-routed datagrams, and
+  // rate limited per sender. The quote shows the decremented TTL.
+  if (m.do_redirect &&
+      (hl == kIpv4HeaderLen || !has_option(ip, {wire::Ipv4OptionType::kSsrr, wire::Ipv4OptionType::kLsrr})) &&
+      stack.icmp().redirect_allow(ip.src(), now)) {
+    icmp_send(stack, pkt, IcmpType::kRedirect, wire::IcmpRedirectCode::kHost, m.next_hop.value(), now);
+  }
 
   m.pkt_type = PacketType::kOutgoing;
   if (!stack.hooks().empty(HookPoint::kForward)) {

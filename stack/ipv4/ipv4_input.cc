@@ -12,6 +12,7 @@
 #include "stack/core/headers.h"
 #include "stack/core/hooks.h"
 #include "stack/ipv4/icmp.h"
+#include "stack/ipv4/icmp_state.h"
 #include "stack/ipv4/ip_options.h"
 #include "stack/ipv4/ipv4_forward.h"
 #include "stack/ipv4/ip_fragment.h"
@@ -85,8 +86,9 @@ void ip_error(Stack& stack, Packet pkt, int dst_error, TimePoint now) {
       st.drop(DropReason::kIpMartianDest);
       return;
   }
-  // The kernel also applies an inet_peer token bucket here; icmp_send's own
-  // per-destination limit covers it in xnet.
+  // ip_error's per-sender bucket before icmp_send's own limits (both draw
+  // on the sender's tokens). A datagram it holds back is dropped all the same.
+  if (!stack.icmp().ip_error_allow(ip_hdr(std::as_const(pkt)).src(), now)) return;
   icmp_send(stack, pkt, IcmpType::kDestUnreachable, code, 0, now);
 }
 

@@ -130,6 +130,14 @@ InputRoute ip_route_input_noref(Stack& stack, Packet& pkt, Ipv4Addr daddr, Ipv4A
   pkt.meta().route_type = RouteType::kUnicast;
   pkt.meta().out_ifindex = rt->ifindex;
   pkt.meta().next_hop = rt->gateway.is_unspecified() ? daddr : rt->gateway;
+  // __mkroute_input: out where it came in, from a sender fib_validate_source
+  // finds on that link (its route has no gateway; shared_media = 1), which
+  // could have reached the next hop itself.
+  if (rt->ifindex == ifindex && stack.config().send_redirects) {
+    const std::optional<Route> back = stack.routes().lookup(saddr);
+    pkt.meta().do_redirect = back && back->type == RouteType::kUnicast && back->ifindex == ifindex &&
+                             back->gateway.is_unspecified();
+  }
   return 0;  // routed, no dst error
 }
 

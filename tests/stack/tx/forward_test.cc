@@ -171,3 +171,98 @@ TEST_F(ForwardTest, NextHopArpFailureIsHostUnreachable) {
 
 }  // namespace
 }  // namespace xnet::stack
+
+namespace xnet::stack {
+namespace {
+
+// The ICMP messages A received: {type, code, rest of header} in order.
+struct IcmpSeen {
+  uint8_t type, code;
+  uint32_t rest;
+  uint8_t quoted_ttl;
+};
+std::vector<IcmpSeen> icmp_at(TxNet& net, int i) {
+  std::vector<IcmpSeen> out;
+  for (const Captured& c : net.captured(i)) {
+    if (c.protocol() != 1) continue;
+    const auto p = c.payload();
+    auto u8 = [&](size_t k) { return std::to_integer<uint8_t>(p[k]); };
+    out.push_back({u8(0), u8(1), (uint32_t{u8(4)} << 24) | (uint32_t{u8(5)} << 16) | (uint32_t{u8(6)} << 8) | u8(7),
+                   u8(8 + 8)});
+  }
+  return out;
+}
+
+const wire::Ipv4Prefix kBackOnTheLink{wire::Ipv4Addr(10, 99, 0, 0), 24};
+const wire::Ipv4Prefix kUnreachable{wire::Ipv4Addr(10, 98, 0, 0), 24};
+
+Route route(wire::Ipv4Prefix p, RouteType type, uint16_t ifindex, wire::Ipv4Addr gw) {
+  Route r;
+  r.prefix = p;
+  r.type = type;
+  r.ifindex = ifindex;
+  r.gateway = gw;
+  return r;
+}
+
+// Linux 6.18, a router whose route for 10.79.1.0/24 goes back out the
+// interface the datagrams came in on (gateway on that link), one datagram
+// every 10 ms for 3 s: redirects (5/1, gateway named, quote with the TTL
+// already decremented) at 0, 51, 132, 295, 622, 1267 and 2554 ms — each
+// waits twice as long as the one before — and the datagrams still forwarded.
+TEST_F(ForwardTest, RedirectsASenderOnTheLinkWithTheKernelsBackoff) {
+  const wire::Ipv4Addr gw(net.addr(kA));  // a host on the A–R link
+  net.stack(kR).routes().add(route(kBackOnTheLink, RouteType::kUnicast, 1, gw));
+  net.stack(kA).routes().add(route(kBackOnTheLink, RouteType::kUnicast, 1, net.addr(kR)));
+  UdpSock& a = net.socket(kA);
+  std::vector<int> at_ms;
+  for (int t = 0; t < 300; ++t) {
+    ASSERT_TRUE(net.send(kA, a, pattern(10), to(wire::Ipv4Addr(10, 99, 0, 5), 9)).ok());
+    net.run(std::chrono::milliseconds(10));
+    for (const IcmpSeen& m : icmp_at(net, kA)) {
+      ASSERT_EQ(m.type, 5);
+      EXPECT_EQ(m.code, 1);
+      EXPECT_EQ(m.rest, gw.value());
+      EXPECT_EQ(m.quoted_ttl, 63);
+      at_ms.push_back(t * 10);
+    }
+  }
+  EXPECT_EQ(at_ms, (std::vector<int>{0, 50, 140, 310, 640, 1290, 2580}));
+  EXPECT_EQ(net.stats(kR).icmp.OutRedirects, 7u);
+  EXPECT_EQ(net.stats(kR).ip.ForwDatagrams, 300u);
+}
+
+TEST_F(ForwardTest, NoRedirectWhenLeavingByAnotherInterface) {
+  UdpSock& a = net.socket(kA);
+  for (int t = 0; t < 5; ++t) ASSERT_TRUE(net.send(kA, a, pattern(10), to(net.addr(kB), 9)).ok());
+  net.run();
+  EXPECT_EQ(net.stats(kR).icmp.OutRedirects, 0u);
+}
+
+// Linux 6.18, ip_error for an unreachable route: a fresh sender of 12
+// datagrams 1 ms apart heard 2 host unreachables (ip_error's bucket and
+// icmp_ratelimit draw on the same tokens), and 12 more 2.1 s later 1.
+TEST_F(ForwardTest, UnreachableRouteErrorsAreRateLimitedPerSender) {
+  net.stack(kR).routes().add(route(kUnreachable, RouteType::kUnreachable, 0, {}));
+  net.stack(kA).routes().add(route(kUnreachable, RouteType::kUnicast, 1, net.addr(kR)));
+  UdpSock& a = net.socket(kA);
+  auto burst = [&] {
+    size_t heard = 0;
+    for (int i = 0; i < 12; ++i) {
+      EXPECT_TRUE(net.send(kA, a, pattern(10), to(wire::Ipv4Addr(10, 98, 0, 5), 9)).ok());
+      net.run(std::chrono::milliseconds(1));
+      for (const IcmpSeen& m : icmp_at(net, kA)) {
+        EXPECT_EQ(m.type, 3);
+        EXPECT_EQ(m.code, 1);
+        ++heard;
+      }
+    }
+    return heard;
+  };
+  EXPECT_EQ(burst(), 2u);
+  net.run(std::chrono::milliseconds(2100));
+  EXPECT_EQ(burst(), 1u);
+}
+
+}  // namespace
+}  // namespace xnet::stack
