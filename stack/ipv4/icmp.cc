@@ -1,4 +1,5 @@
 #include "stack/ipv4/icmp.h"
+#include "stack/ipv4/icmp_reply.h"
 
 #include <algorithm>
 #include <cstring>
@@ -50,13 +51,6 @@ void reset_for_output(PacketMeta& m) {
   m.pkt_type = PacketType::kOutgoing;
 }
 
-FramePool* egress_pool(Stack& stack, wire::Ipv4Addr dst) {
-  const auto r = stack.routes().lookup(dst);
-  if (!r) return nullptr;
-  Link* l = stack.link(r->ifindex);
-  return l != nullptr ? &l->pool() : nullptr;
-}
-
 // icmp_echo → icmp_reply: the request's own frames become the reply (type 0,
 // same id/sequence/payload), from the address the request was sent to.
 void icmp_echo(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
@@ -64,6 +58,8 @@ void icmp_echo(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   const wire::Ipv4Addr req_src = iph.src();
   const wire::Ipv4Addr req_dst = iph.dst();
   const uint8_t tos = iph.tos();
+  const std::optional<EchoedOptions> opts = icmp_reply_options(stack, head);
+  if (!opts) return;  // icmp_reply: options it cannot answer, no reply
 
   const auto ih = wire::IcmpView::unchecked(head.bytes());
   ih.set_type(static_cast<uint8_t>(IcmpType::kEchoReply));
@@ -71,7 +67,7 @@ void icmp_echo(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   ih.set_checksum(static_cast<uint16_t>(~wire::checksum_fold(datagram_checksum_partial(head, rest))));
 
   // The frames go out on the egress link, which needs them from its own pool.
-  FramePool* pool = egress_pool(stack, req_src);
+  FramePool* pool = icmp_egress_pool(stack, req_src);
   if (pool != nullptr && pool != head.pool()) {
     Packet c = head.clone(*pool);
     PacketQueue cr;
@@ -96,7 +92,9 @@ void icmp_echo(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   ip.protocol = kIpProtoIcmp;
   ip.tos = tos;
   ip.ttl = stack.config().ip_default_ttl;
+  ip.options = std::span(opts->bytes).first(opts->len);
   ip_build_header(stack, head, ip);
+  icmp_fill_reply_options(stack, head, *opts, req_dst, now);
   stack.stats().icmp_out(static_cast<uint8_t>(IcmpType::kEchoReply));
   Result<void> r;
   if (rest.empty()) {
@@ -304,12 +302,16 @@ void icmp_send(Stack& stack, const Packet& offending, uint8_t type, uint8_t code
   }
   if (saddr.is_unspecified()) saddr = kInaddrDummy;
 
+  // The offending datagram's options, echoed (__ip_options_echo; none sent
+  // when they cannot be).
+  const std::optional<EchoedOptions> opts = icmp_reply_options(stack, offending);
+  if (!opts) return suppress();
   // RFC: as much of the offending datagram as fits in 576 bytes.
   const uint32_t mtu = route->mtu != 0 ? route->mtu : (link != nullptr ? link->mtu() : 1500);
-  const int room = static_cast<int>(std::min(mtu, kIcmpErrorMaxLen)) - kIpv4HeaderLen - kIcmpHeaderLen;
+  const int room = static_cast<int>(std::min(mtu, kIcmpErrorMaxLen)) - kIpv4HeaderLen - opts->len - kIcmpHeaderLen;
   if (room <= kIpv4HeaderLen) return suppress();
   FramePool& pool = link != nullptr ? link->pool() : *offending.pool();
-  Packet p = Packet::allocate(pool, kDefaultHeadroom + kIpv4HeaderLen);
+  Packet p = Packet::allocate(pool, kDefaultHeadroom + kIpv4HeaderLen + opts->len);
   if (!p) {
     st.icmp.OutErrors++;
     st.drop(DropReason::kNoFrame);
@@ -332,7 +334,9 @@ void icmp_send(Stack& stack, const Packet& offending, uint8_t type, uint8_t code
   ip.protocol = kIpProtoIcmp;
   ip.tos = static_cast<uint8_t>((iph.tos() & kTosMask) | kPrecInternetControl);
   ip.ttl = stack.config().ip_default_ttl;
+  ip.options = std::span(opts->bytes).first(opts->len);
   ip_build_header(stack, p, ip);
+  icmp_fill_reply_options(stack, p, *opts, saddr, now);
   st.icmp_out(type);
   if (!ip_local_out(stack, std::move(p), now)) st.icmp.OutErrors++;
 }

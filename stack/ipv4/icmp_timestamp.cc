@@ -6,6 +6,7 @@
 
 #include "stack/core/headers.h"
 #include "stack/core/stack.h"
+#include "stack/ipv4/icmp_reply.h"
 #include "stack/ipv4/icmp_state.h"
 #include "stack/ipv4/ipv4_output.h"
 #include "stack/wire/icmp.h"
@@ -44,13 +45,6 @@ void copy_bits(const Packet& head, const PacketQueue& rest, size_t offset, std::
   rest.for_each([&](const PacketMeta& m, const std::byte* frame) { take(frame + m.head, m.len); });
 }
 
-FramePool* egress_pool(Stack& stack, wire::Ipv4Addr dst) {
-  const auto r = stack.routes().lookup(dst);
-  if (!r) return nullptr;
-  Link* l = stack.link(r->ifindex);
-  return l != nullptr ? &l->pool() : nullptr;
-}
-
 }  // namespace
 
 uint32_t ms_since_midnight_utc(std::chrono::system_clock::time_point t) {
@@ -74,8 +68,10 @@ void icmp_timestamp(Stack& stack, const Packet& head, const PacketQueue& rest, T
   std::array<std::byte, kOriginateLen> originate;
   copy_bits(head, rest, wire::kIcmpHeaderLen, originate.data(), originate.size());
 
-  FramePool* pool = egress_pool(stack, iph.src());
-  Packet p = Packet::allocate(pool != nullptr ? *pool : *head.pool(), kDefaultHeadroom + kIpv4HeaderLen);
+  const std::optional<EchoedOptions> opts = icmp_reply_options(stack, head);
+  if (!opts) return;  // icmp_reply: options it cannot answer, no reply
+  FramePool* pool = icmp_egress_pool(stack, iph.src());
+  Packet p = Packet::allocate(pool != nullptr ? *pool : *head.pool(), kDefaultHeadroom + kIpv4HeaderLen + opts->len);
   if (!p) {
     st.icmp.OutErrors++;
     st.drop(DropReason::kNoFrame);
@@ -97,7 +93,9 @@ void icmp_timestamp(Stack& stack, const Packet& head, const PacketQueue& rest, T
   ip.protocol = kIpProtoIcmp;
   ip.tos = iph.tos();
   ip.ttl = stack.config().ip_default_ttl;
+  ip.options = std::span(opts->bytes).first(opts->len);
   ip_build_header(stack, p, ip);
+  icmp_fill_reply_options(stack, p, *opts, iph.dst(), now);
   st.icmp_out(kReplyCountedAsType);
   if (!ip_local_out(stack, std::move(p), now)) st.icmp.OutErrors++;
 }

@@ -3,6 +3,10 @@
 
 #include "stack/ipv4/ip_options.h"
 
+#include <cstring>
+
+#include "stack/core/route.h"
+#include "stack/core/stack.h"
 #include "stack/wire/ipv4_options.h"
 
 namespace xnet::stack {
@@ -16,6 +20,27 @@ constexpr uint8_t type_of(Ipv4OptionType t) { return static_cast<uint8_t>(t); }
 constexpr uint8_t flag_of(Ipv4TimestampFlag f) { return static_cast<uint8_t>(f); }
 
 uint8_t at(std::span<const std::byte> ip, size_t i) { return std::to_integer<uint8_t>(ip[i]); }
+
+void put_u32(std::byte* p, uint32_t v) {
+  p[0] = static_cast<std::byte>(v >> 24);
+  p[1] = static_cast<std::byte>(v >> 16);
+  p[2] = static_cast<std::byte>(v >> 8);
+  p[3] = static_cast<std::byte>(v);
+}
+
+wire::Ipv4Addr addr_at(std::span<const std::byte> b, size_t i) {
+  return wire::Ipv4Addr(at(b, i), at(b, i + 1), at(b, i + 2), at(b, i + 3));
+}
+
+// inet_addr_type(addr) == RTN_UNICAST: not 0/8, broadcast, multicast, nor an
+// address of ours or one of our subnet broadcasts (the local table).
+bool unicast_elsewhere(const Stack& stack, wire::Ipv4Addr a) {
+  if (a.is_zeronet() || a.is_broadcast() || a.is_multicast()) return false;
+  const auto r = stack.routes().exact(wire::Ipv4Prefix{a, 32});
+  return !(r && (r->type == RouteType::kLocal || r->type == RouteType::kBroadcast));
+}
+
+constexpr uint8_t kAbsent = 0xff;
 
 }  // namespace
 
@@ -86,6 +111,101 @@ Result<void, IpOptionsProblem> ip_options_compile(std::span<const std::byte> ip,
     l -= optlen;
   }
   return {};
+}
+
+void ip_options_record(const Stack& stack, std::span<std::byte> ip, const IpOptions& opt,
+                       wire::Ipv4Addr spec_dst, uint32_t now_ms) {
+  if (opt.rr != 0) {
+    std::byte* o = ip.data() + opt.rr;
+    const uint8_t len = at(ip, opt.rr + 1), ptr = at(ip, opt.rr + 2);
+    if (ptr <= len) {  // room was checked by ip_options_compile
+      put_u32(o + ptr - 1, spec_dst.value());
+      o[2] = static_cast<std::byte>(ptr + 4);
+    }
+  }
+  if (opt.ts != 0) {
+    std::byte* o = ip.data() + opt.ts;
+    const uint8_t len = at(ip, opt.ts + 1), ptr = at(ip, opt.ts + 2), flags = at(ip, opt.ts + 3);
+    if (ptr <= len) {
+      switch (flags & 0xf) {
+        case flag_of(Ipv4TimestampFlag::kTimestampOnly):
+          put_u32(o + ptr - 1, now_ms);
+          o[2] = static_cast<std::byte>(ptr + 4);
+          break;
+        case flag_of(Ipv4TimestampFlag::kWithAddress):
+          put_u32(o + ptr - 1, spec_dst.value());
+          put_u32(o + ptr + 3, now_ms);
+          o[2] = static_cast<std::byte>(ptr + 8);
+          break;
+        case flag_of(Ipv4TimestampFlag::kPrespecified):
+          if (unicast_elsewhere(stack, addr_at(ip, opt.ts + ptr - 1))) break;  // another host's slot
+          put_u32(o + ptr + 3, now_ms);
+          o[2] = static_cast<std::byte>(ptr + 8);
+          break;
+        default:
+          break;  // unknown flags: accepted, left alone
+      }
+    } else if ((flags & 0xf) != flag_of(Ipv4TimestampFlag::kPrespecified)) {
+      o[3] = static_cast<std::byte>((flags & 0xf) | (((flags >> 4) + 1) << 4));  // overflow; 15 was refused
+    }
+  }
+}
+
+Result<EchoedOptions> ip_options_echo(const Stack& stack, std::span<const std::byte> ip) {
+  EchoedOptions d;
+  d.rr = d.ts = kAbsent;
+  // A header refused by ip_options_compile is answered (parameter problem)
+  // with what the kernel had compiled of it when it stopped: the options
+  // before the bad one.
+  IpOptions sopt;
+  (void)ip_options_compile(ip, sopt);
+  std::byte* dptr = d.bytes.data();
+  if (sopt.rr != 0) {
+    const uint8_t len = at(ip, sopt.rr + 1), soffset = at(ip, sopt.rr + 2);
+    d.rr = d.len;
+    std::memcpy(dptr, ip.data() + sopt.rr, len);
+    if (soffset <= len) {
+      if (soffset + 3 > len) return std::errc::invalid_argument;
+      dptr[2] = static_cast<std::byte>(soffset + 4);
+      d.rr_needaddr = true;
+    }
+    dptr += len;
+    d.len = static_cast<uint8_t>(d.len + len);
+  }
+  if (sopt.ts != 0) {
+    const uint8_t len = at(ip, sopt.ts + 1), flag = at(ip, sopt.ts + 3) & 0xf;
+    uint8_t soffset = at(ip, sopt.ts + 2);
+    d.ts = d.len;
+    std::memcpy(dptr, ip.data() + sopt.ts, len);
+    if (soffset <= len) {
+      if (flag == flag_of(Ipv4TimestampFlag::kWithAddress)) {
+        if (soffset + 3 > len) return std::errc::invalid_argument;
+        d.ts_needaddr = true;
+        soffset = static_cast<uint8_t>(soffset + 4);
+      }
+      if (flag == flag_of(Ipv4TimestampFlag::kTimestampOnly) || flag == flag_of(Ipv4TimestampFlag::kWithAddress)) {
+        if (soffset + 3 > len) return std::errc::invalid_argument;
+        d.ts_needtime = true;
+        soffset = static_cast<uint8_t>(soffset + 4);
+      } else if (flag == flag_of(Ipv4TimestampFlag::kPrespecified) && soffset + 7 <= len &&
+                 !unicast_elsewhere(stack, addr_at(ip, sopt.ts + soffset - 1))) {
+        d.ts_needtime = true;
+        soffset = static_cast<uint8_t>(soffset + 8);
+      }
+      dptr[2] = static_cast<std::byte>(soffset);
+    }
+    dptr += len;
+    d.len = static_cast<uint8_t>(d.len + len);
+  }
+  while (d.len & 3) d.bytes[d.len++] = std::byte{0};  // IPOPT_END
+  return d;
+}
+
+void ip_options_build(std::span<std::byte> ip, const EchoedOptions& opt, wire::Ipv4Addr src, uint32_t now_ms) {
+  std::byte* o = ip.data() + kIpv4BaseHeader;
+  if (opt.rr_needaddr) put_u32(o + opt.rr + at(ip, kIpv4BaseHeader + opt.rr + 2) - 5, src.value());
+  if (opt.ts_needaddr) put_u32(o + opt.ts + at(ip, kIpv4BaseHeader + opt.ts + 2) - 9, src.value());
+  if (opt.ts_needtime) put_u32(o + opt.ts + at(ip, kIpv4BaseHeader + opt.ts + 2) - 5, now_ms);
 }
 
 }  // namespace xnet::stack

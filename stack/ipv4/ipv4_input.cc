@@ -13,6 +13,7 @@
 #include "stack/core/hooks.h"
 #include "stack/ipv4/icmp.h"
 #include "stack/ipv4/icmp_state.h"
+#include "stack/ipv4/icmp_timestamp.h"
 #include "stack/ipv4/ip_options.h"
 #include "stack/ipv4/ipv4_forward.h"
 #include "stack/ipv4/ip_fragment.h"
@@ -118,6 +119,17 @@ bool ip_rcv_options(Stack& stack, Packet& pkt, TimePoint now) {
       stack.stats().drop(DropReason::kIpSourceRouted);
       return false;
     }
+  }
+  // Record Route and Timestamp take our entries, for what is delivered here
+  // (fib_compute_spec_dst: the address it was sent to, or for a broadcast the
+  // one we would answer from). Forwarded datagrams pass unchanged (README).
+  if ((opt.rr != 0 || opt.ts != 0) && pkt.meta().route_type != RouteType::kUnicast) {
+    const wire::ConstIpv4View h = ip_hdr(std::as_const(pkt));
+    const wire::Ipv4Addr spec_dst = pkt.meta().route_type == RouteType::kLocal
+                                        ? h.dst()
+                                        : stack.select_source(pkt.meta().ifindex, h.src());
+    ip_options_record(stack, {pkt.network_header(), h.header_len()}, opt, spec_dst,
+                      ms_since_midnight_utc(stack.icmp().wall_clock(now)));
   }
   return true;
 }

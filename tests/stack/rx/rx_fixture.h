@@ -129,10 +129,12 @@ inline void capture_handler(Stack&, Packet head, PacketQueue rest, TimePoint) {
 
 struct Captured {
   Bytes ip;  // IPv4 packet bytes
-  uint8_t icmp_type() const { return std::to_integer<uint8_t>(ip.at(20)); }
-  uint8_t icmp_code() const { return std::to_integer<uint8_t>(ip.at(21)); }
-  uint8_t icmp_byte(size_t i) const { return std::to_integer<uint8_t>(ip.at(20 + i)); }
-  Bytes quote() const { return Bytes(ip.begin() + 28, ip.end()); }
+  size_t ihl() const { return (std::to_integer<size_t>(ip.at(0)) & 0xf) * 4; }
+  Bytes options() const { return Bytes(ip.begin() + 20, ip.begin() + static_cast<ptrdiff_t>(ihl())); }
+  uint8_t icmp_type() const { return icmp_byte(0); }
+  uint8_t icmp_code() const { return icmp_byte(1); }
+  uint8_t icmp_byte(size_t i) const { return std::to_integer<uint8_t>(ip.at(ihl() + i)); }
+  Bytes quote() const { return Bytes(ip.begin() + static_cast<ptrdiff_t>(ihl()) + 8, ip.end()); }
 };
 
 class RxTest : public ::testing::Test {
