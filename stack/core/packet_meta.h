@@ -61,6 +61,9 @@ struct PacketMeta {
   // IPSKB_DOREDIRECT: forwarded out of the interface it came in on, from a
   // sender on that link (route input sets it, ip_forward acts on it).
   bool do_redirect = false;
+  // What ip_options_record wrote on arrival (its RecordedOptions bits), for
+  // ip_forward_options.
+  uint8_t opt_recorded = 0;
   uint16_t out_ifindex = 0;
   wire::Ipv4Addr next_hop;  // gateway or the destination itself
 

@@ -113,14 +113,16 @@ Result<void, IpOptionsProblem> ip_options_compile(std::span<const std::byte> ip,
   return {};
 }
 
-void ip_options_record(const Stack& stack, std::span<std::byte> ip, const IpOptions& opt,
-                       wire::Ipv4Addr spec_dst, uint32_t now_ms) {
+uint8_t ip_options_record(const Stack& stack, std::span<std::byte> ip, const IpOptions& opt,
+                          wire::Ipv4Addr spec_dst, uint32_t now_ms) {
+  uint8_t done = 0;
   if (opt.rr != 0) {
     std::byte* o = ip.data() + opt.rr;
     const uint8_t len = at(ip, opt.rr + 1), ptr = at(ip, opt.rr + 2);
     if (ptr <= len) {  // room was checked by ip_options_compile
       put_u32(o + ptr - 1, spec_dst.value());
       o[2] = static_cast<std::byte>(ptr + 4);
+      done |= kRecordedRouteAddr | kRecordedChanged;
     }
   }
   if (opt.ts != 0) {
@@ -131,23 +133,35 @@ void ip_options_record(const Stack& stack, std::span<std::byte> ip, const IpOpti
         case flag_of(Ipv4TimestampFlag::kTimestampOnly):
           put_u32(o + ptr - 1, now_ms);
           o[2] = static_cast<std::byte>(ptr + 4);
+          done |= kRecordedChanged;
           break;
         case flag_of(Ipv4TimestampFlag::kWithAddress):
           put_u32(o + ptr - 1, spec_dst.value());
           put_u32(o + ptr + 3, now_ms);
           o[2] = static_cast<std::byte>(ptr + 8);
+          done |= kRecordedTimestampAddr | kRecordedChanged;
           break;
         case flag_of(Ipv4TimestampFlag::kPrespecified):
           if (unicast_elsewhere(stack, addr_at(ip, opt.ts + ptr - 1))) break;  // another host's slot
           put_u32(o + ptr + 3, now_ms);
           o[2] = static_cast<std::byte>(ptr + 8);
+          done |= kRecordedChanged;
           break;
         default:
           break;  // unknown flags: accepted, left alone
       }
     } else if ((flags & 0xf) != flag_of(Ipv4TimestampFlag::kPrespecified)) {
       o[3] = static_cast<std::byte>((flags & 0xf) | (((flags >> 4) + 1) << 4));  // overflow; 15 was refused
+      done |= kRecordedChanged;
     }
+  }
+  return done;
+}
+
+void ip_forward_options(std::span<std::byte> ip, const IpOptions& opt, uint8_t recorded, wire::Ipv4Addr out_src) {
+  if ((recorded & kRecordedRouteAddr) != 0) put_u32(ip.data() + opt.rr + at(ip, opt.rr + 2) - 5, out_src.value());
+  if ((recorded & kRecordedTimestampAddr) != 0) {
+    put_u32(ip.data() + opt.ts + at(ip, opt.ts + 2) - 9, out_src.value());
   }
 }
 

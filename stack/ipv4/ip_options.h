@@ -10,8 +10,9 @@
 // kernel does for a received packet (it refuses them only from unprivileged
 // local senders). The option types are wire::Ipv4OptionType.
 //
-// A datagram delivered here then has its Record Route and Timestamp options
-// filled in as the kernel fills them on receive (ip_options_record), and ICMP
+// A datagram routed here then has its Record Route and Timestamp options
+// filled in as the kernel fills them on receive (ip_options_record; a
+// forwarded one names the way out, ip_forward_options), and ICMP
 // replies and errors echo them (ip_options_echo, then ip_options_build once
 // the reply's header is written): Linux 6.18's `ping -R` to a host shows that
 // host twice, once from the request's arrival and once from the reply.
@@ -55,8 +56,19 @@ Result<void, IpOptionsProblem> ip_options_compile(std::span<const std::byte> ip,
 // flag (a prespecified slot only when its address is not a unicast one of
 // somebody else), the overflow count of a full one. The header checksum is
 // left as it was, as the kernel leaves it for a datagram delivered here.
-void ip_options_record(const Stack& stack, std::span<std::byte> ip, const IpOptions& opt,
-                       wire::Ipv4Addr spec_dst, uint32_t now_ms);
+// Returns what ip_forward_options needs of it (RecordedOptions bits).
+enum RecordedOptions : uint8_t {
+  kRecordedRouteAddr = 1,      // rr_needaddr: our address went into Record Route
+  kRecordedTimestampAddr = 2,  // ts_needaddr: and into a Timestamp pair
+  kRecordedChanged = 4,        // is_changed: the header is no longer what arrived
+};
+uint8_t ip_options_record(const Stack& stack, std::span<std::byte> ip, const IpOptions& opt,
+                          wire::Ipv4Addr spec_dst, uint32_t now_ms);
+
+// ip_forward_options: a forwarded datagram's Record Route and Timestamp pair
+// name the address it leaves by (`out_src`) instead of the one it came in
+// on; a changed header gets its checksum again.
+void ip_forward_options(std::span<std::byte> ip, const IpOptions& opt, uint8_t recorded, wire::Ipv4Addr out_src);
 
 // The options a reply carries (struct ip_options of __ip_options_echo):
 // Record Route, then Timestamp, padded to a multiple of 4.

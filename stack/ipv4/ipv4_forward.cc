@@ -8,6 +8,7 @@
 #include "stack/core/hooks.h"
 #include "stack/ipv4/icmp.h"
 #include "stack/ipv4/icmp_state.h"
+#include "stack/ipv4/ip_options.h"
 #include "stack/core/route.h"
 #include "stack/core/stack.h"
 #include "stack/core/stats.h"
@@ -119,6 +120,14 @@ void ip_forward(Stack& stack, Packet pkt, TimePoint now) {
     }
   }
   // ip_forward_finish.
+  if (hl > kIpv4HeaderLen && pkt.meta().opt_recorded != 0) {
+    const wire::Ipv4View h = ip_hdr(pkt);
+    IpOptions opt;
+    (void)ip_options_compile(h.header(), opt);  // valid: it passed on arrival
+    ip_forward_options({pkt.network_header(), hl}, opt, pkt.meta().opt_recorded,
+                       stack.select_source(pkt.meta().out_ifindex, daddr));
+    h.fill_checksum();
+  }
   ip_stats.ForwDatagrams++;
   (void)ip_output(stack, std::move(pkt), mtu, now);
 }

@@ -120,16 +120,16 @@ bool ip_rcv_options(Stack& stack, Packet& pkt, TimePoint now) {
       return false;
     }
   }
-  // Record Route and Timestamp take our entries, for what is delivered here
-  // (fib_compute_spec_dst: the address it was sent to, or for a broadcast the
-  // one we would answer from). Forwarded datagrams pass unchanged (README).
-  if ((opt.rr != 0 || opt.ts != 0) && pkt.meta().route_type != RouteType::kUnicast) {
+  // Record Route and Timestamp take our entries (fib_compute_spec_dst: the
+  // address it was sent to when it is ours, else the one we would answer its
+  // sender from; ip_forward_options names the way out of a forwarded one).
+  if (opt.rr != 0 || opt.ts != 0) {
     const wire::ConstIpv4View h = ip_hdr(std::as_const(pkt));
     const wire::Ipv4Addr spec_dst = pkt.meta().route_type == RouteType::kLocal
                                         ? h.dst()
                                         : stack.select_source(pkt.meta().ifindex, h.src());
-    ip_options_record(stack, {pkt.network_header(), h.header_len()}, opt, spec_dst,
-                      ms_since_midnight_utc(stack.icmp().wall_clock(now)));
+    pkt.meta().opt_recorded = ip_options_record(stack, {pkt.network_header(), h.header_len()}, opt, spec_dst,
+                                                ms_since_midnight_utc(stack.icmp().wall_clock(now)));
   }
   return true;
 }

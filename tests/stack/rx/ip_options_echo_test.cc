@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "stack/ipv4/icmp_state.h"
+#include "stack/ipv4/ip_options.h"
 #include "tests/stack/rx/rx_fixture.h"
 
 namespace xnet::stack::rxtest {
@@ -119,6 +120,28 @@ TEST_F(OptionsEcho, FullOptionsAreEchoedAsTheyAre) {
   send(1, ts, echo_request());
   ASSERT_EQ(icmp_.size(), 1u);
   EXPECT_EQ(icmp_[0].options(), cat({bytes({68, 8, 9, 0x20}), be32(1)}));
+}
+
+// A forwarded datagram: recorded on arrival with the address we would answer
+// its sender from, then (ip_forward_options) with the address it leaves by,
+// and the header checksum made right again by the caller.
+TEST_F(OptionsEcho, ForwardedEntriesNameTheWayOut) {
+  Bytes ip = build([] {
+    Ip i;
+    i.src = Ipv4Addr(10, 0, 0, 2);
+    i.dst = Ipv4Addr(192, 168, 7, 7);
+    i.options = cat({bytes({7, 11, 4}), zeros(8), bytes({1}), bytes({68, 12, 5, 1}), zeros(8)});  // NOP between
+    return i;
+  }());
+  IpOptions opt;
+  ASSERT_TRUE(ip_options_compile({ip.data(), 44}, opt).ok());
+  const uint8_t recorded = ip_options_record(*stack_, {ip.data(), 44}, opt, kUs, kWallMs);
+  EXPECT_EQ(recorded, kRecordedRouteAddr | kRecordedTimestampAddr | kRecordedChanged);
+  const Ipv4Addr out(192, 168, 0, 1);
+  ip_forward_options({ip.data(), 44}, opt, recorded, out);
+  EXPECT_EQ(Bytes(ip.begin() + 20, ip.begin() + 44),
+            cat({bytes({7, 11, 8}), addr(out), zeros(4), bytes({1}), bytes({68, 12, 13, 1}), addr(out),
+                 be32(kWallMs)}));
 }
 
 }  // namespace
