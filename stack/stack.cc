@@ -38,7 +38,7 @@ uint64_t seed_from(uint64_t configured) {
 // make them nonsense): 0/8, multicast, class E, limited broadcast, loopback
 // (xnet has no loopback device).
 bool is_martian_address(wire::Ipv4Addr a) {
-  return a.is_zeronet() || a.is_multicast() || a.is_class_e() || a.is_broadcast() || a.is_loopback();
+  return a.is_unspecified() || a.is_multicast() || a.is_class_e() || a.is_broadcast() || a.is_loopback();
 }
 
 bool has_subnet_broadcast(const wire::Ipv4Prefix& p) { return p.len < 31; }

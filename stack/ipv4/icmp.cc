@@ -266,7 +266,7 @@ void icmp_send(Stack& stack, const Packet& offending, uint8_t type, uint8_t code
     if (inner > kNrIcmpTypes || wire::icmp_is_error(inner)) return suppress();
   }
   // RFC 1122 3.2.2: never about a datagram whose source does not name one host.
-  if (src.is_unspecified() || src.is_zeronet() || src.is_broadcast() || src.is_multicast() ||
+  if (src.is_unspecified() || src.is_broadcast() || src.is_multicast() ||
       src.is_loopback() || src.is_class_e() || stack.is_broadcast_on(m.ifindex, src)) {
     return suppress();
   }

@@ -35,7 +35,7 @@ wire::Ipv4Addr addr_at(std::span<const std::byte> b, size_t i) {
 // inet_addr_type(addr) == RTN_UNICAST: not 0/8, broadcast, multicast, nor an
 // address of ours or one of our subnet broadcasts (the local table).
 bool unicast_elsewhere(const Stack& stack, wire::Ipv4Addr a) {
-  if (a.is_zeronet() || a.is_broadcast() || a.is_multicast()) return false;
+  if (a.is_unspecified() || a.is_broadcast() || a.is_multicast()) return false;
   const auto r = stack.routes().exact(wire::Ipv4Prefix{a, 32});
   return !(r && (r->type == RouteType::kLocal || r->type == RouteType::kBroadcast));
 }

@@ -47,11 +47,11 @@ InputRoute unreachable(Packet& pkt, int err) {
 }  // namespace
 
 bool ipv4_is_martian_source(Ipv4Addr s) {
-  return s.is_multicast() || s.is_broadcast() || s.is_zeronet() || s.is_loopback() ||
+  return s.is_multicast() || s.is_broadcast() || s.is_unspecified() || s.is_loopback() ||
          s.is_class_e();
 }
 
-bool ipv4_is_martian_dest(Ipv4Addr d) { return d.is_zeronet() || d.is_loopback() || d.is_class_e(); }
+bool ipv4_is_martian_dest(Ipv4Addr d) { return d.is_unspecified() || d.is_loopback() || d.is_class_e(); }
 
 InputRoute ip_route_input_noref(Stack& stack, Packet& pkt, Ipv4Addr daddr, Ipv4Addr saddr,
                                 uint8_t /*tos*/) {
@@ -64,7 +64,7 @@ InputRoute ip_route_input_noref(Stack& stack, Packet& pkt, Ipv4Addr daddr, Ipv4A
     if (saddr.is_multicast() || saddr.is_broadcast() || saddr.is_loopback() || saddr.is_class_e()) {
       return drop(DropReason::kIpMartianSource);
     }
-    if (saddr.is_zeronet()) {
+    if (saddr.is_unspecified()) {
       const uint8_t proto = std::to_integer<uint8_t>(pkt.network_header()[9]);
       if (!is_local_multicast(daddr) && proto != kIpProtoIgmp) return drop(DropReason::kIpMartianSource);
     } else if (!source_valid(stack, ifindex, saddr)) {
@@ -79,9 +79,10 @@ InputRoute ip_route_input_noref(Stack& stack, Packet& pkt, Ipv4Addr daddr, Ipv4A
 
   const bool limited_bcast = daddr.is_broadcast() || (saddr.is_unspecified() && daddr.is_unspecified());
   if (!limited_bcast) {
-    // Zero addresses are accepted only towards the limited broadcast (DHCP).
-    if (saddr.is_zeronet()) return drop(DropReason::kIpMartianSource);
-    if (daddr.is_zeronet()) return drop(DropReason::kIpMartianDest);
+    // 0.0.0.0 is accepted only towards the limited broadcast (DHCP); the rest
+    // of 0.0.0.0/8 is unicast like any other address (Linux since 5.3).
+    if (saddr.is_unspecified()) return drop(DropReason::kIpMartianSource);
+    if (daddr.is_unspecified()) return drop(DropReason::kIpMartianDest);
     // route_localnet = 0
     if (daddr.is_loopback()) return drop(DropReason::kIpMartianDest);
     if (saddr.is_loopback()) return drop(DropReason::kIpMartianSource);
@@ -99,7 +100,7 @@ InputRoute ip_route_input_noref(Stack& stack, Packet& pkt, Ipv4Addr daddr, Ipv4A
   if (limited_bcast || stack.is_broadcast_on(ifindex, daddr) ||
       (rt && rt->type == RouteType::kBroadcast)) {
     // brd_input (bc_forwarding = 0: broadcasts are always delivered locally)
-    if (!saddr.is_zeronet() && !source_valid(stack, ifindex, saddr)) {
+    if (!saddr.is_unspecified() && !source_valid(stack, ifindex, saddr)) {
       return drop(DropReason::kIpMartianSource);
     }
     set_local(pkt, RouteType::kBroadcast);

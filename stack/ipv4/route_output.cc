@@ -22,7 +22,6 @@ Result<ResolvedRoute> route_output(Stack& stack, OutputFlow& fl) {
     fl.daddr = this_host(stack, fl.saddr, fl.oif);
     if (fl.daddr.is_unspecified()) return std::errc::network_unreachable;  // no address at all
   }
-  if (fl.daddr.is_zeronet()) return std::errc::invalid_argument;
   if (fl.daddr.is_loopback()) return std::errc::network_unreachable;  // no lo (see the header)
   auto on_link = [&](uint16_t ifindex) {
     ResolvedRoute r;

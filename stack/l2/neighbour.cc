@@ -104,7 +104,7 @@ wire::Ipv4Addr solicit_source(Stack& stack, const NeighEntry& e) {
 }
 
 bool is_martian_sender(wire::Ipv4Addr a) {
-  return a.is_zeronet() || a.is_multicast() || a.is_broadcast() || a.is_loopback() || a.is_class_e();
+  return a.is_unspecified() || a.is_multicast() || a.is_broadcast() || a.is_loopback() || a.is_class_e();
 }
 
 bool on_link(const Stack& stack, uint16_t ifindex, wire::Ipv4Addr a) {

@@ -28,7 +28,6 @@ class Ipv4Addr {
   constexpr bool is_broadcast() const { return v_ == 0xffffffffu; }
   constexpr bool is_multicast() const { return (v_ >> 28) == 0xe; }
   constexpr bool is_loopback() const { return (v_ >> 24) == 127; }
-  constexpr bool is_zeronet() const { return (v_ >> 24) == 0; }
   constexpr bool is_class_e() const { return (v_ >> 28) == 0xf && v_ != 0xffffffffu; }
   constexpr bool is_link_local() const { return (v_ >> 16) == 0xa9fe; }
 

@@ -90,8 +90,7 @@ bool icmp_error_allowed_for(ConstIpv4View d) {
   if (d.frag_offset() != 0) return false;
   if (d.dst().is_broadcast() || d.dst().is_multicast()) return false;
   const Ipv4Addr s = d.src();
-  if (s.is_unspecified() || s.is_broadcast() || s.is_multicast() || s.is_class_e() ||
-      s.is_zeronet()) {
+  if (s.is_unspecified() || s.is_broadcast() || s.is_multicast() || s.is_class_e()) {
     return false;
   }
   if (d.protocol() == static_cast<uint8_t>(IpProtocol::kIcmp)) {

@@ -35,7 +35,7 @@ XdpResult<void> check_config(const XdpHostConfig& c) {
   const wire::Ipv4Addr a = c.address.addr;
   if (c.ifname.empty()) return make_error(std::errc::invalid_argument, "no interface name given");
   if (c.address.len < 1 || c.address.len > 32 || a.is_unspecified() || a.is_broadcast() ||
-      a.is_multicast() || a.is_loopback() || a.is_zeronet() || a.is_class_e()) {
+      a.is_multicast() || a.is_loopback() || a.is_unspecified() || a.is_class_e()) {
     return make_error(std::errc::invalid_argument,
                       prefix_text(c.address) +
                           " cannot be owned: give a unicast address with a prefix length "

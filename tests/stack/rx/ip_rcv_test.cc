@@ -164,8 +164,18 @@ TEST_F(RxTest, RoutedWhenForwardingGoesToIpForward) {
   EXPECT_EQ(st().ip.InDelivers, 0u);
 }
 
+// Linux 6.18 (since 5.3): 0.0.0.0/8 but 0.0.0.0 itself is unicast; a
+// datagram from 0.1.2.3 is delivered (and a closed port answered).
+TEST_F(RxTest, ZeroNetSourcesOtherThanZeroAreUnicast) {
+  Ip ip = udp_like();
+  ip.src = Ipv4Addr(0, 1, 2, 3);
+  inject(ip);
+  EXPECT_EQ(delivered().size(), 1u);
+  expect_only_drops({});
+}
+
 TEST_F(RxTest, MartianSourcesAreDropped) {
-  const Ipv4Addr sources[] = {Ipv4Addr(0, 1, 2, 3),   Ipv4Addr(127, 0, 0, 1), Ipv4Addr(240, 0, 0, 1),
+  const Ipv4Addr sources[] = {Ipv4Addr(),             Ipv4Addr(127, 0, 0, 1), Ipv4Addr(240, 0, 0, 1),
                               Ipv4Addr(224, 0, 0, 5), Ipv4Addr(255, 255, 255, 255),
                               Ipv4Addr(10, 0, 0, 1) /* ours */, Ipv4Addr(10, 0, 0, 255) /* subnet bcast */};
   for (Ipv4Addr s : sources) {
@@ -185,7 +195,7 @@ TEST_F(RxTest, MartianSourcesAreDropped) {
 }
 
 TEST_F(RxTest, MartianDestinationsAreDropped) {
-  for (Ipv4Addr d : {Ipv4Addr(0, 1, 2, 3), Ipv4Addr(127, 0, 0, 1), Ipv4Addr(240, 0, 0, 1)}) {
+  for (Ipv4Addr d : {Ipv4Addr(), Ipv4Addr(127, 0, 0, 1), Ipv4Addr(240, 0, 0, 1)}) {
     SCOPED_TRACE(d.to_string());
     make_stack({});
     Ip ip = udp_like();

@@ -97,6 +97,18 @@ TEST_F(SendErrnoTest, FullSendBufferCountsOutDiscardsToo) {
   EXPECT_EQ(net.stats(0).udp.SndbufErrors, 1u);
 }
 
+TEST_F(SendErrnoTest, ZeroNetDestinationIsAnyUnicastAddress) {
+  // Linux 6.18: sendto 0.1.2.3 without a route to it is ENETUNREACH
+  // (OutNoRoutes 1); with a default route it is sent (0/8 is unicast since 5.3).
+  UdpSock& a = net.socket(0);
+  EXPECT_EQ(net.send(0, a, pattern(10), to(wire::Ipv4Addr(0, 1, 2, 3), kPortB)).error(),
+            err(std::errc::network_unreachable));
+  EXPECT_EQ(net.stats(0).ip.OutNoRoutes, 1u);
+  ASSERT_TRUE(net.stack(0).add_gateway_route({wire::Ipv4Addr(), 0}, net.addr(1), 1).ok());
+  EXPECT_TRUE(net.send(0, a, pattern(10), to(wire::Ipv4Addr(0, 1, 2, 3), kPortB)).ok());
+  EXPECT_EQ(net.stats(0).ip.OutNoRoutes, 1u);
+}
+
 TEST_F(SendErrnoTest, CorkOffSucceedsWhenThePushFails) {
   // Linux 6.18: SO_NO_CHECK + UDP_SEGMENT 100 + UDP_CORK, 300 bytes sent
   // (accepted), UDP_CORK off returned 0, nothing left and nothing counted;
