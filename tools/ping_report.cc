@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace xnet::tools {
 namespace {
 double us(uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
@@ -10,6 +12,10 @@ double us(uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
 std::string format_ping_report(const std::string& title, const PingTally& t) {
   const double loss = t.sent == 0 ? 0.0 : 100.0 * static_cast<double>(t.lost) / static_cast<double>(t.sent);
   std::string out = fmt::format("{}\n  sent {}  received {}  lost {} ({:.2f}%)", title, t.sent, t.received, t.lost, loss);
+  // The request of a run that ended (interrupted, stopped) before its reply
+  // or its timeout is neither: said as such, so the figures add up.
+  const uint64_t in_flight = t.sent - std::min(t.sent, t.received + t.lost);
+  if (in_flight != 0) out += fmt::format("  in flight {} (no reply and no timeout yet when the run ended)", in_flight);
   if (t.corrupt != 0) out += fmt::format("  corrupt {}", t.corrupt);
   out += '\n';
   const LatencyHistogram& h = t.rtt;

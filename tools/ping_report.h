@@ -36,7 +36,9 @@ struct PingTally {
   uint64_t sent = 0, received = 0, lost = 0, corrupt = 0;
 };
 
-// "sent N received N lost N (x%)" and the RTT line in microseconds.
+// "sent N received N lost N (x%)" (+ "in flight N" when the run ended with a
+// request unanswered and not yet timed out: sent = received + lost + in
+// flight) and the RTT line in microseconds.
 std::string format_ping_report(const std::string& title, const PingTally& t);
 // One progress line (no newline) for long runs.
 std::string format_progress(const PingTally& t, uint64_t count);
