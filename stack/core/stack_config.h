@@ -32,7 +32,9 @@ struct StackConfig {
   std::chrono::milliseconds neigh_reachable_time{30000};
   std::chrono::milliseconds neigh_gc_stale_time{60000};
   std::chrono::milliseconds neigh_locktime{1000};
-  uint32_t neigh_unres_qlen = 101;  // packets queued per unresolved entry
+  // Bytes (truesize, stack/core/skb_truesize.h) queued per unresolved entry:
+  // unres_qlen_bytes, 212992 (SK_WMEM_MAX): 256 small datagrams, 92 full frames.
+  uint32_t neigh_unres_qlen_bytes = 212992;
   uint32_t neigh_gc_thresh3 = 1024;  // hard cap on entries
 
   // net.core

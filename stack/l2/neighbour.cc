@@ -5,6 +5,8 @@
 
 #include "stack/l2/neighbour.h"
 
+#include "stack/core/skb_truesize.h"
+
 #include <cstring>
 
 #include "stack/l2/eth_output.h"
@@ -49,6 +51,12 @@ void neigh_xmit(Stack& stack, Packet pkt, uint16_t ifindex, const wire::MacAddr&
 
 // The entry learned its MAC: everything that waited goes out (neigh_update's
 // arp_queue flush).
+// What a queued packet counts against unres_qlen_bytes: a socket's frame its
+// charge, any other (forwarded, ICMP) what an skb of its length costs.
+uint32_t queue_truesize(const PacketMeta& m) {
+  return m.truesize != 0 ? m.truesize : skb_truesize(m.len + kSkbAllocExtra);
+}
+
 void neigh_flush_pending(Stack& stack, NeighEntry& e, TimePoint now) {
   if (e.pending.empty()) return;
   e.used = now;
@@ -198,19 +206,21 @@ void neigh_output(Stack& stack, Packet pkt, uint16_t ifindex, wire::Ipv4Addr nex
         table.arm(*e, *e->last_request + cfg.neigh_retrans_time);
       }
       return;
-    case NeighState::kIncomplete:
-      // Bounded queue; the oldest packet makes room (the kernel since 3.x
-      // drops from the head of arp_queue, NEIGH_QUEUEFULL).
-      if (cfg.neigh_unres_qlen == 0) {
-        stack.stats().drop(DropReason::kNeighQueueFull);
-        return;
-      }
-      while (e->pending.size() >= cfg.neigh_unres_qlen) {
+    case NeighState::kIncomplete: {
+      // __neigh_event_send: the queue holds unres_qlen_bytes of truesize; the
+      // oldest packets make room (NEIGH_QUEUEFULL), and one packet is always
+      // queued.
+      uint64_t queued = 0;
+      e->pending.for_each([&](const PacketMeta& m, const std::byte*) { queued += queue_truesize(m); });
+      const uint32_t mine = queue_truesize(pkt.meta());
+      while (!e->pending.empty() && queued + mine > cfg.neigh_unres_qlen_bytes) {
+        queued -= queue_truesize(*e->pending.front_meta());
         e->pending.pop_front();
         stack.stats().drop(DropReason::kNeighQueueFull);
       }
       e->pending.push_back(std::move(pkt));
       return;
+    }
   }
 }
 

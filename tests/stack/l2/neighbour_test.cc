@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "stack/core/skb_truesize.h"
+
 #include <chrono>
 
 #include "stack/l2/neighbour.h"
@@ -148,7 +150,8 @@ TEST(NeighbourResolution, FailedEntryRestartsButRequestsStayAtOnePerSecond) {
 
 TEST(NeighbourResolution, PendingQueueIsBoundedAndDropsTheOldest) {
   NetOptions o;
-  o.config.neigh_unres_qlen = 3;
+  // Room for three of these datagrams' truesize (an skb of 48 bytes: 832).
+  o.config.neigh_unres_qlen_bytes = 3 * skb_truesize(48 + kSkbAllocExtra);
   Net net(1, o);
   Stack& s = net.stack(0);
   for (uint16_t id = 1; id <= 5; ++id) neigh_output(s, datagram(net, kHostIp, id), 1, kHostIp, net.now());
@@ -165,6 +168,22 @@ TEST(NeighbourResolution, PendingQueueIsBoundedAndDropsTheOldest) {
     EXPECT_EQ(parse_ipv4(sent[i])->id, 3 + i);  // 1 and 2 made room
   }
   EXPECT_EQ(total_drops(s.stats()), 2u);
+  EXPECT_EQ(net.frames_in_flight(), 0u);
+}
+
+// The kernel's default, unres_qlen_bytes 212992, in truesize: 256 small
+// datagrams wait for one neighbour; the 257th pushes out the oldest.
+TEST(NeighbourResolution, PendingQueueHoldsItsBytesOfTruesize) {
+  Net net(1);
+  Stack& s = net.stack(0);
+  for (uint16_t id = 1; id <= 257; ++id) neigh_output(s, datagram(net, kHostIp, id), 1, kHostIp, net.now());
+  EXPECT_EQ(s.neighbours().lookup(1, kHostIp)->queued, 256u);
+  EXPECT_EQ(s.stats().dropped(DropReason::kNeighQueueFull), 1u);
+  net.run();
+  net.sent(0);
+  net.inject(0, arp_frame(kOurMac, arp_fields(kArpReply, kHostMac, kHostIp, kOurMac, kOurIp)));
+  net.run();
+  EXPECT_EQ(net.sent(0).size(), 256u);
   EXPECT_EQ(net.frames_in_flight(), 0u);
 }
 

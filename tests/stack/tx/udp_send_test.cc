@@ -568,12 +568,11 @@ TEST_P(FragmentTest, FragmentsAndReassembles) {
     UdpSock& a = fnet.socket(0);
     UdpSock& b = fnet.socket(1);
     fnet.bind(1, b, kPortB);
-    // The first datagram to a new neighbour waits in its ARP queue. Linux
-    // bounds that queue in bytes (unres_qlen_bytes = 212992: the 119
-    // fragments of 65507 bytes at MTU 576 fit), xnet in packets
-    // (neigh_unres_qlen = 101): raise it so that this test checks fragmentation,
-    // not the queue.
-    fnet.stack(0).config().neigh_unres_qlen = 4096;
+    // The first datagram to a new neighbour waits in its ARP queue, bounded
+    // in bytes (unres_qlen_bytes = 212992: the 119 fragments of 65507 bytes
+    // at MTU 576 fit, the 1365 at MTU 68 do not): raise it so that this test
+    // checks fragmentation, not the queue.
+    fnet.stack(0).config().neigh_unres_qlen_bytes = 1u << 30;
     // 1365 fragments (65507 bytes at MTU 68) leave in one go: the interface
     // queue hands every full burst to the link (dev_queue_xmit), so txqueuelen
     // (1000) is not in the way.
@@ -673,12 +672,10 @@ TEST_P(GsoTest, SegmentsFieldByField) {
     UdpSock& a = gnet.socket(0);
     UdpSock& b = gnet.socket(1);
     gnet.bind(1, b, kPortB);
-    // The first datagram to a new neighbour waits in its ARP queue. Linux
-    // bounds that queue in bytes (unres_qlen_bytes = 212992: the 119
-    // fragments of 65507 bytes at MTU 576 fit), xnet in packets
-    // (neigh_unres_qlen = 101): raise it so that this test checks segmentation,
-    // not the queue.
-    gnet.stack(0).config().neigh_unres_qlen = 4096;
+    // The first datagram to a new neighbour waits in its ARP queue, bounded
+    // in bytes (unres_qlen_bytes): raise it so that this test checks
+    // segmentation, not the queue.
+    gnet.stack(0).config().neigh_unres_qlen_bytes = 1u << 30;
     // No GRO at B: each segment is its own datagram, charged a whole 2 KiB
     // frame as truesize, so 128 of them exceed the default rcvbuf (212992)
     // where Linux's ~1 KiB skbs fit. Raise it like SO_RCVBUFFORCE.
