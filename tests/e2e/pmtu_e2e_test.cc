@@ -2,7 +2,7 @@
 // between xnet and a host behind a smaller MTU, and its "fragmentation
 // needed" is what teaches xnet the path.
 //
-//   [ns x]  xnet owns 10.77.0.1/24 (XdpHost), default route via 10.77.0.2
+//   [ns x]  xnet owns 10.77.0.1/24 (ServiceHost), default route via 10.77.0.2
 //   [ns k]  the router: 10.77.0.2/24 (MTU 1500), 10.78.0.1/24 (MTU 1000),
 //           ip_forward=1
 //   [ns b]  10.78.0.2/24 (MTU 1000), default route via 10.78.0.1; a kernel
@@ -30,7 +30,7 @@
 #include "stack/udp/udp_recv.h"
 #include "stack/udp/udp_table.h"
 #include "tests/e2e/kernel_socket.h"
-#include "tests/e2e/shard_runner.h"
+#include "host/service_host.h"
 #include "tests/netns/privileged.h"
 #include "xdp/host/xdp_host.h"
 
@@ -76,49 +76,50 @@ class PmtuE2e : public ::testing::Test {
         "ip addr add 10.78.0.2/24 dev pmtu_b && ip link set pmtu_b up && ip route add default via 10.78.0.1");
     ASSERT_TRUE(b.ok()) << b.output;
 
-    xdp::XdpHostConfig c;
-    c.ifname = topo_->xnet_if();
-    c.address = wire::Ipv4Prefix{kXnetAddr, 24};
-    c.link.umem.frame_count = 2048;
-    c.link.xsk.fill_size = c.link.xsk.comp_size = c.link.xsk.rx_size = c.link.xsk.tx_size = 1024;
-    c.stack.seed = 1;
+    ServiceOptions so;
+    so.dev = topo_->xnet_if();
+    so.addr = wire::Ipv4Prefix{kXnetAddr, 24};
+    so.queues = 1;
+    so.link.umem.frame_count = 2048;
+    so.link.xsk.fill_size = so.link.xsk.comp_size = so.link.xsk.rx_size = so.link.xsk.tx_size = 1024;
+    so.stack.seed = 1;
+    so.control = false;
+    so.handle_signals = false;
+    so.advise = false;
     std::string open_error;
-    topo_->xnet_ns().run([&] {
-      auto h = xdp::XdpHost::open(c, std::chrono::steady_clock::now());
-      if (!h) {
-        open_error = h.message();
-        return;
-      }
-      host_ = std::move(h.value());
-    });
+    topo_->xnet_ns().run([&] { host_ = ServiceHost::open(so, &open_error); });
     ASSERT_TRUE(host_) << open_error;
-    ifindex_ = host_->shard(0).ifindex;
-    runner_ = std::make_unique<ShardRunner>(host_->shard(0));
-    const bool routed = runner_->call([&](stack::Stack& s) {
+    ifindex_ = host_->xdp().shard(0).ifindex;
+    const bool routed = call([&](stack::Stack& s) {
       return s.add_gateway_route(wire::Ipv4Prefix{wire::Ipv4Addr(), 0}, kRouterAddr, ifindex_).ok();
     });
     ASSERT_TRUE(routed);
   }
 
+  // Runs fn(stack) on the shard and returns what it returns.
+  template <typename F>
+  auto call(F fn) -> decltype(fn(std::declval<stack::Stack&>())) {
+    return host_->run_on(0, [&fn](StackDriver& d) { return fn(d.stack()); });
+  }
+
   void TearDown() override {
-    if (runner_) {
-      runner_->call([&](stack::Stack& s) {
+    if (host_) {
+      call([&](stack::Stack& s) {
         if (sk_ != nullptr) s.udp().close(sk_);
       });
-      runner_->stop();
-      runner_.reset();
-    }
-    if (host_) {
-      xdp::XdpShard& sh = host_->shard(0);
-      for (int k = 0; k < 200 && sh.link->tx_in_flight() > 0; ++k) {
-        sh.link->kick();
-        if (sh.link->tx_in_flight() > 0) std::this_thread::sleep_for(5ms);
-      }
-      const xdp::FrameCounts fc = sh.link->frame_counts();
+      host_->stop_services();
+      xdp::XdpLink* link = &host_->link(0);
+      const xdp::FrameCounts fc = host_->runtime().run_on(0, [link] {
+        for (int k = 0; k < 200 && link->tx_in_flight() > 0; ++k) {
+          link->kick();
+          if (link->tx_in_flight() > 0) std::this_thread::sleep_for(5ms);
+        }
+        return link->frame_counts();
+      });
       EXPECT_TRUE(fc.adds_up());
       EXPECT_EQ(fc.stack, 0u);
       topo_->xnet_ns().run([&] {
-        (void)host_->close();
+        (void)host_->stop();
         host_.reset();
       });
     }
@@ -127,7 +128,7 @@ class PmtuE2e : public ::testing::Test {
   }
 
   Result<size_t> send(size_t n) {
-    return runner_->call([&](stack::Stack& s) {
+    return call([&](stack::Stack& s) {
       const std::vector<std::byte> data = pattern(static_cast<uint32_t>(n), n);
       const stack::SockAddrIn dst{stack::kAfInet, kFarAddr, kFarPort};
       return stack::udp_sendmsg(s, *sk_, data, &dst, {}, std::chrono::steady_clock::now());
@@ -138,7 +139,7 @@ class PmtuE2e : public ::testing::Test {
   Result<stack::SockError> wait_error(std::chrono::milliseconds timeout) {
     const auto until = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      auto e = runner_->call([&](stack::Stack&) { return stack::udp_recv_error(*sk_); });
+      auto e = call([&](stack::Stack&) { return stack::udp_recv_error(*sk_); });
       if (e || std::chrono::steady_clock::now() >= until) return e;
       std::this_thread::sleep_for(5ms);
     }
@@ -146,8 +147,7 @@ class PmtuE2e : public ::testing::Test {
 
   std::unique_ptr<netns::VethTopology> topo_;
   std::unique_ptr<netns::Netns> far_;
-  std::unique_ptr<xdp::XdpHost> host_;
-  std::unique_ptr<ShardRunner> runner_;
+  std::unique_ptr<ServiceHost> host_;
   stack::UdpSock* sk_ = nullptr;  // touched on the shard thread only
   uint16_t ifindex_ = 0;
 };
@@ -157,7 +157,7 @@ TEST_F(PmtuE2e, RouterFragNeededTeachesThePathAndWantSendsArriveFragmented) {
   ASSERT_NO_FATAL_FAILURE(start());
   KernelUdp rx = KernelUdp::open(*far_, kFarIp, kFarPort);
   ASSERT_TRUE(rx.valid());
-  sk_ = runner_->call([&](stack::Stack& s) {
+  sk_ = call([&](stack::Stack& s) {
     stack::UdpSock* sk = s.udp().open();
     EXPECT_TRUE(s.udp().bind(*sk, kXnetAddr, 0).ok());
     stack::udp_set_pmtudisc(*sk, stack::PmtuDisc::kDo);
@@ -191,13 +191,13 @@ TEST_F(PmtuE2e, RouterFragNeededTeachesThePathAndWantSendsArriveFragmented) {
   EXPECT_EQ(rx.recv(buf, 3s), 972);
 
   // "want": fragmented at 1000 by xnet, reassembled by b's kernel.
-  runner_->call([&](stack::Stack&) { stack::udp_set_pmtudisc(*sk_, stack::PmtuDisc::kWant); });
+  call([&](stack::Stack&) { stack::udp_set_pmtudisc(*sk_, stack::PmtuDisc::kWant); });
   ASSERT_TRUE(send(1472).ok());
   const long got = rx.recv(buf, 3s);
   ASSERT_EQ(got, 1472);
   const std::vector<std::byte> want = pattern(1472, 1472);
   EXPECT_TRUE(std::equal(want.begin(), want.end(), buf.begin()));
-  const stack::Stats st = runner_->call([](stack::Stack& s) { return s.stats(); });
+  const stack::Stats st = call([](stack::Stack& s) { return s.stats(); });
   EXPECT_EQ(st.ip.FragOKs, 1u);
   EXPECT_EQ(st.ip.FragCreates, 2u);
   EXPECT_EQ(st.icmp.InDestUnreachs, 1u);
