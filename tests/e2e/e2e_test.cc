@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "host/service_host.h"
+#include "tests/e2e/e2e_host.h"
 #include "runtime/runtime.h"
 #include "runtime/with_timeout.h"
 #include "stack/api/stack_driver.h"
@@ -166,16 +167,7 @@ class E2e : public ::testing::Test {
     std::string error;
     topo_ = VethTopology::create(o, &error);
     ASSERT_TRUE(topo_) << error;
-    ServiceOptions so;
-    so.dev = topo_->xnet_if();
-    so.addr = wire::Ipv4Prefix{kXnetAddr, 24};
-    so.queues = queues;
-    so.link.umem.frame_count = 2048;
-    so.link.xsk.fill_size = so.link.xsk.comp_size = so.link.xsk.rx_size = so.link.xsk.tx_size = 1024;
-    so.stack.seed = 1;
-    so.control = false;
-    so.handle_signals = false;
-    so.advise = false;
+    ServiceOptions so = e2e_service_options(topo_->xnet_if(), wire::Ipv4Prefix{kXnetAddr, 24}, queues);
     std::string open_error;
     topo_->xnet_ns().run([&] { host_ = ServiceHost::open(so, &open_error); });
     ASSERT_TRUE(host_) << open_error;

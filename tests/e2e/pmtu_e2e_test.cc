@@ -31,6 +31,7 @@
 #include "stack/udp/udp_table.h"
 #include "tests/e2e/kernel_socket.h"
 #include "host/service_host.h"
+#include "tests/e2e/e2e_host.h"
 #include "tests/netns/privileged.h"
 #include "xdp/host/xdp_host.h"
 
@@ -76,16 +77,7 @@ class PmtuE2e : public ::testing::Test {
         "ip addr add 10.78.0.2/24 dev pmtu_b && ip link set pmtu_b up && ip route add default via 10.78.0.1");
     ASSERT_TRUE(b.ok()) << b.output;
 
-    ServiceOptions so;
-    so.dev = topo_->xnet_if();
-    so.addr = wire::Ipv4Prefix{kXnetAddr, 24};
-    so.queues = 1;
-    so.link.umem.frame_count = 2048;
-    so.link.xsk.fill_size = so.link.xsk.comp_size = so.link.xsk.rx_size = so.link.xsk.tx_size = 1024;
-    so.stack.seed = 1;
-    so.control = false;
-    so.handle_signals = false;
-    so.advise = false;
+    ServiceOptions so = e2e_service_options(topo_->xnet_if(), wire::Ipv4Prefix{kXnetAddr, 24});
     std::string open_error;
     topo_->xnet_ns().run([&] { host_ = ServiceHost::open(so, &open_error); });
     ASSERT_TRUE(host_) << open_error;
