@@ -136,8 +136,7 @@ struct SendBench {
     stack->poll(now);
     sk = stack->udp().open();
     udp_set_broadcast(*sk, true);
-    dest.addr = wire::Ipv4Addr(10, 0, 0, 255);
-    dest.port = 9;
+    dest.to = {wire::Ipv4Addr(10, 0, 0, 255), 9};
   }
   ~SendBench() { stack->udp().close(sk); }
   DiscardLink link;

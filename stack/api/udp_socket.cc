@@ -43,8 +43,7 @@ Result<size_t> send_now(SocketState& s, const std::optional<Endpoint>& dest,
   stack::SockAddrIn addr;
   const stack::SockAddrIn* dp = nullptr;
   if (dest) {
-    addr.addr = dest->addr;
-    addr.port = dest->port;
+    addr.to = *dest;
     dp = &addr;
   }
   // The pass's clock (read once per reactor pass): a send's timestamps (the

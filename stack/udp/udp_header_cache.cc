@@ -61,7 +61,7 @@ NeighEntry* still_valid(Stack& stack, UdpSock& sk, const UdpHeaderCache& c, Time
 // The destination of this send is the template's.
 bool same_destination(const UdpSock& sk, const UdpHeaderCache& c, const SockAddrIn* dest) {
   if (dest == nullptr) return sk.connected && sk.remote_addr == c.daddr && sk.remote_port == c.dport;
-  return (dest->family == kAfInet || dest->family == kAfUnspec) && dest->addr == c.daddr && dest->port == c.dport;
+  return (dest->family == kAfInet || dest->family == kAfUnspec) && dest->to.addr == c.daddr && dest->to.port == c.dport;
 }
 
 }  // namespace

@@ -231,9 +231,9 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
   bool connected = false;
   if (dest != nullptr) {
     if (dest->family != kAfInet && dest->family != kAfUnspec) return std::errc::address_family_not_supported;
-    if (dest->port == 0) return std::errc::invalid_argument;
-    fl.daddr = dest->addr;
-    fl.dport = dest->port;
+    if (dest->to.port == 0) return std::errc::invalid_argument;
+    fl.daddr = dest->to.addr;
+    fl.dport = dest->to.port;
   } else {
     if (!sk.connected) return std::errc::destination_address_required;
     fl.daddr = sk.remote_addr;

@@ -13,6 +13,7 @@
 
 #include "runtime/result.h"
 #include "stack/ipv4/ipv4_output.h"
+#include "stack/udp/endpoint.h"
 #include "stack/udp/udp_send_state.h"
 #include "stack/wire/addr.h"
 
@@ -28,17 +29,6 @@ inline constexpr uint32_t kUdpMaxSegments = 128;
 inline constexpr std::errc kGsoSegmentTooBigError = std::errc::message_size;
 // Largest UDP payload: 65535 - 20 (IPv4) - 8 (UDP).
 inline constexpr uint32_t kUdpMaxPayload = 65507;
-
-inline constexpr uint16_t kAfUnspec = 0;  // AF_UNSPEC
-inline constexpr uint16_t kAfInet = 2;    // AF_INET
-
-// msg_name: a sockaddr_in. family AF_INET (AF_UNSPEC is accepted as AF_INET,
-// as the kernel does); any other family is EAFNOSUPPORT.
-struct SockAddrIn {
-  uint16_t family = kAfInet;
-  wire::Ipv4Addr addr;
-  uint16_t port = 0;  // host order
-};
 
 // The per-send control messages and flags (ipcm_cookie + msg_flags): one
 // type for the stack and the socket API (xnet::SendOptions).

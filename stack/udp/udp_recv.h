@@ -8,6 +8,7 @@
 #include <span>
 
 #include "runtime/result.h"
+#include "stack/udp/endpoint.h"
 #include "stack/udp/udp_sock.h"
 #include "stack/wire/addr.h"
 
@@ -22,14 +23,6 @@ struct RecvFlags {
   // MSG_DONTWAIT: the stack never waits; the socket API's awaiting forms
   // return EAGAIN instead of waiting for a datagram.
   bool dont_wait = false;
-};
-
-// An IPv4 address and a UDP port (host order): a sockaddr_in as recvmsg's
-// msg_name gives it and bind / connect / send_to take it (xnet::Endpoint).
-struct Endpoint {
-  wire::Ipv4Addr addr{};
-  uint16_t port = 0;
-  friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
 // Per-datagram metadata (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, SO_RXQ_OVFL).

@@ -120,7 +120,7 @@ class NeighbourSyncTest : public ::testing::Test {
     runtime_->run_on(k, [this, k, dst] {
       stack::Stack& s = stacks_->driver(k).stack();
       stack::UdpSock* sk = s.udp().open();
-      const stack::SockAddrIn to{stack::kAfInet, dst, 9};
+      const stack::SockAddrIn to{stack::kAfInet, {dst, 9}};
       EXPECT_TRUE(stack::udp_sendmsg(s, *sk, bytes("hello"), &to, stack::SendOptions{}, rt::Reactor::now()).ok());
       s.udp().close(sk);
     });

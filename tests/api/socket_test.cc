@@ -57,7 +57,7 @@ TEST_F(ApiTest, PollAppAnswersLikeAService) {
     std::array<std::byte, 256> buf{};
     auto r = stack::udp_recvmsg(s, *sk, buf);
     if (!r) return false;
-    stack::SockAddrIn dst{stack::kAfInet, r->source.addr, r->source.port};
+    stack::SockAddrIn dst{stack::kAfInet, {r->source.addr, r->source.port}};
     if (stack::udp_sendmsg(s, *sk, std::span(buf).first(r->copied), &dst, {}, now)) ++echoed;
     return true;
   });

@@ -160,7 +160,7 @@ class XnetHost final : public Host {
     if (gso != 0 && !stack::udp_set_gso_size(*socks_[s], gso)) return -EINVAL;
     std::vector<std::byte> data(n, std::byte{'x'});
     std::optional<stack::SockAddrIn> dest;
-    if (!ip.empty()) dest = stack::SockAddrIn{stack::kAfInet, *wire::Ipv4Addr::parse(ip), port};
+    if (!ip.empty()) dest = stack::SockAddrIn{stack::kAfInet, {*wire::Ipv4Addr::parse(ip), port}};
     auto r = net_.send(0, *socks_[s], data, dest);
     net_.run();
     return r ? static_cast<long>(*r) : -r.error().value();

@@ -105,7 +105,7 @@ StackDriver::App echo_app(std::shared_ptr<EchoState> st) {
       auto r = stack::udp_recvmsg(s, *st->sk, st->buf);
       if (!r) break;
       did = true;
-      stack::SockAddrIn dst{stack::kAfInet, r->source.addr, r->source.port};
+      stack::SockAddrIn dst{stack::kAfInet, {r->source.addr, r->source.port}};
       std::span<const std::byte> payload(st->buf.data(), r->copied);
       auto w = stack::udp_sendmsg(s, *st->sk, payload, &dst, {}, now);
       if (!w && (w.error() == std::errc::resource_unavailable_try_again ||
@@ -324,7 +324,7 @@ TEST_F(E2e, ArpResolvesBothWays) {
   // xnet resolves the kernel: the datagram waits for the ARP reply.
   const std::vector<std::byte> hello = pattern(1, 5);
   auto sent = call([&](stack::Stack& s) {
-    stack::SockAddrIn dst{stack::kAfInet, kKernelAddr, k.port()};
+    stack::SockAddrIn dst{stack::kAfInet, {kKernelAddr, k.port()}};
     return stack::udp_sendmsg(s, *sk, hello, &dst, {}, std::chrono::steady_clock::now());
   });
   ASSERT_TRUE(sent) << sent.error().message();
@@ -594,7 +594,7 @@ TEST_F(E2e, GsoSendArrivesAsSeparateDatagrams) {
   ASSERT_NE(sk, nullptr);
   const std::vector<std::byte> p = pattern(7, 5000);
   auto sent = call([&](stack::Stack& s) {
-    stack::SockAddrIn dst{stack::kAfInet, kKernelAddr, k.port()};
+    stack::SockAddrIn dst{stack::kAfInet, {kKernelAddr, k.port()}};
     stack::SendOptions o;
     o.gso_size = 1000;
     return stack::udp_sendmsg(s, *sk, p, &dst, o, std::chrono::steady_clock::now());

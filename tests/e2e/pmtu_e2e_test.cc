@@ -122,7 +122,7 @@ class PmtuE2e : public ::testing::Test {
   Result<size_t> send(size_t n) {
     return call([&](stack::Stack& s) {
       const std::vector<std::byte> data = pattern(static_cast<uint32_t>(n), n);
-      const stack::SockAddrIn dst{stack::kAfInet, kFarAddr, kFarPort};
+      const stack::SockAddrIn dst{stack::kAfInet, {kFarAddr, kFarPort}};
       return stack::udp_sendmsg(s, *sk_, data, &dst, {}, std::chrono::steady_clock::now());
     });
   }

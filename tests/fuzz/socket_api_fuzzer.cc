@@ -139,8 +139,8 @@ void send(FuzzNet& net, UdpSock& sk, FuzzInput& in) {
   const bool to_peer = (f & 128) != 0;
   if (to_peer) {
     dest.family = kAfInet;
-    dest.addr = pick_addr(in.u8());
-    dest.port = pick_port(in.u8());
+    dest.to.addr = pick_addr(in.u8());
+    dest.to.port = pick_port(in.u8());
   }
   (void)udp_sendmsg(net.host(), sk, std::span(payload).first(size), to_peer ? &dest : nullptr, o, net.now());
 }
@@ -171,8 +171,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         static std::vector<std::byte> payload(65507, std::byte{0xa5});
         SockAddrIn to{};
         to.family = kAfInet;
-        to.addr = Ipv4Addr(10, 0, 0, 1);
-        to.port = pick_port(in.u8());
+        to.to.addr = Ipv4Addr(10, 0, 0, 1);
+        to.to.port = pick_port(in.u8());
         (void)udp_sendmsg(net.peer(), *peer, std::span(payload).first(in.u16() % payload.size()), &to, {},
                           net.now());
         break;

@@ -54,7 +54,7 @@ TEST(LossyRetryTest, RetriesAtTheApplicationGetEveryAnswer) {
       auto r = udp_recvmsg(b, *server, buf, {});
       if (!r) break;
       buf.resize(r->copied);
-      const SockAddrIn to{kAfInet, r->source.addr, r->source.port};
+      const SockAddrIn to{kAfInet, {r->source.addr, r->source.port}};
       (void)udp_sendmsg(b, *server, buf, &to, {}, net.now());
     }
   };

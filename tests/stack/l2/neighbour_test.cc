@@ -119,7 +119,7 @@ TEST(NeighbourResolution, FailureIsReportedToTheSendingSocket) {
   Stack& s = net.stack(0);
   UdpSock* sk = s.udp().open();
   sk->recverr = true;
-  const SockAddrIn to{kAfInet, Ipv4Addr(10, 0, 0, 50), 9};
+  const SockAddrIn to{kAfInet, {Ipv4Addr(10, 0, 0, 50), 9}};
   ASSERT_TRUE(udp_sendmsg(s, *sk, pattern(32), &to, SendOptions{}, net.now()).ok());
   net.advance_by_steps(3s, 500ms);
   EXPECT_EQ(s.stats().dropped(DropReason::kNeighFailed), 1u);

@@ -49,7 +49,7 @@ struct BigSend {
     EXPECT_EQ(link.pool().in_use(), link.frames_held()) << "frames leaked";
   }
   Result<size_t> send(size_t n) {
-    const SockAddrIn to{kAfInet, kPeer, 9};
+    const SockAddrIn to{kAfInet, {kPeer, 9}};
     return udp_sendmsg(*stack, *sk, pattern(n), &to, SendOptions{}, now);
   }
   size_t queued() { return stack->interface(1)->txq.size(); }

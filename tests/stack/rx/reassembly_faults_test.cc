@@ -57,7 +57,7 @@ TEST(ReassemblyFaults, WhatArrivesIsExactAndEverythingReturns) {
     UdpSock* tx = a.udp().open();
     UdpSock* rx = b.udp().open();
     ASSERT_TRUE(b.udp().bind(*rx, Ipv4Addr(), 9000).ok());
-    const SockAddrIn dest{kAfInet, Ipv4Addr(10, 0, 0, 2), 9000};
+    const SockAddrIn dest{kAfInet, {Ipv4Addr(10, 0, 0, 2), 9000}};
 
     auto pump = [&](int rounds) {
       for (int r = 0; r < rounds; ++r) {

@@ -23,7 +23,7 @@ using txtest::TxNet;
 constexpr int kA = 0, kR = 1, kB = 2;
 constexpr uint16_t kPortB = 6000;
 
-SockAddrIn to(wire::Ipv4Addr a, uint16_t port) { return SockAddrIn{kAfInet, a, port}; }
+SockAddrIn to(wire::Ipv4Addr a, uint16_t port) { return SockAddrIn{kAfInet, {a, port}}; }
 
 // Frames of 8 KiB on A–R so that A can send a 4000-byte datagram whole.
 std::vector<LinkSpec> links(uint32_t mtu_ar, uint32_t mtu_rb) {

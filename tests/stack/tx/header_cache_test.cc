@@ -56,7 +56,7 @@ struct Ctx {
   }
   void send_to(size_t n, wire::Ipv4Addr to, uint16_t port = kPortB) {
     if (a.tx.hdr_cache.valid && net.stack(0).config().udp_header_cache) ++out.cached_sends;
-    auto r = net.send(0, a, pattern(n, static_cast<unsigned>(out.results.size() + 1)), SockAddrIn{kAfInet, to, port});
+    auto r = net.send(0, a, pattern(n, static_cast<unsigned>(out.results.size() + 1)), SockAddrIn{kAfInet, {to, port}});
     out.results.push_back(r ? std::to_string(*r) : r.error().message());
   }
 };
@@ -226,7 +226,7 @@ Outcome replies(bool cache) {
   net.link_of(1).set_tap([&](TapDirection d, std::span<const std::byte> f, TimePoint) {
     if (d == TapDirection::kTx) out.frames.emplace_back(f.begin(), f.end());
   });
-  const SockAddrIn to{kAfInet, net.addr(0), net.local_port(a)};
+  const SockAddrIn to{kAfInet, {net.addr(0), net.local_port(a)}};
   for (int i = 0; i < 6; ++i) {
     if (b.tx.hdr_cache.valid && cache) ++out.cached_sends;
     auto r = net.send(1, b, pattern(40, static_cast<unsigned>(i)), to);

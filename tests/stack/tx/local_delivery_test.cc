@@ -31,7 +31,7 @@ using txtest::TxNet;
 
 constexpr uint16_t kPort = 7;
 
-SockAddrIn to(wire::Ipv4Addr a, uint16_t port) { return SockAddrIn{kAfInet, a, port}; }
+SockAddrIn to(wire::Ipv4Addr a, uint16_t port) { return SockAddrIn{kAfInet, {a, port}}; }
 std::error_code err(std::errc e) { return std::make_error_code(e); }
 
 class LocalDeliveryTest : public ::testing::Test {

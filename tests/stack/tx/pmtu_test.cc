@@ -45,7 +45,7 @@ constexpr int kA = 0, kR = 1, kB = 2;
 constexpr uint16_t kPortB = 5000;
 constexpr uint32_t kFarMtu = 1000;  // the R–B link; A–R is 1500
 
-SockAddrIn to(wire::Ipv4Addr a, uint16_t port) { return SockAddrIn{kAfInet, a, port}; }
+SockAddrIn to(wire::Ipv4Addr a, uint16_t port) { return SockAddrIn{kAfInet, {a, port}}; }
 std::error_code emsgsize() { return std::make_error_code(std::errc::message_size); }
 
 class PmtuTest : public ::testing::Test {

@@ -27,7 +27,7 @@ constexpr uint32_t kRouteMtu = 1000;  // the device's is 1500
 // Payload bytes per non-last fragment at the route MTU: (1000 - 20) & ~7.
 constexpr uint32_t kFragPayload = (kRouteMtu - 20) & ~7u;
 
-SockAddrIn to(wire::Ipv4Addr a, uint16_t port) { return SockAddrIn{kAfInet, a, port}; }
+SockAddrIn to(wire::Ipv4Addr a, uint16_t port) { return SockAddrIn{kAfInet, {a, port}}; }
 
 class RouteMtuTest : public ::testing::Test {
  protected:

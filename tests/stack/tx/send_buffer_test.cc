@@ -24,7 +24,7 @@ using txtest::TxNet;
 
 constexpr uint16_t kPort = 9;
 
-SockAddrIn to(wire::Ipv4Addr a) { return SockAddrIn{kAfInet, a, kPort}; }
+SockAddrIn to(wire::Ipv4Addr a) { return SockAddrIn{kAfInet, {a, kPort}}; }
 
 TEST(SkbTruesize, KmallocBuckets) {
   // alloclen = payload + 8 + 20 + kSkbAllocExtra for one unfragmented datagram.

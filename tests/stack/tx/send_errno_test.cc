@@ -20,7 +20,7 @@ using txtest::TxNet;
 constexpr uint16_t kPortB = 5000;
 constexpr uint16_t kClosedPort = 9999;
 
-SockAddrIn to(wire::Ipv4Addr a, uint16_t port) { return SockAddrIn{kAfInet, a, port}; }
+SockAddrIn to(wire::Ipv4Addr a, uint16_t port) { return SockAddrIn{kAfInet, {a, port}}; }
 std::error_code err(std::errc e) { return std::make_error_code(e); }
 
 class SendErrnoTest : public ::testing::Test {

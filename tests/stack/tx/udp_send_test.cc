@@ -26,7 +26,7 @@ using txtest::TxNet;
 
 constexpr uint16_t kPortB = 5000;
 
-SockAddrIn to(wire::Ipv4Addr a, uint16_t port) { return SockAddrIn{kAfInet, a, port}; }
+SockAddrIn to(wire::Ipv4Addr a, uint16_t port) { return SockAddrIn{kAfInet, {a, port}}; }
 
 std::error_code err(std::errc e) { return std::make_error_code(e); }
 
@@ -87,7 +87,7 @@ TEST_F(UdpSendTest, DestinationErrors) {
   UdpSock& a = net.socket(0);
   const auto data = pattern(10);
   EXPECT_EQ(net.send(0, a, data, std::nullopt).error(), err(std::errc::destination_address_required));
-  EXPECT_EQ(net.send(0, a, data, SockAddrIn{10, net.addr(1), kPortB}).error(),
+  EXPECT_EQ(net.send(0, a, data, SockAddrIn{10, {net.addr(1), kPortB}}).error(),
             err(std::errc::address_family_not_supported));
   EXPECT_EQ(net.send(0, a, data, to(net.addr(1), 0)).error(), err(std::errc::invalid_argument));
   SendOptions oob;
@@ -95,7 +95,7 @@ TEST_F(UdpSendTest, DestinationErrors) {
   EXPECT_EQ(net.send(0, a, data, to(net.addr(1), kPortB), oob).error(),
             err(std::errc::operation_not_supported));
   // AF_UNSPEC is taken as AF_INET.
-  EXPECT_TRUE(net.send(0, a, data, SockAddrIn{kAfUnspec, net.addr(1), kPortB}).ok());
+  EXPECT_TRUE(net.send(0, a, data, SockAddrIn{kAfUnspec, {net.addr(1), kPortB}}).ok());
   EXPECT_EQ(net.stats(0).udp.OutDatagrams, 1u);
 }
 
