@@ -1,6 +1,6 @@
 // A UDP echo server on xnet: every datagram is sent back to its sender.
 //
-//   echo_server --dev veth0 --addr 10.0.0.1/24 [--port 7] [--queues N] [--seconds S]
+//   echo_server --dev veth0 --addr 10.0.0.1/24 [--port 7] [--queues N (0: all)] [--seconds S]
 //
 // One coroutine per shard (receive queue); each binds the port with
 // SO_REUSEPORT, so together they form a reuseport group and each datagram is
@@ -31,7 +31,7 @@ static rt::Task<void> serve(StackDriver& driver, uint16_t port) {
 
 int main(int argc, char** argv) {
   examples::Args args(argc, argv);
-  auto options = args.service("echo_server --dev IF --addr A.B.C.D/N [--port 7] [--queues N] [--seconds S]");
+  auto options = args.service("echo_server --dev IF --addr A.B.C.D/N [--port 7] [--queues N (0: all)] [--seconds S]");
   const auto port = static_cast<uint16_t>(args.number("--port", 7));
   std::string error;
   auto host = ServiceHost::open(options, &error);

@@ -37,7 +37,7 @@ class Args {
       std::exit(2);
     }
     o.addr = *addr;
-    o.queues = static_cast<uint32_t>(number("--queues", 1));
+    o.queues = static_cast<uint32_t>(number("--queues", 0));  // 0: every receive queue
     o.control = false;  // examples leave `xnet stats` to the xnet command
     return o;
   }

@@ -1,7 +1,7 @@
 // A small multi-shard key/value store over UDP. One datagram per request:
 //   "SET <key> <value>" → "STORED"      "GET <key>" → "VALUE <value>" | "NOT_FOUND"
 //
-//   kv_store --dev veth0 --addr 10.0.0.1/24 [--port 6379] [--queues N] [--seconds S]
+//   kv_store --dev veth0 --addr 10.0.0.1/24 [--port 6379] [--queues N (0: all)] [--seconds S]
 //
 // Every shard serves the port (a reuseport group: a request is received on
 // the shard whose queue it arrived on), while each key lives on one shard,
@@ -69,7 +69,7 @@ static rt::Task<void> serve(StackDriver& driver, ShardedStacks& stacks, std::vec
 
 int main(int argc, char** argv) {
   examples::Args args(argc, argv);
-  auto options = args.service("kv_store --dev IF --addr A.B.C.D/N [--port 6379] [--queues N] [--seconds S]");
+  auto options = args.service("kv_store --dev IF --addr A.B.C.D/N [--port 6379] [--queues N (0: all)] [--seconds S]");
   const auto port = static_cast<uint16_t>(args.number("--port", 6379));
   std::string error;
   auto host = ServiceHost::open(options, &error);

@@ -79,6 +79,14 @@ std::unique_ptr<ServiceHost> ServiceHost::open(const ServiceOptions& options, st
     return nullptr;
   }
   h->host_ = std::move(host.value());
+  // An AF_XDP socket sees only its queue: what the NIC (or a veth's kernel
+  // peer, by its own hash) puts on another queue reaches no xnet socket.
+  if (const uint32_t all = h->host_->interface().queue_count(); options.advise && h->host_->shard_count() < all) {
+    fmt::print(stderr,
+               "xnet: serving receive queue(s) 0..{} of {} on {}: datagrams the NIC puts on queues {}..{} reach no "
+               "xnet socket and are lost (XnetSteer NoSocket in `xnet stats`); --queues 0 serves every queue\n",
+               h->host_->shard_count() - 1, all, options.dev, h->host_->shard_count(), all - 1);
+  }
   // A kernel peer on veth leaves UDP checksums unfinished (CHECKSUM_PARTIAL)
   // unless told otherwise; xnet verifies them and drops what fails (Udp
   // InCsumErrors), so say how to fix it before anyone wonders.
@@ -192,7 +200,7 @@ std::string ServiceHost::handle(const std::string& request) {
   if (request == "stats") {
     const stack::Stats s = stats();
     return "ok\n" + stack::format_snmp(s, false, 64) + stack::format_netstat(s) + stack::format_drops(s) +
-           ring_text();
+           steer_text() + ring_text();
   }
   if (request.rfind("capture ", 0) == 0) {
     const std::string path = request.substr(8);
@@ -221,6 +229,15 @@ stack::Stats ServiceHost::stats() {
 std::string ServiceHost::snmp_text() {
   const stack::Stats s = stats();
   return stack::format_snmp(s, false, 64);
+}
+
+std::string ServiceHost::steer_text() {
+  if (!host_) return "";
+  const xdp::SteerCounters c = host_->interface().counters();
+  return fmt::format(
+      "XnetSteer: Steered Passed Malformed NoSocket QueuesServed Queues\n"
+      "XnetSteer: {} {} {} {} {} {}\n",
+      c.steered, c.passed, c.malformed, c.no_socket, host_->shard_count(), host_->interface().queue_count());
 }
 
 std::string ServiceHost::ring_text() {

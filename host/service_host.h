@@ -43,7 +43,9 @@ struct ServiceOptions {
   std::string dev;
   wire::Ipv4Prefix addr;
   std::optional<wire::Ipv4Addr> gateway;
-  uint32_t queues = 1;  // 0: every queue of the interface
+  // 0: every receive queue of the interface (the default: an AF_XDP socket
+  // sees only its queue, and the NIC decides where each flow lands).
+  uint32_t queues = 0;
   bool busy_poll = false;
   // Busy shards give the core away after an empty pass (sched_yield), so a
   // NAPI kthread pinned to the same core runs (a receiver's layout).
@@ -128,6 +130,9 @@ class ServiceHost {
   std::string snmp_text();
   // Per-queue ring figures: rx, tx, fill, completion, drops, frames in flight.
   std::string ring_text();
+  // The steering program's counters (steered, passed to the kernel,
+  // malformed, no socket on the queue) and how many queues are served.
+  std::string steer_text();
 
   Result<void> start_capture(const std::string& path);
   void stop_capture();

@@ -17,7 +17,7 @@ namespace {
 struct EchoArgs {
   std::string dev, addr, gateway;
   uint16_t port = 7;
-  uint32_t queues = 1;
+  uint32_t queues = 0;  // every queue
   bool busy_poll = false;
   int64_t idle_spin_us = 50;
   double duration = 0;
@@ -85,7 +85,7 @@ Command add_echo_command(CLI::App& app) {
   c->add_option("--addr", args->addr, "address/prefix xnet owns, e.g. 10.0.0.1/24")->required();
   c->add_option("--gateway", args->gateway, "default gateway (on the --addr subnet)");
   c->add_option("--port", args->port, "UDP port to echo on")->capture_default_str();
-  c->add_option("--queues", args->queues, "receive queues to serve, one shard (thread) each; 0 = all")
+  c->add_option("--queues", args->queues, "receive queues to serve, one shard (thread) each; 0 = every queue (fewer: what lands on the others is lost)")
       ->capture_default_str();
   CLI::Option* busy =
       c->add_flag("--busy-poll", args->busy_poll, "spin on the rings instead of sleeping (lowest latency, one core per shard)");

@@ -56,6 +56,11 @@ stats=$(in_x "$X" stats --dev "$DEV_X") || fail "stats: $stats"
 grep -q "^Udp: InDatagrams NoPorts InErrors OutDatagrams" <<<"$stats" || fail "stats format: $stats"
 grep -q "^Queue: 0 " <<<"$stats" || fail "no ring figures: $stats"
 grep -q "^XnetDrops: " <<<"$stats" || fail "no drop reasons: $stats"
+# The steering program's counters: what it steered, and queues served of all.
+steer=$(grep "^XnetSteer: [0-9]" <<<"$stats") || fail "no steering counters: $stats"
+read -r _ steered _ _ _ served all <<<"$steer"
+[ "$steered" -gt 0 ] || fail "nothing counted as steered: $steer"
+[ "$served" = 1 ] && [ "$all" = 1 ] || fail "queues served/all: $steer"
 
 # --json: one object with every group and the queues.
 json=$(in_x "$X" stats --dev "$DEV_X" --json) || fail "stats --json: $json"
