@@ -10,9 +10,13 @@
 #define XNET_MAP_XSKS "xnet_xsks"
 #define XNET_MAP_STATS "xnet_stats"
 #define XNET_MAP_CONFIG "xnet_config"
+#define XNET_MAP_UDP_DESTS "xnet_udp_dests"
 
 /* Addresses xnet answers for (its own, plus subnet broadcasts of owned prefixes). */
 #define XNET_MAX_OWNED 256
+/* Destinations xnet takes only UDP for: 255.255.255.255 and the multicast groups
+ * its stacks joined (224.0.0.1 always). Keys in network byte order. */
+#define XNET_MAX_UDP_DESTS 1024
 /* One XSK per receive queue; the map index is the queue id. */
 #define XNET_MAX_QUEUES 64
 

@@ -7,6 +7,12 @@
  *     replies whose target hardware address is xnet's MAC;
  *   - IPv4 whose destination is owned, whatever the protocol and including every
  *     fragment (the destination is in each fragment's header, so no state needed).
+ *   - UDP (every fragment too) to the limited broadcast 255.255.255.255 and to
+ *     the multicast groups xnet's stacks joined, 224.0.0.1 included: the keys
+ *     of XNET_MAP_UDP_DESTS. Only UDP, because the other protocols to those
+ *     destinations stay the kernel's (IGMP queries to 224.0.0.1, ICMP). The
+ *     kernel has no address on an interface xnet owns, so no kernel UDP socket
+ *     is expected to want them; a DHCP client there would lose its offers.
  * Owned addresses are the keys of XNET_MAP_OWNED (network byte order); userspace
  * also adds the subnet broadcast of each owned prefix there.
  *
@@ -27,6 +33,13 @@ struct {
   __type(key, __u32);
   __type(value, __u8);
 } xnet_owned SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, XNET_MAX_UDP_DESTS);
+  __type(key, __u32);
+  __type(value, __u8);
+} xnet_udp_dests SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -91,6 +104,12 @@ static __always_inline int is_owned(const __u8 addr[4]) {
   return bpf_map_lookup_elem(&xnet_owned, &key) != NULL;
 }
 
+static __always_inline int is_udp_dest(const __u8 addr[4]) {
+  __u32 key;
+  __builtin_memcpy(&key, addr, sizeof(key));
+  return bpf_map_lookup_elem(&xnet_udp_dests, &key) != NULL;
+}
+
 static __always_inline int steer(struct xdp_md* ctx) {
   __u32 queue = ctx->rx_queue_index;
   /* Looking up first tells "no socket on this queue" apart from a redirect;
@@ -152,6 +171,9 @@ int xnet_steer(struct xdp_md* ctx) {
     if (is_owned((const __u8*)&ip->daddr)) return steer(ctx);
     if (ip->version != 4 || ip->ihl < 5 || (void*)ip + ip->ihl * 4 > data_end) {
       return pass(XNET_STAT_MALFORMED);
+    }
+    if (ip->protocol == IPPROTO_UDP && is_udp_dest((const __u8*)&ip->daddr)) {
+      return steer(ctx);
     }
     return pass(XNET_STAT_PASSED);
   }

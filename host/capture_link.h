@@ -75,6 +75,8 @@ class CaptureLink final : public stack::Link {
   int wait_fd() const override { return inner_.wait_fd(); }
   void prepare_to_sleep() override { inner_.prepare_to_sleep(); }
   bool tx_completions_pending() const override { return inner_.tx_completions_pending(); }
+  void add_multicast(wire::Ipv4Addr group) override { inner_.add_multicast(group); }
+  void del_multicast(wire::Ipv4Addr group) override { inner_.del_multicast(group); }
 
  private:
   stack::Link& inner_;

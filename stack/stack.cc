@@ -79,7 +79,12 @@ Stack::~Stack() {
   neigh_.reset();
   reasm_.reset();
   icmp_.reset();
-  udp_.reset();
+  udp_.reset();  // the sockets leave their groups
+  // ip_mc_destroy_dev: the link's filter forgets what is left (all-hosts).
+  for (Interface& i : ifaces_) {
+    for (const McGroup& g : i.groups) i.link->del_multicast(g.addr);
+    i.groups.clear();
+  }
 }
 
 // --- interfaces and addresses ---
@@ -89,7 +94,9 @@ uint16_t Stack::add_interface(Link& link) {
   i.ifindex = static_cast<uint16_t>(ifaces_.size() + 1);
   i.link = &link;
   ifaces_.push_back(std::move(i));
-  return ifaces_.back().ifindex;
+  const uint16_t ifindex = ifaces_.back().ifindex;
+  join_group(ifindex, wire::kIpv4AllHosts);  // ip_mc_up: every multicast-capable device is in all-hosts
+  return ifindex;
 }
 
 
@@ -180,15 +187,27 @@ Result<void> Stack::add_gateway_route(wire::Ipv4Prefix prefix, wire::Ipv4Addr ga
 void Stack::join_group(uint16_t ifindex, wire::Ipv4Addr group) {
   Interface* iface = interface(ifindex);
   if (iface == nullptr || !group.is_multicast()) return;
-  if (std::find(iface->groups.begin(), iface->groups.end(), group) == iface->groups.end()) {
-    iface->groups.push_back(group);
+  auto it = std::find_if(iface->groups.begin(), iface->groups.end(),
+                         [&](const McGroup& g) { return g.addr == group; });
+  if (it != iface->groups.end()) {
+    ++it->users;
+    return;
   }
+  iface->groups.push_back(McGroup{group, 1});
+  iface->link->add_multicast(group);
 }
 
-void Stack::leave_group(uint16_t ifindex, wire::Ipv4Addr group) {
+bool Stack::leave_group(uint16_t ifindex, wire::Ipv4Addr group) {
   Interface* iface = interface(ifindex);
-  if (iface == nullptr) return;
-  std::erase(iface->groups, group);
+  if (iface == nullptr) return false;
+  auto it = std::find_if(iface->groups.begin(), iface->groups.end(),
+                         [&](const McGroup& g) { return g.addr == group; });
+  if (it == iface->groups.end()) return false;
+  if (--it->users == 0) {
+    iface->groups.erase(it);
+    iface->link->del_multicast(group);
+  }
+  return true;
 }
 
 bool Stack::is_local_address(wire::Ipv4Addr a) const { return interface_of_address(a) != 0; }
@@ -213,7 +232,8 @@ bool Stack::is_broadcast_on(uint16_t ifindex, wire::Ipv4Addr a) const {
 bool Stack::is_joined(uint16_t ifindex, wire::Ipv4Addr group) const {
   const Interface* iface = interface(ifindex);
   if (iface == nullptr) return false;
-  return std::find(iface->groups.begin(), iface->groups.end(), group) != iface->groups.end();
+  return std::any_of(iface->groups.begin(), iface->groups.end(),
+                     [&](const McGroup& g) { return g.addr == group; });
 }
 
 wire::Ipv4Addr Stack::select_source(uint16_t ifindex, wire::Ipv4Addr dst) const {

@@ -27,8 +27,10 @@ XdpResult<std::unique_ptr<XdpInterface>> XdpInterface::open(const XdpInterfaceCo
   iface->owned_fd_ = iface->program_->map_fd(XNET_MAP_OWNED);
   iface->xsks_fd_ = iface->program_->map_fd(XNET_MAP_XSKS);
   iface->stats_fd_ = iface->program_->map_fd(XNET_MAP_STATS);
+  iface->udp_dests_fd_ = iface->program_->map_fd(XNET_MAP_UDP_DESTS);
   const int config_fd = iface->program_->map_fd(XNET_MAP_CONFIG);
-  if (iface->owned_fd_ < 0 || iface->xsks_fd_ < 0 || iface->stats_fd_ < 0 || config_fd < 0) {
+  if (iface->owned_fd_ < 0 || iface->xsks_fd_ < 0 || iface->stats_fd_ < 0 || config_fd < 0 ||
+      iface->udp_dests_fd_ < 0) {
     return make_error(std::errc::invalid_argument,
                       "the BPF object lacks one of the xnet maps (stale object file?)");
   }
@@ -39,6 +41,9 @@ XdpResult<std::unique_ptr<XdpInterface>> XdpInterface::open(const XdpInterfaceCo
   if (bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY) != 0) {
     return errno_error(errno, "could not write the steering config map");
   }
+  // For as long as the program is attached: the limited broadcast has no
+  // owner to follow, and a stack delivers it to any wildcard socket.
+  if (auto r = iface->put_udp_dest(wire::kIpv4Broadcast.value()); !r) return r.take_error();
   return iface;
 }
 
@@ -110,6 +115,51 @@ XdpResult<void> XdpInterface::remove_address(const wire::Ipv4Prefix& prefix) {
   auto r = unref_key(prefix.addr.value());
   if (prefix.len < 31) (void)unref_key(prefix.broadcast().value());
   return r;
+}
+
+XdpResult<void> XdpInterface::put_udp_dest(uint32_t addr) {
+  const uint32_t key = htonl(addr);
+  const uint8_t one = 1;
+  if (bpf_map_update_elem(udp_dests_fd_, &key, &one, BPF_ANY) != 0) {
+    const int err = errno;
+    return errno_error(err, std::string("could not steer UDP to ") + wire::Ipv4Addr(addr).to_string() +
+                                ": " + std::strerror(err) + (err == E2BIG ? " (map full)" : ""));
+  }
+  return {};
+}
+
+XdpResult<void> XdpInterface::add_group(wire::Ipv4Addr group) {
+  if (!group.is_multicast()) {
+    return make_error(std::errc::invalid_argument, group.to_string() + " is not a multicast group");
+  }
+  std::lock_guard lock(groups_mu_);
+  int& refs = group_refs_[group.value()];
+  if (refs++ > 0) return {};
+  if (auto r = put_udp_dest(group.value()); !r) {
+    group_refs_.erase(group.value());
+    return r;
+  }
+  return {};
+}
+
+XdpResult<void> XdpInterface::remove_group(wire::Ipv4Addr group) {
+  std::lock_guard lock(groups_mu_);
+  auto it = group_refs_.find(group.value());
+  if (it == group_refs_.end()) {
+    return make_error(std::errc::no_such_device_or_address, group.to_string() + " is not steered");
+  }
+  if (--it->second > 0) return {};
+  group_refs_.erase(it);
+  const uint32_t key = htonl(group.value());
+  bpf_map_delete_elem(udp_dests_fd_, &key);
+  return {};
+}
+
+std::vector<wire::Ipv4Addr> XdpInterface::groups() const {
+  std::lock_guard lock(groups_mu_);
+  std::vector<wire::Ipv4Addr> out;
+  for (const auto& [g, refs] : group_refs_) out.emplace_back(g);
+  return out;
 }
 
 XdpResult<void> XdpInterface::register_xsk(uint32_t queue, int xsk_fd) {

@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "stack/wire/addr.h"
 #include "xdp/error.h"
@@ -67,13 +69,24 @@ class XdpInterface {
   XdpResult<void> reattach() { return program_->reattach(); }
 
   // Steer frames for `addr` to xnet. With a prefix shorter than /31 the subnet
-  // broadcast is steered too (reference-counted across prefixes). The limited
-  // broadcast 255.255.255.255 is steered only if added explicitly: the kernel
-  // on the same interface may want it (DHCP).
+  // broadcast is steered too (reference-counted across prefixes). UDP to the
+  // limited broadcast 255.255.255.255 is steered from open() on (the other
+  // protocols to it stay the kernel's; bpf/xnet_steer.bpf.c says why).
   XdpResult<void> add_address(wire::Ipv4Addr addr);
   XdpResult<void> add_address(const wire::Ipv4Prefix& prefix);
   XdpResult<void> remove_address(wire::Ipv4Addr addr);
   XdpResult<void> remove_address(const wire::Ipv4Prefix& prefix);
+
+  // Steer UDP for multicast `group` to xnet while at least one add is not
+  // yet matched by a remove (the device's multicast filter; XdpLink calls
+  // these when its stack's first socket joins and its last one leaves, so
+  // every shard's joins count). Thread-safe: shards join from their threads.
+  // E2BIG when XNET_MAX_UDP_DESTS groups are steered; EINVAL for a
+  // non-multicast address; ENXIO removing a group not added.
+  XdpResult<void> add_group(wire::Ipv4Addr group);
+  XdpResult<void> remove_group(wire::Ipv4Addr group);
+  // The groups steered now (tests, diagnostics).
+  std::vector<wire::Ipv4Addr> groups() const;
 
   // XSKMAP[queue] = xsk_fd. Used by XdpLink.
   XdpResult<void> register_xsk(uint32_t queue, int xsk_fd);
@@ -89,6 +102,7 @@ class XdpInterface {
   XdpInterface() = default;
   XdpResult<void> ref_key(uint32_t addr_host_order);
   XdpResult<void> unref_key(uint32_t addr_host_order);
+  XdpResult<void> put_udp_dest(uint32_t addr_host_order);
 
   NetdevInfo netdev_;
   std::unique_ptr<XdpProgram> program_;
@@ -96,6 +110,9 @@ class XdpInterface {
   int xsks_fd_ = -1;
   int stats_fd_ = -1;
   std::map<uint32_t, int> owned_refs_;  // host order -> references
+  int udp_dests_fd_ = -1;
+  mutable std::mutex groups_mu_;        // guards group_refs_ (shard threads join)
+  std::map<uint32_t, int> group_refs_;  // host order -> references
 };
 
 }  // namespace xnet::xdp

@@ -330,4 +330,12 @@ FrameCounts XdpLink::frame_counts() {
   return c;
 }
 
+void XdpLink::add_multicast(wire::Ipv4Addr group) {
+  if (iface_ != nullptr) (void)iface_->add_group(group);
+}
+
+void XdpLink::del_multicast(wire::Ipv4Addr group) {
+  if (iface_ != nullptr) (void)iface_->remove_group(group);
+}
+
 }  // namespace xnet::xdp

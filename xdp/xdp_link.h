@@ -76,6 +76,11 @@ class XdpLink final : public stack::Link {
   // unless a ring needs one.
   void prepare_to_sleep() override;
   bool tx_completions_pending() const override { return tx_outstanding_ > 0; }
+  // The steering program's group map (XdpInterface::add_group), shared by
+  // every queue's link. A failure (the map full) leaves the group unsteered,
+  // as a NIC whose filter is full would; dev_mc_add's callers ignore it too.
+  void add_multicast(wire::Ipv4Addr group) override;
+  void del_multicast(wire::Ipv4Addr group) override;
 
   // For the reactor: wait for POLLIN on fd() (rx). After waking, or before
   // sleeping with transmits outstanding, call kick() if needs_wakeup().

@@ -6,6 +6,7 @@
 #include "runtime/reactor.h"
 #include "stack/core/stack.h"
 #include "stack/udp/udp_input.h"
+#include "stack/udp/udp_multicast.h"
 #include "stack/udp/udp_table.h"
 
 namespace xnet {
@@ -474,6 +475,16 @@ Result<void> UdpSocket::set_recv_errors(bool on) {
   XNET_SOCK_OR_RETURN();
   stack::udp_set_recverr(sk, on);
   return {};
+}
+
+Result<void> UdpSocket::join_group(Ipv4Addr group, Ipv4Addr if_address, uint16_t ifindex) {
+  XNET_SOCK_OR_RETURN();
+  return stack::udp_join_group(stack_of(*s_.get()), sk, {group, if_address, ifindex});
+}
+
+Result<void> UdpSocket::leave_group(Ipv4Addr group, Ipv4Addr if_address, uint16_t ifindex) {
+  XNET_SOCK_OR_RETURN();
+  return stack::udp_leave_group(stack_of(*s_.get()), sk, {group, if_address, ifindex});
 }
 
 Result<void> UdpSocket::bind_to_interface(uint16_t ifindex) {

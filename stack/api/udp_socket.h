@@ -173,6 +173,14 @@ class UdpSocket {
   Result<void> set_multicast_ttl(int ttl);                // IP_MULTICAST_TTL
   Result<void> set_multicast_if(Ipv4Addr addr, uint16_t ifindex = 0);  // IP_MULTICAST_IF
   Result<void> set_recv_errors(bool on);                  // IP_RECVERR
+  // IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP (struct ip_mreqn): the interface by
+  // index, else by one of its addresses, else the route to the group's.
+  // join: EINVAL (not multicast), ENODEV (no such interface), EADDRINUSE
+  // (joined there already), ENOBUFS (20 joins). leave: EADDRNOTAVAIL (not
+  // joined), ENODEV (no interface given or routed). close() leaves them all.
+  // Every socket bound to the port receives a joined group (IP_MULTICAST_ALL).
+  Result<void> join_group(Ipv4Addr group, Ipv4Addr if_address = {}, uint16_t ifindex = 0);
+  Result<void> leave_group(Ipv4Addr group, Ipv4Addr if_address = {}, uint16_t ifindex = 0);
   // SO_BINDTODEVICE by index (0: unbind). ENODEV for an unknown interface.
   Result<void> bind_to_interface(uint16_t ifindex);
 

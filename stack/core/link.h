@@ -71,6 +71,15 @@ class Link {
   // short deadline) until they are collected, so send-buffer space and frames
   // come back without waiting for unrelated traffic.
   virtual bool tx_completions_pending() const { return false; }
+
+  // The device's multicast filter (dev_mc_add / dev_mc_del): the stack calls
+  // these when the first user joins an IPv4 group on this interface and when
+  // the last one leaves. By group address rather than by MAC, because a link
+  // that filters in software (the XDP steering program) matches the IPv4
+  // destination; a link that receives every frame (MemoryLink, veth) needs
+  // nothing, as eth_rcv filters multicast MACs itself.
+  virtual void add_multicast(wire::Ipv4Addr /*group*/) {}
+  virtual void del_multicast(wire::Ipv4Addr /*group*/) {}
 };
 
 }  // namespace xnet::stack

@@ -40,13 +40,21 @@ class Reassembly;
 class IcmpState;
 class UdpTable;
 
+// One group in an in_device's mc_list: `users` counts the joins (sockets, and
+// the interface's own all-hosts join) that keep it (ip_mc_inc_group /
+// ip_mc_dec_group).
+struct McGroup {
+  wire::Ipv4Addr addr;
+  uint32_t users = 0;
+};
+
 // One net_device with its in_device: the link, its addresses, multicast groups
 // joined, and the transmit queue (the qdisc, txqueuelen long).
 struct Interface {
   uint16_t ifindex = 0;
   Link* link = nullptr;
   std::vector<wire::Ipv4Prefix> addrs;  // first is the primary
-  std::vector<wire::Ipv4Addr> groups;   // joined multicast groups
+  std::vector<McGroup> groups;          // joined multicast groups (224.0.0.1 from the start)
   PacketQueue txq;                      // complete L2 frames waiting for the link
   bool up = true;
 };
@@ -60,6 +68,7 @@ class Stack {
 
   // --- interfaces and addresses ---
   // Registers a link; returns its ifindex (1, 2, ...). The link must outlive the stack.
+  // The interface joins 224.0.0.1 (all-hosts) at once, as ip_mc_up does.
   uint16_t add_interface(Link& link);
   // Adds an address (inet_insert_ifa + fib_add_ifaddr): local /32, subnet
   // broadcast /32, connected prefix, limited broadcast; sends a gratuitous ARP.
@@ -68,8 +77,13 @@ class Stack {
   Result<void> remove_address(uint16_t ifindex, wire::Ipv4Prefix prefix);
   // A route through a gateway (e.g. the default route 0.0.0.0/0).
   Result<void> add_gateway_route(wire::Ipv4Prefix prefix, wire::Ipv4Addr gateway, uint16_t ifindex);
+  // ip_mc_inc_group / ip_mc_dec_group: one more (one fewer) user of `group`
+  // on the interface. The first join and the last leave tell the link
+  // (Link::add_multicast / del_multicast, the kernel's ip_mc_filter_add →
+  // dev_mc_add). Ignored for an unknown interface or a non-multicast group;
+  // leave_group returns false when the group was not joined.
   void join_group(uint16_t ifindex, wire::Ipv4Addr group);
-  void leave_group(uint16_t ifindex, wire::Ipv4Addr group);
+  bool leave_group(uint16_t ifindex, wire::Ipv4Addr group);
 
   // Inline: every frame in and out asks.
   Interface* interface(uint16_t ifindex) {

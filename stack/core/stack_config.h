@@ -12,6 +12,12 @@ struct StackConfig {
   bool ip_forward = false;
   uint8_t ip_default_ttl = 64;
   bool accept_source_route = false;
+  // net.ipv4.conf.*.drop_unicast_in_l2_multicast: a unicast IPv4 destination
+  // inside a link-layer broadcast/multicast frame is delivered unless set
+  // (RFC 1122 §3.3.6 says SHOULD discard; Linux does not by default).
+  bool drop_unicast_in_l2_multicast = false;
+  // IP_ADD_MEMBERSHIP joins per socket (igmp_max_memberships): ENOBUFS beyond.
+  uint32_t igmp_max_memberships = 20;
   bool icmp_echo_ignore_broadcasts = true;
   bool icmp_ignore_bogus_error_responses = true;
   std::chrono::milliseconds icmp_ratelimit{1000};  // per destination, for types in the mask

@@ -33,7 +33,7 @@ enum class DropReason : uint16_t {
   // IPv4 receive (beside the Ip: counters)
   kIpOtherHost,        // L2 said PACKET_OTHERHOST
   kIpMartianSource,    // 0/8, 127/8, class E, multicast, broadcast, our own address
-  kIpL2BroadcastUnicast,  // link-layer broadcast carrying a unicast destination
+  kIpL2BroadcastUnicast,  // link-layer broadcast carrying a unicast destination (drop_unicast_in_l2_multicast)
   kIpSourceRouted,     // LSRR/SSRR with accept_source_route = 0
   kIpOptionsBad,       // malformed option (parameter problem sent)
   kIpMartianDest,      // 0/8, loopback or class E destination

@@ -266,8 +266,11 @@ void icmp_send(Stack& stack, const Packet& offending, uint8_t type, uint8_t code
     if (inner > kNrIcmpTypes || wire::icmp_is_error(inner)) return suppress();
   }
   // RFC 1122 3.2.2: never about a datagram whose source does not name one host.
+  // A subnet broadcast source is not caught here, as in Linux: 6.18 answered
+  // 10.98.0.255 -> 10.98.0.2 (no socket on the port) with a port unreachable
+  // to 10.98.0.255 in a link-layer broadcast (OutBcastPkts).
   if (src.is_unspecified() || src.is_broadcast() || src.is_multicast() ||
-      src.is_loopback() || src.is_class_e() || stack.is_broadcast_on(m.ifindex, src)) {
+      src.is_loopback() || src.is_class_e()) {
     return suppress();
   }
 

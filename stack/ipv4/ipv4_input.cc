@@ -207,12 +207,14 @@ void ip_rcv_finish(Stack& stack, Packet pkt, TimePoint now) {
   } else if (type == RouteType::kBroadcast) {
     st.ip_ext.InBcastPkts++;
     st.ip_ext.InBcastOctets += pkt.size();
-  } else if (pkt.meta().pkt_type == PacketType::kBroadcast ||
-             pkt.meta().pkt_type == PacketType::kMulticast) {
-    // RFC 1122 §3.3.6: a unicast destination in a link-layer broadcast or
-    // multicast SHOULD be discarded. Linux does it only with
-    // drop_unicast_in_l2_multicast = 1 (default 0); xnet always does. No
-    // SNMP counter (the kernel names it SKB_DROP_REASON_UNICAST_IN_L2_MULTICAST).
+  } else if ((pkt.meta().pkt_type == PacketType::kBroadcast ||
+              pkt.meta().pkt_type == PacketType::kMulticast) &&
+             stack.config().drop_unicast_in_l2_multicast) {
+    // RFC 1122 §3.3.6's SHOULD, only when asked (the sysctl's default is 0:
+    // Linux 6.18 delivered a datagram for its address in a broadcast frame,
+    // and answered nothing when no socket had the port, as icmp_send does
+    // for every non-PACKET_HOST packet). No SNMP counter: the kernel names
+    // it SKB_DROP_REASON_UNICAST_IN_L2_MULTICAST.
     st.drop(DropReason::kIpL2BroadcastUnicast);
     return;
   }

@@ -4,8 +4,11 @@
 // Decided against the kernel (the brief asks for it; each is a DropReason):
 // - class E (240/4) sources and destinations are martians; Linux 6.x lets them
 //   through route input (it stopped treating 240/4 as bogus).
-// - the ingress interface's subnet broadcast as a source is a martian; Linux
-//   with rp_filter = 0 only rejects our own addresses as sources.
+//
+// The ingress interface's subnet broadcast as a source is not a martian, as in
+// Linux with rp_filter = 0 (fib_validate_source only rejects our own
+// addresses): Linux 6.18 delivered 10.98.0.255 -> 10.98.0.2 to the socket, and
+// without one counted NoPorts and sent the port unreachable to 10.98.0.255.
 
 #include "stack/ipv4/route_input.h"
 
@@ -25,12 +28,9 @@ bool is_local_multicast(Ipv4Addr a) { return (a.value() & 0xffffff00u) == 0xe000
 InputRoute drop(DropReason r) { return r; }
 
 // fib_validate_source with rp_filter = 0 and accept_local = 0: a packet
-// claiming to come from one of our addresses is a martian (plus the subnet
-// broadcast, see above).
-bool source_valid(const Stack& stack, uint16_t ifindex, Ipv4Addr saddr) {
-  if (stack.is_local_address(saddr)) return false;
-  if (stack.is_broadcast_on(ifindex, saddr)) return false;
-  return true;
+// claiming to come from one of our addresses is a martian.
+bool source_valid(const Stack& stack, Ipv4Addr saddr) {
+  return !stack.is_local_address(saddr);
 }
 
 void set_local(Packet& pkt, RouteType type) {
@@ -67,7 +67,7 @@ InputRoute ip_route_input_noref(Stack& stack, Packet& pkt, Ipv4Addr daddr, Ipv4A
     if (saddr.is_unspecified()) {
       const uint8_t proto = std::to_integer<uint8_t>(pkt.network_header()[9]);
       if (!is_local_multicast(daddr) && proto != kIpProtoIgmp) return drop(DropReason::kIpMartianSource);
-    } else if (!source_valid(stack, ifindex, saddr)) {
+    } else if (!source_valid(stack, saddr)) {
       return drop(DropReason::kIpMartianSource);
     }
     set_local(pkt, RouteType::kMulticast);
@@ -90,7 +90,7 @@ InputRoute ip_route_input_noref(Stack& stack, Packet& pkt, Ipv4Addr daddr, Ipv4A
     if (saddr.is_class_e()) return drop(DropReason::kIpMartianSource);
 
     if (stack.is_local_address(daddr)) {  // RTN_LOCAL
-      if (!source_valid(stack, ifindex, saddr)) return drop(DropReason::kIpMartianSource);
+      if (!source_valid(stack, saddr)) return drop(DropReason::kIpMartianSource);
       set_local(pkt, RouteType::kLocal);
       return 0;  // routed, no dst error
     }
@@ -100,14 +100,14 @@ InputRoute ip_route_input_noref(Stack& stack, Packet& pkt, Ipv4Addr daddr, Ipv4A
   if (limited_bcast || stack.is_broadcast_on(ifindex, daddr) ||
       (rt && rt->type == RouteType::kBroadcast)) {
     // brd_input (bc_forwarding = 0: broadcasts are always delivered locally)
-    if (!saddr.is_unspecified() && !source_valid(stack, ifindex, saddr)) {
+    if (!saddr.is_unspecified() && !source_valid(stack, saddr)) {
       return drop(DropReason::kIpMartianSource);
     }
     set_local(pkt, RouteType::kBroadcast);
     return 0;  // routed, no dst error
   }
   if (rt && rt->type == RouteType::kLocal) {  // a local route without an address (rare)
-    if (!source_valid(stack, ifindex, saddr)) return drop(DropReason::kIpMartianSource);
+    if (!source_valid(stack, saddr)) return drop(DropReason::kIpMartianSource);
     set_local(pkt, RouteType::kLocal);
     return 0;  // routed, no dst error
   }
@@ -127,7 +127,7 @@ InputRoute ip_route_input_noref(Stack& stack, Packet& pkt, Ipv4Addr daddr, Ipv4A
       return drop(DropReason::kIpMartianDest);  // res->type != RTN_UNICAST
   }
   // __mkroute_input validates the source against the egress side as well.
-  if (!source_valid(stack, ifindex, saddr)) return drop(DropReason::kIpMartianSource);
+  if (!source_valid(stack, saddr)) return drop(DropReason::kIpMartianSource);
   pkt.meta().route_type = RouteType::kUnicast;
   pkt.meta().out_ifindex = rt->ifindex;
   pkt.meta().next_hop = rt->gateway.is_unspecified() ? daddr : rt->gateway;

@@ -8,6 +8,10 @@
 // - Multicast MACs pass only when they map (01:00:5e + 23 bits) to a group
 //   joined on the interface: the device's multicast filter. Others,
 //   including non-IPv4 multicast (33:33.., 01:80:c2..), are kMulticastNotJoined.
+//   01:00:5e:00:00:01 always passes: every interface is in 224.0.0.1. On veth
+//   (no filter) Linux 6.18 lets a group it has not joined reach ip_rcv, counts
+//   InReceives and drops it at route input; a NIC's filter would have dropped
+//   it here, which is what xnet models.
 // - 802.1Q: a priority tag (VLAN id 0) is stripped (vlan_do_receive treats it
 //   as untagged); any other VLAN id, and 802.1ad / stacked tags, are
 //   kVlanTagged: xnet has no VLAN devices, and the kernel drops a tag without a
@@ -36,8 +40,8 @@ PacketType classify(const wire::MacAddr& dst, const Link& link) {
 bool multicast_joined(const Stack& stack, uint16_t ifindex, const wire::MacAddr& dst) {
   const Interface* iface = stack.interface(ifindex);
   if (iface == nullptr) return false;
-  for (const wire::Ipv4Addr& g : iface->groups) {
-    if (wire::MacAddr::for_ipv4_multicast(g) == dst) return true;
+  for (const McGroup& g : iface->groups) {
+    if (wire::MacAddr::for_ipv4_multicast(g.addr) == dst) return true;
   }
   return false;
 }

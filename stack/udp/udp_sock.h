@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <system_error>
+#include <vector>
 
 #include "stack/core/packet.h"
 #include "stack/core/ring_queue.h"
@@ -35,6 +36,14 @@ struct SockWaker {
   void* ctx = nullptr;
 };
 
+// One IP_ADD_MEMBERSHIP (struct ip_mc_socklist): the group, the address it
+// was asked for by, and the interface it was joined on.
+struct UdpMembership {
+  wire::Ipv4Addr group;
+  wire::Ipv4Addr address;
+  uint16_t ifindex = 0;
+};
+
 struct UdpSock {
   // --- identity (inet_sock) ---
   wire::Ipv4Addr local_addr;   // bound address (0: wildcard)
@@ -55,6 +64,7 @@ struct UdpSock {
   bool recverr = false;         // IP_RECVERR: ICMP errors go to errq
   RingQueue<SockError> errq;    // bounded by rcvbuf like the kernel's
   std::errc sk_err{};           // pending error (ECONNREFUSED ...), reported once
+  std::vector<UdpMembership> mc_list;  // IP_ADD_MEMBERSHIP (udp_multicast.h)
 
   // --- send side ---
   UdpSendState tx;

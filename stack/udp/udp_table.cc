@@ -5,6 +5,7 @@
 #include "stack/core/stack.h"
 #include "stack/ipv4/route_output.h"
 #include "stack/udp/udp_input.h"
+#include "stack/udp/udp_multicast.h"
 #include "stack/udp/udp_output.h"
 
 namespace xnet::stack {
@@ -59,6 +60,7 @@ void UdpTable::close(UdpSock* sk) {
   sk->rxq.clear();  // each RxDatagram returns its frames
   sk->rmem_alloc = 0;
   sk->errq.clear();
+  udp_drop_memberships(stack_, *sk);
   udp_flush_pending_frames(*sk);
   unhash(*sk);
   const size_t i = e.index;

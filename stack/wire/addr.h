@@ -43,6 +43,8 @@ class Ipv4Addr {
 
 inline constexpr Ipv4Addr kIpv4Any{};
 inline constexpr Ipv4Addr kIpv4Broadcast{0xffffffffu};
+// IGMP_ALL_HOSTS: every multicast-capable interface is a member (RFC 1112 §4).
+inline constexpr Ipv4Addr kIpv4AllHosts{224, 0, 0, 1};
 
 // "a.b.c.d/len" as used on the command line and in tests.
 struct Ipv4Prefix {

@@ -64,6 +64,8 @@ void expect_every_call_fails(UdpSocket& s, rt::Reactor& reactor, std::errc e) {
   EXPECT_EQ(s.set_multicast_if(kA).error(), e);
   EXPECT_EQ(s.set_recv_errors(true).error(), e);
   EXPECT_EQ(s.bind_to_interface(1).error(), e);
+  EXPECT_EQ(s.join_group(Ipv4Addr(239, 1, 1, 1), {}, 1).error(), e);
+  EXPECT_EQ(s.leave_group(Ipv4Addr(239, 1, 1, 1), {}, 1).error(), e);
   EXPECT_EQ(s.queued(), 0u);
   EXPECT_EQ(s.raw(), nullptr);
   s.close();  // again: nothing happens

@@ -424,6 +424,42 @@ TEST_F(ApiTest, SocketOptions) {
   EXPECT_GE(f.local_endpoint()->port, stack::kEphemeralLow);
 }
 
+TEST_F(ApiTest, JoinedGroupAndBroadcastsReachTheSocket) {
+  const Ipv4Addr group(239, 1, 2, 3);
+  UdpSocket server = open_b();
+  ASSERT_TRUE(server.bind({Ipv4Addr(), kPort}).ok());
+  // IP_ADD_MEMBERSHIP's errors (Linux 6.18), then a join by interface index.
+  EXPECT_EQ(server.join_group(kA, {}, 1).error(), std::errc::invalid_argument);
+  EXPECT_EQ(server.join_group(group, {}, 7).error(), std::errc::no_such_device);
+  EXPECT_EQ(server.join_group(group).error(), std::errc::no_such_device);  // no route to 239/8
+  ASSERT_TRUE(server.join_group(group, {}, 1).ok());
+  EXPECT_EQ(server.join_group(group, kB).error(), std::errc::address_in_use);
+
+  UdpSocket client = open_a();
+  ASSERT_TRUE(client.set_broadcast(true).ok());
+  ASSERT_TRUE(client.set_multicast_if(kA, 1).ok());
+  auto exchange = [&](Ipv4Addr dst) -> rt::Task<Ipv4Addr> {
+    (void)co_await client.send_to({dst, kPort}, bytes("hi"));
+    auto d = co_await rt::with_timeout(server.recv(), 200ms);
+    if (!d) co_return Ipv4Addr();
+    co_return d->info().dst_addr;
+  };
+  EXPECT_EQ(run(exchange(group)), group);
+  EXPECT_EQ(run(exchange(Ipv4Addr(255, 255, 255, 255))), Ipv4Addr(255, 255, 255, 255));
+  EXPECT_EQ(run(exchange(Ipv4Addr(10, 0, 0, 255))), Ipv4Addr(10, 0, 0, 255));
+  EXPECT_EQ(run(exchange(Ipv4Addr(224, 0, 0, 1))), Ipv4Addr(224, 0, 0, 1));
+
+  // IP_DROP_MEMBERSHIP: the group is filtered again.
+  ASSERT_TRUE(server.leave_group(group, kB).ok());
+  EXPECT_EQ(server.leave_group(group, {}, 1).error(), std::errc::address_not_available);
+  EXPECT_EQ(run(exchange(group)), Ipv4Addr());
+  EXPECT_EQ(sb_->stats().dropped(stack::DropReason::kMulticastNotJoined), 1u);
+  // close() leaves what is still joined.
+  ASSERT_TRUE(server.join_group(group, {}, 1).ok());
+  server.close();
+  EXPECT_FALSE(sb_->is_joined(1, group));
+}
+
 TEST_F(ApiTest, IpMtuNeedsAConnectedSocket) {
   // getsockopt(IP_MTU): ENOTCONN unconnected, the path's MTU connected.
   UdpSocket s = open_a();

@@ -40,6 +40,7 @@ void check_object(bpf_object* obj) {
   expect_map(obj, XNET_MAP_XSKS, BPF_MAP_TYPE_XSKMAP, XNET_MAX_QUEUES, 4, 4);
   expect_map(obj, XNET_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, XNET_STAT_COUNT, 4, 8);
   expect_map(obj, XNET_MAP_CONFIG, BPF_MAP_TYPE_ARRAY, 1, 4, sizeof(xnet_steer_config));
+  expect_map(obj, XNET_MAP_UDP_DESTS, BPF_MAP_TYPE_HASH, XNET_MAX_UDP_DESTS, 4, 1);
 }
 
 TEST(BpfObject, OpensWithProgramAndMaps) {

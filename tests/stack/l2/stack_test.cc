@@ -183,13 +183,21 @@ TEST_F(StackAddressTest, GatewayRoutes) {
 TEST_F(StackAddressTest, Groups) {
   const Ipv4Addr g(239, 1, 1, 1);
   EXPECT_FALSE(s.is_joined(1, g));
+  // ip_mc_up: all-hosts from the start.
+  EXPECT_TRUE(s.is_joined(1, Ipv4Addr(224, 0, 0, 1)));
   s.join_group(1, g);
   s.join_group(1, g);
   EXPECT_TRUE(s.is_joined(1, g));
-  EXPECT_EQ(s.interface(1)->groups.size(), 1u);
+  EXPECT_EQ(s.interface(1)->groups.size(), 2u);
   EXPECT_FALSE(s.is_joined(2, g));
-  s.leave_group(1, g);
+  // Two users: the first leave keeps the group.
+  EXPECT_TRUE(s.leave_group(1, g));
+  EXPECT_TRUE(s.is_joined(1, g));
+  EXPECT_TRUE(s.leave_group(1, g));
   EXPECT_FALSE(s.is_joined(1, g));
+  EXPECT_FALSE(s.leave_group(1, g));
+  s.join_group(1, Ipv4Addr(10, 0, 0, 9));  // not a group: ignored
+  EXPECT_EQ(s.interface(1)->groups.size(), 1u);
 }
 
 // A complete frame from the link's pool: Ethernet + `ip_len` bytes of type `type`.

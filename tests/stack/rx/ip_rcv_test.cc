@@ -177,7 +177,7 @@ TEST_F(RxTest, ZeroNetSourcesOtherThanZeroAreUnicast) {
 TEST_F(RxTest, MartianSourcesAreDropped) {
   const Ipv4Addr sources[] = {Ipv4Addr(),             Ipv4Addr(127, 0, 0, 1), Ipv4Addr(240, 0, 0, 1),
                               Ipv4Addr(224, 0, 0, 5), Ipv4Addr(255, 255, 255, 255),
-                              Ipv4Addr(10, 0, 0, 1) /* ours */, Ipv4Addr(10, 0, 0, 255) /* subnet bcast */};
+                              Ipv4Addr(10, 0, 0, 1) /* ours */};
   for (Ipv4Addr s : sources) {
     SCOPED_TRACE(s.to_string());
     make_stack({});
@@ -217,7 +217,12 @@ TEST_F(RxTest, ZeroSourceToLimitedBroadcastIsAccepted) {
   EXPECT_EQ(delivered()[0].route_type, RouteType::kBroadcast);
 }
 
-TEST_F(RxTest, LinkBroadcastWithUnicastDestinationIsDropped) {
+// Only with drop_unicast_in_l2_multicast = 1; the default delivers
+// (broadcast_multicast_test).
+TEST_F(RxTest, LinkBroadcastWithUnicastDestinationIsDroppedWhenAsked) {
+  StackConfig c;
+  c.drop_unicast_in_l2_multicast = true;
+  make_stack(c);
   inject(udp_like(), PacketType::kBroadcast);
   EXPECT_TRUE(delivered().empty());
   EXPECT_EQ(dropped(DropReason::kIpL2BroadcastUnicast), 1u);

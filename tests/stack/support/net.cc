@@ -10,6 +10,18 @@ TapLink::TapLink(MacAddr mac, uint32_t frames, uint32_t frame_size, uint32_t mtu
 
 TapLink::~TapLink() { rx_.clear(); }
 
+void TapLink::add_multicast(wire::Ipv4Addr group) {
+  if (std::find(filter_.begin(), filter_.end(), group) != filter_.end()) {
+    ++filter_misuse_;
+    return;
+  }
+  filter_.push_back(group);
+}
+
+void TapLink::del_multicast(wire::Ipv4Addr group) {
+  if (std::erase(filter_, group) == 0) ++filter_misuse_;
+}
+
 bool TapLink::inject(std::span<const std::byte> frame) {
   Packet p = Packet::allocate(pool_, kDefaultHeadroom);
   if (!p || frame.size() > p.tailroom()) return false;

@@ -58,8 +58,17 @@ class TapLink : public Link {
   LinkFeatures features() const override { return {}; }
   std::string name() const override { return "tap"; }
   uint32_t frames_held() const override { return static_cast<uint32_t>(rx_.size()); }
+  // The multicast filter the stack asked for (add_multicast / del_multicast),
+  // in the order of the first joins; a second add or a stray del is recorded
+  // in `filter_misuse` (the stack must only call on the first / last user).
+  void add_multicast(wire::Ipv4Addr group) override;
+  void del_multicast(wire::Ipv4Addr group) override;
+  const std::vector<Ipv4Addr>& multicast_filter() const { return filter_; }
+  uint32_t filter_misuse() const { return filter_misuse_; }
 
  private:
+  std::vector<Ipv4Addr> filter_;
+  uint32_t filter_misuse_ = 0;
   FramePool pool_;
   MacAddr mac_;
   uint32_t mtu_;
