@@ -91,7 +91,7 @@ class PmtuE2e : public ::testing::Test {
   // Runs fn(stack) on the shard and returns what it returns.
   template <typename F>
   auto call(F fn) -> decltype(fn(std::declval<stack::Stack&>())) {
-    return host_->run_on(0, [&fn](StackDriver& d) { return fn(d.stack()); });
+    return on_stack(*host_, std::move(fn));
   }
 
   void TearDown() override {
@@ -99,21 +99,7 @@ class PmtuE2e : public ::testing::Test {
       call([&](stack::Stack& s) {
         if (sk_ != nullptr) s.udp().close(sk_);
       });
-      host_->stop_services();
-      xdp::XdpLink* link = &host_->link(0);
-      const xdp::FrameCounts fc = host_->runtime().run_on(0, [link] {
-        for (int k = 0; k < 200 && link->tx_in_flight() > 0; ++k) {
-          link->kick();
-          if (link->tx_in_flight() > 0) std::this_thread::sleep_for(5ms);
-        }
-        return link->frame_counts();
-      });
-      EXPECT_TRUE(fc.adds_up());
-      EXPECT_EQ(fc.stack, 0u);
-      topo_->xnet_ns().run([&] {
-        (void)host_->stop();
-        host_.reset();
-      });
+      stop_and_check(host_, topo_->xnet_ns());
     }
     far_.reset();  // takes pmtu_b and its peer with it
     topo_.reset();
