@@ -235,7 +235,7 @@ void ip_rcv_finish(Stack& stack, Packet pkt, TimePoint now) {
   }
 }
 
-void ip_rcv_looped(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
+void ip_rcv_looped(Stack& stack, Packet head, PacketQueue rest, TimePoint now, RouteType type) {
   auto& st = stack.stats();
   PacketMeta& m = head.meta();
   m.ifindex = m.out_ifindex;
@@ -251,10 +251,17 @@ void ip_rcv_looped(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   head.set_transport_header(ihl);
   m.route_type = RouteType::kNone;
   if (!run_hook(stack, HookPoint::kPreRouting, head, now)) return;
-  m.route_type = RouteType::kLocal;
+  m.route_type = type;
   m.out_ifindex = 0;
   m.next_hop = wire::Ipv4Addr();
   if (ihl > wire::kIpv4MinHeaderLen && !ip_rcv_options(stack, head, now)) return;
+  if (type == RouteType::kBroadcast) {
+    st.ip_ext.InBcastPkts++;
+    st.ip_ext.InBcastOctets += head.size() + rest.bytes();
+  } else if (type == RouteType::kMulticast) {
+    st.ip_ext.InMcastPkts++;
+    st.ip_ext.InMcastOctets += head.size() + rest.bytes();
+  }
   if (!run_hook(stack, HookPoint::kLocalIn, head, now)) return;  // `rest` freed with it
   ip_local_deliver_finish(stack, std::move(head), std::move(rest), now);
 }

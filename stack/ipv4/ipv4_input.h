@@ -31,8 +31,12 @@ void ip_local_deliver(Stack& stack, Packet pkt, TimePoint now);
 // payload). Its header is ours and valid, so ip_rcv_core's checks pass; it
 // moves ip_rcv's counters and hooks and is delivered locally (RTN_LOCAL on
 // lo: no source validation), meta().ifindex the interface that owns the
-// address (the kernel's rt_iif, what IP_PKTINFO reports).
-void ip_rcv_looped(Stack& stack, Packet head, PacketQueue rest, TimePoint now);
+// address (the kernel's rt_iif, what IP_PKTINFO reports). With kBroadcast or
+// kMulticast it is the copy ip_mc_output loops back of a datagram we send to
+// a broadcast or a joined group (dev_loopback_xmit: it keeps its output route,
+// so it is ours without a lookup), counted as such a datagram received.
+void ip_rcv_looped(Stack& stack, Packet head, PacketQueue rest, TimePoint now,
+                   RouteType type = RouteType::kLocal);
 
 // ip_local_deliver_finish for a whole datagram: `head` with data() at the
 // transport header (or still at the network header: then the IPv4 header is

@@ -138,6 +138,45 @@ void ip_loopback_xmit(Stack& stack, Packet head, PacketQueue rest, TimePoint now
   ip_rcv_looped(stack, std::move(head), std::move(chain), now);
 }
 
+// ip_mc_output: a datagram we send to a broadcast, or to a group this
+// interface joined (IP_MULTICAST_LOOP, on by default), is also ours: a copy,
+// whole (before fragmentation), comes back in through the loopback
+// (dev_loopback_xmit) while the original goes to the wire. Linux 6.18: a
+// 3000-byte broadcast moved InReceives and InBcastPkts once and OutTransmits
+// for its 3 fragments only. A copy that finds no frame is simply not made.
+void ip_mc_loopback(Stack& stack, const Packet& head, PacketQueue& rest, TimePoint now) {
+  const PacketMeta& m = head.meta();
+  const bool broadcast = m.route_type == RouteType::kBroadcast;
+  if (!broadcast && !(m.route_type == RouteType::kMulticast &&
+                      stack.is_joined(m.out_ifindex, ip_hdr(head).dst()))) {
+    return;
+  }
+  FramePool& pool = *head.pool();
+  Packet copy = head.clone(pool);
+  if (!copy) {
+    stack.stats().drop(DropReason::kNoFrame);
+    return;
+  }
+  PacketQueue copies, again;
+  bool ok = true;
+  while (!rest.empty()) {
+    Packet f = rest.pop_front();
+    if (ok) {
+      Packet c = f.clone(pool);
+      ok = static_cast<bool>(c);
+      if (ok) copies.push_back(std::move(c));
+    }
+    again.push_back(std::move(f));
+  }
+  rest = std::move(again);
+  if (!ok) {
+    stack.stats().drop(DropReason::kNoFrame);
+    return;
+  }
+  ip_rcv_looped(stack, std::move(copy), std::move(copies), now,
+                broadcast ? RouteType::kBroadcast : RouteType::kMulticast);
+}
+
 // Runs one hook point; false when the packet is gone (dropped or stolen), with
 // `err` telling the caller what to report (NF_DROP is EPERM, as in the kernel).
 bool run_hook(Stack& stack, HookPoint point, Packet& head, TimePoint now, Result<void>& err) {
@@ -171,6 +210,7 @@ Result<void> ip_output_queue(Stack& stack, Packet head, PacketQueue rest, uint32
     ip_loopback_xmit(stack, std::move(head), std::move(rest), now);
     return {};
   }
+  ip_mc_loopback(stack, head, rest, now);
   return ip_finish_output(stack, std::move(head), std::move(rest), mtu, now);
 }
 

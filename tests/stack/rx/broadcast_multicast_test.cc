@@ -22,6 +22,7 @@
 #include "stack/core/stack.h"
 #include "stack/core/stats.h"
 #include "stack/udp/udp_multicast.h"
+#include "stack/udp/udp_output.h"
 #include "stack/udp/udp_recv.h"
 #include "stack/udp/udp_table.h"
 #include "tests/stack/support/frames.h"
@@ -297,9 +298,55 @@ TEST_F(BcastMcastTest, SubnetBroadcastSourceWithoutSocketIsAnsweredByBroadcast) 
   EXPECT_EQ(ip->dst, kSubnetBcast);
   EXPECT_EQ(ip->src, kUs);
   EXPECT_EQ(ip->protocol, 1);
-  // Linux also loops its own broadcast back (InReceives 2, Icmp InErrors 1 on
-  // the veth); xnet does not loop broadcasts it sends (README, differences).
+  // Like Linux, its own broadcast comes back in too (ip_mc_output): InReceives
+  // 2, and the looped error to a broadcast is Icmp InErrors 1.
+  EXPECT_EQ(st().ip.InReceives, 2u);
+  EXPECT_EQ(st().icmp.InErrors, 1u);
+}
+
+// Linux 6.18: a socket's broadcast comes back to the sockets on the port
+// (the sender's stack included), whole: a 3000-byte one moved InReceives and
+// InBcastPkts once, OutTransmits for its 3 fragments on the wire.
+TEST_F(BcastMcastTest, BroadcastsWeSendComeBackWhole) {
+  UdpSock* r = sock();
+  UdpSock* snd = s.udp().open();
+  socks_.push_back(snd);
+  udp_set_broadcast(*snd, true);
+  const std::vector<std::byte> data(3000, std::byte{7});
+  const SockAddrIn to{kAfInet, {kSubnetBcast, kPort}};
+  ASSERT_TRUE(udp_sendmsg(s, *snd, data, &to, {}, net.now()).ok());
+  net.run();
+  std::array<std::byte, 4000> buf{};
+  auto got = udp_recvmsg(s, *r, buf);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->size, 3000u);
   EXPECT_EQ(st().ip.InReceives, 1u);
+  EXPECT_EQ(st().ip_ext.InBcastPkts, 1u);
+  EXPECT_EQ(st().ip.OutTransmits, 3u);
+  EXPECT_EQ(st().ip_ext.OutBcastPkts, 3u);
+  EXPECT_EQ(net.sent(0).size(), 3u);
+}
+
+// IP_MULTICAST_LOOP (on by default): a datagram to a group the interface
+// joined comes back to the local members; to a group nobody here joined, it
+// only leaves.
+TEST_F(BcastMcastTest, MulticastWeSendLoopsBackToLocalMembers) {
+  UdpSock* member = sock();
+  ASSERT_TRUE(udp_join_group(s, *member, {kGroup, Ipv4Addr(), 1}).ok());
+  UdpSock* snd = s.udp().open();
+  socks_.push_back(snd);
+  udp_set_multicast_if(*snd, Ipv4Addr(), 1);  // no route to the group: IP_MULTICAST_IF names the way
+  const std::vector<std::byte> data(kPayload, std::byte{1});
+  const SockAddrIn to{kAfInet, {kGroup, kPort}};
+  ASSERT_TRUE(udp_sendmsg(s, *snd, data, &to, {}, net.now()).ok());
+  net.run();
+  EXPECT_TRUE(recv(*member));
+  EXPECT_EQ(st().ip_ext.InMcastPkts, 1u);
+  const SockAddrIn elsewhere{kAfInet, {Ipv4Addr(239, 9, 9, 9), kPort}};
+  ASSERT_TRUE(udp_sendmsg(s, *snd, data, &elsewhere, {}, net.now()).ok());
+  net.run();
+  EXPECT_EQ(st().ip_ext.InMcastPkts, 1u);
+  EXPECT_EQ(st().ip_ext.OutMcastPkts, 2u);
 }
 
 TEST_F(BcastMcastTest, LimitedBroadcastSourceIsAMartian) {
