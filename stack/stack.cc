@@ -125,9 +125,6 @@ Result<void> Stack::add_address(uint16_t ifindex, wire::Ipv4Prefix prefix, TimeP
       routes_.add(make_route({prefix.broadcast(), 32}, RouteType::kBroadcast, ifindex, prefix.addr));
     }
   }
-  if (!routes_.exact({wire::kIpv4Broadcast, 32})) {
-    routes_.add(make_route({wire::kIpv4Broadcast, 32}, RouteType::kBroadcast, ifindex, prefix.addr));
-  }
   arp_announce(*this, ifindex, prefix.addr, now);
   return {};
 }
@@ -156,15 +153,6 @@ Result<void> Stack::remove_address(uint16_t ifindex, wire::Ipv4Prefix prefix) {
     }
     if (has_subnet_broadcast(prefix)) {
       routes_.add(make_route({prefix.broadcast(), 32}, RouteType::kBroadcast, ifindex, src));
-    }
-  }
-  // The limited broadcast follows the first interface that still has an address.
-  if (auto lb = routes_.exact({wire::kIpv4Broadcast, 32}); lb && lb->ifindex == ifindex && iface->addrs.empty()) {
-    routes_.remove({wire::kIpv4Broadcast, 32});
-    for (const Interface& other : ifaces_) {
-      if (other.addrs.empty()) continue;
-      routes_.add(make_route({wire::kIpv4Broadcast, 32}, RouteType::kBroadcast, other.ifindex, other.addrs.front().addr));
-      break;
     }
   }
   return {};

@@ -32,6 +32,11 @@ Result<ResolvedRoute> route_output(Stack& stack, OutputFlow& fl) {
     r.next_hop = fl.daddr;
     return r;
   };
+  // A source of ours names the way for a limited broadcast or a group when
+  // no interface does (the kernel's "special hack": __ip_dev_find(saddr)).
+  if (fl.oif == 0 && !fl.saddr.is_unspecified() && (fl.daddr.is_broadcast() || fl.daddr.is_multicast())) {
+    if (const auto own = stack.routes().exact(wire::Ipv4Prefix{fl.saddr, 32}); own) return on_link(own->ifindex);
+  }
   if (fl.oif != 0) {
     const Interface* ifc = stack.interface(fl.oif);
     if (ifc == nullptr || ifc->link == nullptr) return std::errc::no_such_device;
@@ -69,10 +74,10 @@ Result<ResolvedRoute> route_output(Stack& stack, OutputFlow& fl) {
   r.prefsrc = rt->prefsrc;
   r.mtu = rt->mtu;
   // __mkroute_output: the destination, not the route, makes it a broadcast or
-  // multicast route (and such a datagram goes to its group's MAC, not a gateway).
-  if (fl.daddr.is_broadcast()) r.type = RouteType::kBroadcast;
-  if (fl.daddr.is_multicast()) {
-    r.type = RouteType::kMulticast;
+  // multicast route (and such a datagram goes to its broadcast or group MAC,
+  // not a gateway's: the kernel drops the route's nexthop for them).
+  if (fl.daddr.is_broadcast() || fl.daddr.is_multicast()) {
+    r.type = fl.daddr.is_broadcast() ? RouteType::kBroadcast : RouteType::kMulticast;
     r.next_hop = fl.daddr;
   }
   if (r.type == RouteType::kUnicast) {

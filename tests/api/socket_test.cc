@@ -436,6 +436,9 @@ TEST_F(ApiTest, JoinedGroupAndBroadcastsReachTheSocket) {
   EXPECT_EQ(server.join_group(group, kB).error(), std::errc::address_in_use);
 
   UdpSocket client = open_a();
+  // Bound to its address: a limited broadcast leaves by that address's
+  // interface (there is no route for 255.255.255.255, as in Linux).
+  ASSERT_TRUE(client.bind({kA, 0}).ok());
   ASSERT_TRUE(client.set_broadcast(true).ok());
   ASSERT_TRUE(client.set_multicast_if(kA, 1).ok());
   auto exchange = [&](Ipv4Addr dst) -> rt::Task<Ipv4Addr> {
