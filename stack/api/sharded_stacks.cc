@@ -40,9 +40,9 @@ void ShardedStacks::share_neighbours() {
   }
 }
 
-void ShardedStacks::stop() {
-  if (stopped_) return;
-  stopped_ = true;
+void ShardedStacks::stop_services() {
+  if (services_stopped_) return;
+  services_stopped_ = true;
   // Phase 0: no shard announces to the others any more. Announcements already
   // posted run before the later run_on's below (posts run in order), while
   // every stack still exists.
@@ -60,10 +60,21 @@ void ShardedStacks::stop() {
       if (slot->stop) slot->stop->cancel();
       slot->driver.reset();
     });
-    // Phase 2: once no service is left (they may still hold Datagrams, i.e.
-    // frames of the links), the stack and then the links go.
     runtime_->run_on(i, [slot]() -> rt::Task<void> {
       if (slot->services > 0) (void)co_await slot->idle.wait();
+    });
+  }
+}
+
+void ShardedStacks::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  stop_services();
+  // Phase 2: no service is left (they may have held Datagrams, i.e. frames of
+  // the links): the stack and then the links go.
+  for (unsigned i = 0; i < shard_count(); ++i) {
+    Slot* slot = slots_[i].get();
+    runtime_->run_on(i, [slot] {
       slot->net.stack.reset();
       slot->net.links.clear();
       slot->stop.reset();

@@ -115,9 +115,19 @@ class ShardedStacks {
     return rt::submit_to(shard, [this, shard, fn = std::move(fn)]() mutable { return fn(driver(shard)); });
   }
 
-  // Cancels the services, closes their sockets (driver destroyed), waits for
-  // the services to return, then destroys each shard's stack and links on
-  // that shard. Idempotent. Call from outside the runtime.
+  // Shard `shard`'s stack, until stop() (after stop_services() too); touch
+  // it only on that shard.
+  stack::Stack& stack(unsigned shard) { return *slots_[shard]->net.stack; }
+
+  // Cancels the services, closes their sockets (driver destroyed: the stack
+  // is no longer polled) and waits for the services to return. Each shard's
+  // stack and links stay until stop(), so what is left in them can still be
+  // read on the shard: final counters, where every frame is. Idempotent.
+  // Call from outside the runtime.
+  void stop_services();
+
+  // stop_services(), then destroys each shard's stack and links on that
+  // shard. Idempotent. Call from outside the runtime.
   void stop();
 
  private:
@@ -145,6 +155,7 @@ class ShardedStacks {
 
   rt::Runtime* runtime_;
   std::vector<std::unique_ptr<Slot>> slots_;
+  bool services_stopped_ = false;
   bool stopped_ = false;
   bool sharing_neighbours_ = false;
 };

@@ -20,6 +20,7 @@ StackDriver::StackDriver(rt::Reactor& reactor, std::unique_ptr<xnet::stack::Stac
 StackDriver::~StackDriver() {
   handle_.reset();
   extra_handles_.clear();
+  apps_.clear();  // before the sockets they use are closed
   // Close what the applications left open while the stack is still alive:
   // their queued datagrams and pending cork frames go back to the pools now,
   // and the handles (and any coroutine waiting on them) see ENETDOWN.
@@ -48,7 +49,15 @@ void StackDriver::refresh_links() {
   }
 }
 
-bool StackDriver::poll() { return stack_->poll(reactor_->loop_time()) != 0; }
+bool StackDriver::poll() {
+  const rt::TimePoint now = reactor_->loop_time();
+  const bool did = stack_->poll(now) != 0;
+  if (apps_.empty()) return did;
+  bool apps_did = false;
+  for (App& app : apps_) apps_did |= app(*stack_, now);
+  if (apps_did) stack_->flush_tx();  // what the apps queued leaves now
+  return did || apps_did;
+}
 
 // Replies the woken services just wrote leave now (the reactor calls this
 // right after running them), not at the next poll's flush.

@@ -10,6 +10,13 @@
 //                      the extra links' too: their pollers only report an fd.
 // Busy-poll vs idle comes from the reactor (ReactorOptions::mode).
 //
+// Apps (add_app): functions run after every stack poll, for work written
+// against the stack's non-blocking calls (stack/udp: udp_recvmsg/udp_sendmsg
+// on a stack::UdpSock) rather than UdpSocket coroutines — a sink, an echo, a
+// traffic source that must see every pass. fn(stack, now) returns whether it
+// did work (the reactor then polls again before sleeping); what it sent
+// leaves in the same pass. They go with clear_apps() or the driver.
+//
 // Sockets (stack/api/udp_socket.h) are opened on a driver. The driver keeps a
 // list of them: when it is destroyed it closes every socket still open (their
 // queued frames and cork data are freed) and fails their pending operations
@@ -23,8 +30,10 @@
 //
 // Shard-local: create, use and destroy a driver on its reactor's thread.
 
+#include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "runtime/clock.h"
@@ -56,6 +65,10 @@ class StackDriver final : public rt::Poller {
   // Sockets currently open on this driver.
   size_t open_sockets() const { return sockets_.size(); }
 
+  using App = std::function<bool(xnet::stack::Stack&, rt::TimePoint now)>;
+  void add_app(App app) { apps_.push_back(std::move(app)); }
+  void clear_apps() { apps_.clear(); }  // not from inside an app
+
   // Call after adding a link to the stack that has a wait_fd(), so the
   // reactor also wakes for it (links added before construction are found).
   void refresh_links();
@@ -85,6 +98,7 @@ class StackDriver final : public rt::Poller {
   std::unique_ptr<xnet::stack::Stack> owned_;
   xnet::stack::Stack* stack_;
   rt::IntrusiveList<detail::SocketState> sockets_;
+  std::vector<App> apps_;
   std::vector<std::unique_ptr<LinkFdPoller>> extra_;
   std::vector<rt::PollerHandle> extra_handles_;
   rt::PollerHandle handle_;  // last: unregistered first

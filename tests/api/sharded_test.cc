@@ -92,6 +92,11 @@ TEST(ShardedStacksTest, ReuseportServerOnTwoShardsAnswersClients) {
       co_return co_await stacks.on_shard(1, [](StackDriver& d) { return d.stack().stats().udp.InDatagrams; });
     });
     EXPECT_EQ(in_on_1, 1u);
+    // The services end; each shard's stack stays readable until stop().
+    stacks.stop_services();
+    for (unsigned k = 0; k < 2; ++k) {
+      EXPECT_EQ(runtime.run_on(k, [&stacks, k] { return stacks.stack(k).stats().udp.OutDatagrams; }), 1u);
+    }
     stacks.stop();
   }
   for (unsigned k = 0; k < 2; ++k) {

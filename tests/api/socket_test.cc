@@ -5,6 +5,8 @@
 #include <optional>
 
 #include "runtime/cancellation.h"
+#include "stack/udp/udp_output.h"
+#include "stack/udp/udp_recv.h"
 #include "stack/udp/udp_table.h"
 #include "stack/api/udp_socket.h"
 #include "tests/api/fixture.h"
@@ -42,6 +44,35 @@ TEST_F(ApiTest, EchoRoundTrip) {
   ASSERT_TRUE(local.ok());
   EXPECT_GE(local->port, stack::kEphemeralLow);
   EXPECT_LE(local->port, stack::kEphemeralHigh);
+}
+
+// A per-poll app (StackDriver::add_app) written against stack/udp's
+// non-blocking calls serves next to the coroutine sockets: it runs after the
+// stack's poll, and its reply leaves in the same pass.
+TEST_F(ApiTest, PollAppAnswersLikeAService) {
+  stack::UdpSock* sk = sb_->udp().open();
+  ASSERT_TRUE(sb_->udp().bind(*sk, kB, kPort).ok());
+  uint64_t echoed = 0;
+  db_->add_app([sk, &echoed](stack::Stack& s, rt::TimePoint now) {
+    std::array<std::byte, 256> buf{};
+    auto r = stack::udp_recvmsg(s, *sk, buf);
+    if (!r) return false;
+    stack::SockAddrIn dst{stack::kAfInet, r->source.addr, r->source.port};
+    if (stack::udp_sendmsg(s, *sk, std::span(buf).first(r->copied), &dst, {}, now)) ++echoed;
+    return true;
+  });
+  UdpSocket client = open_a();
+  auto body = [&]() -> rt::Task<std::string> {
+    (void)co_await client.send_to({kB, kPort}, bytes("polled"));
+    std::array<std::byte, 64> buf{};
+    auto r = co_await rt::with_timeout(client.recv_from(buf), 2s);
+    if (!r) co_return "error: " + r.error().message();
+    co_return text(std::span(buf).first(r->size));
+  };
+  EXPECT_EQ(run(body()), "polled");
+  EXPECT_EQ(echoed, 1u);
+  db_->clear_apps();
+  sb_->udp().close(sk);
 }
 
 TEST_F(ApiTest, ConnectedClientUsesSendAndRecv) {
