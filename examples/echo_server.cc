@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   const long seconds = args.number("--seconds", 0);
   host->run(seconds > 0 ? std::optional(std::chrono::milliseconds(seconds * 1000)) : std::nullopt);
   const auto stats = host->stats();
-  host->stop();
+  (void)host->stop();
   std::printf("echoed %llu datagrams\n", static_cast<unsigned long long>(stats.udp.OutDatagrams));
   return 0;
 }

@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
   Tally res;
   host->serve([&](StackDriver& d) { return run(d, server, count, res); });
   host->run(std::nullopt, [&] { return res.done.load(); });
-  host->stop();
+  (void)host->stop();
   std::printf("kv_client: %d values read back correctly, %d wrong, %d requests unanswered\n", res.ok, res.wrong,
               res.lost);
   return res.ok == count ? 0 : 1;

@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
                host->shard_count());
   const long seconds = args.number("--seconds", 0);
   host->run(seconds > 0 ? std::optional(std::chrono::milliseconds(seconds * 1000)) : std::nullopt);
-  host->stop();
+  (void)host->stop();
   size_t keys = 0;
   for (const Table& t : tables) keys += t.size();
   std::printf("kv_store: %zu keys on %zu shard(s)\n", keys, tables.size());

@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
   Outcome out;
   host->serve([&](StackDriver& d) { return run(d, server, count, timeout, retries, out); });
   host->run(std::nullopt, [&] { return out.done.load(); });
-  host->stop();
+  (void)host->stop();
   std::printf("answered %d, retried %d, failed %d\n", out.answered, out.retried, out.failed);
   return out.failed == 0 ? 0 : 1;
 }

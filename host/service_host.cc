@@ -66,6 +66,7 @@ std::unique_ptr<ServiceHost> ServiceHost::open(const ServiceOptions& options, st
   hc.gateway = options.gateway;
   hc.queues = options.queues;
   hc.link = options.link;
+  hc.stack = options.stack;
   std::vector<CaptureLink*>* captures = &h->captures_;
   hc.wrap_link = [captures](uint32_t, stack::Link& inner) {
     auto c = std::make_unique<CaptureLink>(inner);
@@ -119,19 +120,24 @@ std::unique_ptr<ServiceHost> ServiceHost::open(const ServiceOptions& options, st
 }
 
 ServiceHost::~ServiceHost() {
-  stop();
+  (void)stop();
   if (signal_fd_ >= 0) ::close(signal_fd_);
 }
 
-void ServiceHost::stop() {
-  if (stopped_) return;
+void ServiceHost::stop_services() {
+  if (stacks_) stacks_->stop_services();
+}
+
+xdp::XdpResult<void> ServiceHost::stop() {
+  if (stopped_) return {};
   stopped_ = true;
   if (stacks_) stacks_->stop();
   stacks_.reset();
   if (runtime_) runtime_->stop();
   runtime_.reset();
   if (pcap_) pcap_->flush();
-  if (host_) (void)host_->close();
+  if (host_) return host_->close();
+  return {};
 }
 
 int ServiceHost::run(std::optional<std::chrono::milliseconds> duration, const std::function<bool()>& done) {
@@ -207,7 +213,7 @@ stack::Stats ServiceHost::stats() {
   stack::Stats sum;
   if (!stacks_) return sum;
   for (unsigned i = 0; i < stacks_->shard_count(); ++i) {
-    sum += runtime_->run_on(i, [this, i] { return stacks_->driver(i).stack().stats(); });
+    sum += runtime_->run_on(i, [this, i] { return stacks_->stack(i).stats(); });
   }
   return sum;
 }

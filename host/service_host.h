@@ -12,6 +12,13 @@
 //   host->serve([](StackDriver& d) -> rt::Task<void> { ... });
 //   host->run(std::chrono::seconds(10));
 //   fmt::print("{}", host->snmp_text());
+//
+// Beside serve(): run_on(shard, fn) runs fn(StackDriver&) on a shard and
+// returns its result to the calling thread (set up a socket, read a counter,
+// install a per-poll app with StackDriver::add_app, read the shard thread's
+// rusage or its reactor's sleeps). A program that wants the last figures
+// after its services ended calls stop_services(), reads them (stats(),
+// ring_text(), link()), then stop().
 
 #include <chrono>
 #include <csignal>
@@ -23,6 +30,7 @@
 
 #include "stack/api/sharded_stacks.h"
 #include "stack/api/stack_driver.h"
+#include "stack/core/stack_config.h"
 #include "stack/core/stats.h"
 #include "stack/wire/addr.h"
 #include "host/capture_link.h"
@@ -51,6 +59,8 @@ struct ServiceOptions {
   std::vector<int> cpus{};
   // Rings, UMEM, batch, busy-poll socket options of every queue's link.
   xdp::XdpLinkConfig link;
+  // Every shard's stack (sysctls; a non-zero seed is offset per queue).
+  stack::StackConfig stack;
   bool control = true;  // serve `xnet stats` / `xnet capture`
   std::string capture_path;  // non-empty: capture from the start
   // SIGINT/SIGTERM end run() (read from a signalfd); false when the program
@@ -77,6 +87,18 @@ class ServiceHost {
   // Shard `shard`'s AF_XDP link; touch it only on that shard
   // (runtime().run_on), and only until stop().
   xdp::XdpLink& link(unsigned shard) { return *links_[shard]; }
+  // The interface (steering counters, health, ifindex) and each queue's
+  // shard record (queue, the interface's ifindex inside the stack); the
+  // links and stacks themselves belong to the shards. Until stop().
+  xdp::XdpHost& xdp() { return *host_; }
+
+  // From a thread outside the runtime: runs fn(StackDriver&) on `shard` and
+  // returns what it returns (fn may return a Task: its result). Until
+  // stop_services().
+  template <typename F>
+  auto run_on(unsigned shard, F fn) {
+    return runtime_->run_on(shard, [this, shard, &fn]() { return fn(stacks_->driver(shard)); });
+  }
 
   // make_service(StackDriver&) -> rt::Task<void>, on every shard.
   template <typename F>
@@ -90,8 +112,16 @@ class ServiceHost {
   static constexpr int kLinkLost = -1;
   int run(std::optional<std::chrono::milliseconds> duration, const std::function<bool()>& done = {});
 
-  // Cancels the services and tears the shards down (the destructor does it too).
-  void stop();
+  // Cancels the services, closes their sockets and waits for them to return
+  // (ShardedStacks::stop_services); stacks, links and the interface stay
+  // until stop(), for the last figures. Idempotent.
+  void stop_services();
+
+  // stop_services(), then tears the shards down and detaches the program
+  // (the destructor does it too). Returns the detach error, if any: the
+  // program may then be left on the interface. Idempotent. Call inside the
+  // interface's network namespace (libxdp talks netlink).
+  xdp::XdpResult<void> stop();
 
   stack::Stats stats();
   // Ip:/Icmp:/IcmpMsg:/Udp: as /proc/net/snmp prints them.

@@ -70,7 +70,7 @@ int run_echo(const EchoArgs& a) {
   if (a.duration > 0) dur = std::chrono::milliseconds(static_cast<int64_t>(a.duration * 1000));
   const int why = host->run(dur);
   const std::string counters = host->snmp_text();
-  host->stop();
+  (void)host->stop();
   fmt::print("{}", counters);
   std::fflush(stdout);
   return why == ServiceHost::kLinkLost ? 1 : 0;

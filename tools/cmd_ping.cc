@@ -121,7 +121,7 @@ int run_xnet_ping(const PingArgs& a, EndpointArg to) {
   std::atomic<bool> finished{false};
   host->serve([&](StackDriver& d) { return xnet_client(d, a, to, tally, finished); });
   const int sig = host->run(std::nullopt, [&] { return finished.load(); });
-  host->stop();
+  (void)host->stop();
   fmt::print("{}", format_ping_report(fmt::format("xnet ping {}:{} from {} on {} (AF_XDP, {} mode): {} x {} bytes{}",
                                                   to.addr.to_string(), to.port, a.addr, a.dev,
                                                   a.busy_poll ? "busy-poll" : "idle", a.count, a.size,

@@ -129,7 +129,7 @@ void XnetSide::run(const XnetSideConfig& config, PeerSync& sync, const MakeTask&
   }
   frames_out_ = out;
   frames_idle_ = out == 0;
-  host->stop();
+  (void)host->stop();
   finished_ = true;
 }
 
