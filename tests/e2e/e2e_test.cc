@@ -6,10 +6,14 @@
 //   [ns kernel] kernel_if: 10.77.0.2/24, `ethtool -K tx off` so its UDP
 //              checksums arrive complete
 //
-// The xnet stack runs on a ShardRunner (an rt::Reactor thread, idle mode);
-// the kernel side uses ordinary sockets and commands. Every test ends in
-// TearDown: sockets closed, the runner stopped, every UMEM frame back where
-// it belongs (FrameCounts add up, nothing held), the program detached and no
+// xnet runs on the host library services run on (host/service_host.h:
+// XdpHost + rt::Runtime + ShardedStacks, one shard thread per queue, idle
+// mode). The tests reach a shard's stack with ServiceHost::run_on, and serve
+// either per-poll apps written against stack/udp (StackDriver::add_app) or
+// UdpSocket coroutines (ServiceHost::serve). The kernel side uses ordinary
+// sockets and commands. Every test ends in TearDown: sockets closed, the
+// services stopped, every UMEM frame back where it belongs (FrameCounts add
+// up, nothing held by the still existing stack), the program detached and no
 // XDP program left on the interface.
 
 #include <arpa/inet.h>
@@ -19,6 +23,7 @@
 #include <unistd.h>
 
 #include <poll.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <array>
@@ -35,8 +40,9 @@
 #include <thread>
 #include <vector>
 
+#include "host/service_host.h"
+#include "runtime/runtime.h"
 #include "runtime/with_timeout.h"
-#include "stack/api/neighbour_sync.h"
 #include "stack/api/stack_driver.h"
 #include "stack/api/udp_socket.h"
 #include "stack/ipv4/ip_fragment.h"
@@ -45,7 +51,6 @@
 #include "stack/udp/udp_recv.h"
 #include "stack/udp/udp_table.h"
 #include "tests/e2e/kernel_socket.h"
-#include "tests/e2e/shard_runner.h"
 #include "tests/netns/privileged.h"
 #include "xdp/host/xdp_host.h"
 #include "xdp/xdp_program.h"
@@ -76,7 +81,7 @@ struct EchoState {
   std::error_code last_error;
 };
 
-App echo_app(std::shared_ptr<EchoState> st) {
+StackDriver::App echo_app(std::shared_ptr<EchoState> st) {
   return [st](stack::Stack& s, stack::TimePoint now) {
     bool did = false;
     while (!st->backlog.empty()) {
@@ -145,12 +150,15 @@ std::string frame_counts_text(const xdp::FrameCounts& c) {
          std::to_string(c.total);
 }
 
+// What serves the echo port: a per-poll app over stack/udp, or a UdpSocket
+// coroutine (the API).
+enum class Serve { kApps, kCoroutines };
+
 class E2e : public ::testing::Test {
  protected:
-  // Creates the topology and xnet on it, and starts the shard thread.
-  void start(rt::PollMode mode = rt::PollMode::kIdle,
-             DriveWith with = DriveWith::kTestPoller, uint32_t queues = 1) {
-    with_ = with;
+  // Creates the topology and xnet on it (one shard per queue).
+  void start(Serve serve = Serve::kApps, uint32_t queues = 1) {
+    serve_ = serve;
     VethOptions o;
     o.queues = queues;
     o.kernel_tx_checksum_off = true;
@@ -158,64 +166,33 @@ class E2e : public ::testing::Test {
     std::string error;
     topo_ = VethTopology::create(o, &error);
     ASSERT_TRUE(topo_) << error;
-    xdp::XdpHostConfig c;
-    c.ifname = topo_->xnet_if();
-    c.address = wire::Ipv4Prefix{kXnetAddr, 24};
-    c.link.umem.frame_count = 2048;
-    c.link.xsk.fill_size = c.link.xsk.comp_size = c.link.xsk.rx_size = c.link.xsk.tx_size = 1024;
-    c.stack.seed = 1;
+    ServiceOptions so;
+    so.dev = topo_->xnet_if();
+    so.addr = wire::Ipv4Prefix{kXnetAddr, 24};
+    so.queues = queues;
+    so.link.umem.frame_count = 2048;
+    so.link.xsk.fill_size = so.link.xsk.comp_size = so.link.xsk.rx_size = so.link.xsk.tx_size = 1024;
+    so.stack.seed = 1;
+    so.control = false;
+    so.handle_signals = false;
+    so.advise = false;
     std::string open_error;
-    topo_->xnet_ns().run([&] {
-      auto h = xdp::XdpHost::open(c, std::chrono::steady_clock::now());
-      if (!h) {
-        open_error = h.message();
-        return;
-      }
-      host_ = std::move(h.value());
-    });
+    topo_->xnet_ns().run([&] { host_ = ServiceHost::open(so, &open_error); });
     ASSERT_TRUE(host_) << open_error;
     ASSERT_EQ(host_->shard_count(), queues);
-    ifindex_ = host_->shard(0).ifindex;
-    ifindex_os_ = host_->interface().ifindex();
-    runner_ = std::make_unique<ShardRunner>(host_->shard(0), mode, with);
-    for (uint32_t q = 1; q < queues; ++q) {
-      extra_runners_.push_back(std::make_unique<ShardRunner>(host_->shard(q), mode, with));
-    }
-    share_neighbours();
+    ifindex_ = host_->xdp().shard(0).ifindex;
+    ifindex_os_ = host_->xdp().interface().ifindex();
   }
 
-  std::vector<ShardRunner*> runners() {
-    std::vector<ShardRunner*> all{runner_.get()};
-    for (auto& r : extra_runners_) all.push_back(r.get());
-    return all;
+  // Runs fn(stack) on `shard` and returns what it returns.
+  template <typename F>
+  auto call(F fn, unsigned shard = 0) {
+    return host_->run_on(shard, [&fn](StackDriver& d) { return fn(d.stack()); });
   }
 
-  // The queues of one interface share what their neighbour tables learn
-  // (stack/api/neighbour_sync.h), as ShardedStacks does for services.
-  void share_neighbours() {
-    const std::vector<ShardRunner*> all = runners();
-    if (all.size() < 2) return;
-    std::vector<NeighbourPeer> peers;
-    for (size_t q = 0; q < all.size(); ++q) peers.push_back({host_->shard(q).stack.get(), &all[q]->reactor()});
-    std::vector<stack::NeighbourObserver> observers = make_neighbour_observers(peers);
-    for (size_t q = 0; q < all.size(); ++q) {
-      all[q]->call([&](stack::Stack& s) { s.neighbours().set_observer(std::move(observers[q])); });
-    }
-    sharing_neighbours_ = true;
-  }
-
-  // Before any shard stops: no more announcements, and those already posted
-  // applied (posts run in order) while every stack and reactor still exists.
-  void unshare_neighbours() {
-    if (!sharing_neighbours_) return;
-    sharing_neighbours_ = false;
-    for (ShardRunner* r : runners()) r->call([](stack::Stack& s) { s.neighbours().set_observer(nullptr); });
-    for (ShardRunner* r : runners()) r->call([](stack::Stack&) {});
-  }
-
-  // An xnet UDP socket bound to 10.77.0.1:port, closed in TearDown.
+  // An xnet UDP socket bound to 10.77.0.1:port on shard 0, closed in TearDown.
   stack::UdpSock* open_udp(uint16_t port) {
-    return runner_->call([&](stack::Stack& s) -> stack::UdpSock* {
+    return call([&](stack::Stack& s) -> stack::UdpSock* {
       stack::UdpSock* sk = s.udp().open();
       if (auto r = s.udp().bind(*sk, kXnetAddr, port); !r) {
         ADD_FAILURE() << "bind " << port << ": " << r.error().message();
@@ -227,69 +204,88 @@ class E2e : public ::testing::Test {
     });
   }
 
-  // An echo server on 10.77.0.1:port: a poll-loop app, or with the
-  // StackDriver a UdpSocket coroutine. Returns once the port is bound
-  // (sk null if binding failed).
-  std::shared_ptr<EchoState> start_echo(uint16_t port = kEchoPort, ShardRunner* on = nullptr) {
-    auto st = std::make_shared<EchoState>();
-    if (on != nullptr && on != runner_.get()) {  // another shard: StackDriver only
-      on->spawn_on([port, st](StackDriver& d) { return echo_server(d, port, st); });
-      for (int i = 0; i < 100; ++i) {
-        if (on->call([&](stack::Stack&) { return st->sk != nullptr; })) break;
+  // An echo server on 10.77.0.1:port on every shard: a poll-loop app (one
+  // shard), or a UdpSocket coroutine. Returns each shard's state once its
+  // port is bound (sk null if binding failed).
+  std::vector<std::shared_ptr<EchoState>> start_echoes(uint16_t port = kEchoPort) {
+    std::vector<std::shared_ptr<EchoState>> states;
+    for (unsigned i = 0; i < host_->shard_count(); ++i) states.push_back(std::make_shared<EchoState>());
+    if (serve_ == Serve::kApps) {
+      EXPECT_EQ(host_->shard_count(), 1u) << "apps serve shard 0 only";
+      std::shared_ptr<EchoState> st = states[0];
+      st->sk = open_udp(port);
+      if (st->sk != nullptr) host_->run_on(0, [&](StackDriver& d) { d.add_app(echo_app(st)); });
+      return states;
+    }
+    host_->serve([port, states](StackDriver& d) { return echo_server(d, port, states[rt::this_shard()]); });
+    for (unsigned i = 0; i < states.size(); ++i) {
+      EchoState* st = states[i].get();
+      for (int k = 0; k < 100; ++k) {
+        if (call([st](stack::Stack&) { return st->sk != nullptr; }, i)) break;
         std::this_thread::sleep_for(2ms);
       }
-      return st;
     }
-    if (with_ == DriveWith::kTestPoller) {
-      st->sk = open_udp(port);
-      if (st->sk != nullptr) runner_->add_app(echo_app(st));
-      return st;
-    }
-    runner_->spawn_on([port, st](StackDriver& d) { return echo_server(d, port, st); });
-    for (int i = 0; i < 100; ++i) {
-      if (runner_->call([&](stack::Stack&) { return st->sk != nullptr; })) break;
-      std::this_thread::sleep_for(2ms);
-    }
-    return st;
+    return states;
   }
+  std::shared_ptr<EchoState> start_echo(uint16_t port = kEchoPort) { return start_echoes(port)[0]; }
 
   stack::Stats stats() {
-    return runner_->call([](stack::Stack& s) { return s.stats(); });
+    return call([](stack::Stack& s) { return s.stats(); });
   }
 
+  // CPU time (user + system) of shard 0's thread so far, in seconds, and how
+  // often its reactor has slept.
+  double shard_cpu_seconds() {
+    return call([](stack::Stack&) {
+      rusage ru{};
+      getrusage(RUSAGE_THREAD, &ru);
+      return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+             static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    });
+  }
+  uint64_t shard_sleeps() {
+    return host_->run_on(0, [](StackDriver& d) { return d.reactor().sleeps(); });
+  }
+
+  // What one shard's link holds once its services have stopped.
+  struct LinkState {
+    uint32_t queue = 0;
+    xdp::FrameCounts counts;
+    uint64_t in_use = 0;
+    uint64_t held = 0;
+  };
+
   void TearDown() override {
-    if (runner_) unshare_neighbours();
-    for (auto& r : extra_runners_) r->stop();
-    extra_runners_.clear();
-    if (runner_) {
-      runner_->clear_apps();
-      runner_->call([&](stack::Stack& s) {
-        for (stack::UdpSock* sk : socks_) s.udp().close(sk);
+    if (host_) {
+      // The apps go before the sockets they use, the sockets before the
+      // services stop (the coroutines' sockets close then, with ENETDOWN).
+      host_->run_on(0, [&](StackDriver& d) {
+        d.clear_apps();
+        for (stack::UdpSock* sk : socks_) d.stack().udp().close(sk);
       });
       socks_.clear();
-      runner_->stop();
-      runner_.reset();
-    }
-    if (host_) {
+      host_->stop_services();
       // Transmits still in the rings complete once kicked; then nothing may
-      // be held anywhere (ROBUSTNESS case 49).
-      for (size_t i = 0; i < host_->shard_count(); ++i) {
-        xdp::XdpShard& sh = host_->shard(i);
-        for (int k = 0; k < 200 && sh.link->tx_in_flight() > 0; ++k) {
-          sh.link->kick();
-          if (sh.link->tx_in_flight() > 0) std::this_thread::sleep_for(5ms);
-        }
-        const xdp::FrameCounts c = sh.link->frame_counts();
-        std::printf("[frames] queue %u: %s\n", sh.queue, frame_counts_text(c).c_str());
+      // be held anywhere (ROBUSTNESS case 49), with every stack still there.
+      for (unsigned i = 0; i < host_->shard_count(); ++i) {
+        xdp::XdpLink* link = &host_->link(i);
+        const LinkState ls = host_->runtime().run_on(i, [link] {
+          for (int k = 0; k < 200 && link->tx_in_flight() > 0; ++k) {
+            link->kick();
+            if (link->tx_in_flight() > 0) std::this_thread::sleep_for(5ms);
+          }
+          return LinkState{link->queue(), link->frame_counts(), link->pool().in_use(), link->frames_held()};
+        });
+        const xdp::FrameCounts& c = ls.counts;
+        std::printf("[frames] queue %u: %s\n", ls.queue, frame_counts_text(c).c_str());
         EXPECT_TRUE(c.adds_up()) << frame_counts_text(c);
         EXPECT_EQ(c.stack, 0u) << frame_counts_text(c);
         EXPECT_EQ(c.tx + c.completion, 0u) << frame_counts_text(c);
-        EXPECT_EQ(sh.link->pool().in_use(), sh.link->frames_held());
+        EXPECT_EQ(ls.in_use, ls.held);
       }
-      EXPECT_TRUE(host_->frames_idle());
       std::string detach_error;
       topo_->xnet_ns().run([&] {
-        auto r = host_->close();
+        auto r = host_->stop();
         if (!r) detach_error = r.message();
         host_.reset();
       });
@@ -306,12 +302,9 @@ class E2e : public ::testing::Test {
   }
 
   std::unique_ptr<VethTopology> topo_;
-  std::unique_ptr<xdp::XdpHost> host_;
-  bool sharing_neighbours_ = false;
-  std::unique_ptr<ShardRunner> runner_;                       // shard 0
-  std::vector<std::unique_ptr<ShardRunner>> extra_runners_;  // shards 1..n
-  std::vector<stack::UdpSock*> socks_;  // touched on the shard thread only
-  DriveWith with_ = DriveWith::kTestPoller;
+  std::unique_ptr<ServiceHost> host_;
+  std::vector<stack::UdpSock*> socks_;  // touched on shard 0 only
+  Serve serve_ = Serve::kApps;
   uint16_t ifindex_ = 0;     // inside the stack
   uint32_t ifindex_os_ = 0;  // the kernel's
 };
@@ -338,7 +331,7 @@ TEST_F(E2e, ArpResolvesBothWays) {
 
   // xnet resolves the kernel: the datagram waits for the ARP reply.
   const std::vector<std::byte> hello = pattern(1, 5);
-  auto sent = runner_->call([&](stack::Stack& s) {
+  auto sent = call([&](stack::Stack& s) {
     stack::SockAddrIn dst{stack::kAfInet, kKernelAddr, k.port()};
     return stack::udp_sendmsg(s, *sk, hello, &dst, {}, std::chrono::steady_clock::now());
   });
@@ -350,7 +343,7 @@ TEST_F(E2e, ArpResolvesBothWays) {
   EXPECT_EQ(std::memcmp(buf.data(), hello.data(), 5), 0);
   EXPECT_EQ(ntohl(from.sin_addr.s_addr), kXnetAddr.value());
   EXPECT_EQ(ntohs(from.sin_port), 5000);
-  auto entry = runner_->call([&](stack::Stack& s) {
+  auto entry = call([&](stack::Stack& s) {
     return s.neighbours().lookup(ifindex_, kKernelAddr);
   });
   ASSERT_TRUE(entry.has_value());
@@ -439,8 +432,8 @@ void E2eEcho::ten_thousand_echoed() {
   EXPECT_EQ(st.udp.InErrors, 0u);
   EXPECT_EQ(st.udp.InCsumErrors, 0u);
   EXPECT_EQ(st.udp.OutDatagrams, kCount);
-  EXPECT_EQ(runner_->call([&](stack::Stack&) { return echo->send_errors; }), 0u);
-  EXPECT_EQ(runner_->call([&](stack::Stack&) { return echo->echoed; }), kCount);
+  EXPECT_EQ(call([&](stack::Stack&) { return echo->send_errors; }), 0u);
+  EXPECT_EQ(call([&](stack::Stack&) { return echo->echoed; }), kCount);
 }
 
 void E2eEcho::large_datagrams_both_ways() {
@@ -475,7 +468,7 @@ TEST_F(E2eEcho, TenThousandDatagramsEchoedWithoutLoss) {
 
 TEST_F(E2eEcho, ApiTenThousandDatagramsEchoedWithoutLoss) {
   XNET_REQUIRE_PRIVILEGED();
-  ASSERT_NO_FATAL_FAILURE(start(rt::PollMode::kIdle, DriveWith::kStackDriver));
+  ASSERT_NO_FATAL_FAILURE(start(Serve::kCoroutines));
   ten_thousand_echoed();
 }
 
@@ -487,7 +480,7 @@ TEST_F(E2eEcho, LargeDatagramsFragmentedAndReassembledBothWays) {
 
 TEST_F(E2eEcho, ApiLargeDatagramsFragmentedAndReassembledBothWays) {
   XNET_REQUIRE_PRIVILEGED();
-  ASSERT_NO_FATAL_FAILURE(start(rt::PollMode::kIdle, DriveWith::kStackDriver));
+  ASSERT_NO_FATAL_FAILURE(start(Serve::kCoroutines));
   large_datagrams_both_ways();
 }
 
@@ -579,14 +572,14 @@ TEST_F(E2eEcho, FragmentFloodLeavesLegitimateTrafficFlowing) {
   ::close(raw);
 
   const stack::Stats st = stats();
-  const size_t mem = runner_->call([](stack::Stack& s) { return s.reassembly().mem(); });
+  const size_t mem = call([](stack::Stack& s) { return s.reassembly().mem(); });
   std::printf("fragment flood: %llu fragments; legitimate 4000/100-byte round trips: quiet %d/%d answered, p99 %.0f us; "
               "during the flood %d/%d answered, p99 %.0f us; ReasmFails %llu, reassembly memory %zu bytes\n",
               static_cast<unsigned long long>(flooded.load()), quiet.answered, quiet.sent, quiet.p99_us,
               during.answered, during.sent, during.p99_us, static_cast<unsigned long long>(st.ip.ReasmFails), mem);
   EXPECT_EQ(quiet.answered, quiet.sent);
   EXPECT_GT(flooded.load(), 10000u);
-  const uint32_t bound = runner_->call([](stack::Stack& s) { return s.config().ipfrag_high_thresh; });
+  const uint32_t bound = call([](stack::Stack& s) { return s.config().ipfrag_high_thresh; });
   EXPECT_LE(mem, bound);
   EXPECT_GT(st.ip.ReasmFails, 0u);  // the flood was evicted
   // Legitimate traffic keeps flowing: at least 90% answered under the flood
@@ -596,8 +589,8 @@ TEST_F(E2eEcho, FragmentFloodLeavesLegitimateTrafficFlowing) {
   // The flood's queues go at their timeout, with every frame (once the last
   // fragments still on the ring have been taken).
   std::this_thread::sleep_for(300ms);
-  runner_->call([](stack::Stack& s) { s.reassembly().run_timers(std::chrono::steady_clock::now() + 31s); });
-  EXPECT_EQ(runner_->call([](stack::Stack& s) { return s.reassembly().mem(); }), 0u);
+  call([](stack::Stack& s) { s.reassembly().run_timers(std::chrono::steady_clock::now() + 31s); });
+  EXPECT_EQ(call([](stack::Stack& s) { return s.reassembly().mem(); }), 0u);
 }
 
 TEST_F(E2e, GsoSendArrivesAsSeparateDatagrams) {
@@ -608,7 +601,7 @@ TEST_F(E2e, GsoSendArrivesAsSeparateDatagrams) {
   stack::UdpSock* sk = open_udp(5001);
   ASSERT_NE(sk, nullptr);
   const std::vector<std::byte> p = pattern(7, 5000);
-  auto sent = runner_->call([&](stack::Stack& s) {
+  auto sent = call([&](stack::Stack& s) {
     stack::SockAddrIn dst{stack::kAfInet, kKernelAddr, k.port()};
     stack::SendOptions o;
     o.gso_size = 1000;
@@ -730,7 +723,7 @@ TEST_F(E2e, KernelTcpOnTheSameInterfaceStillWorks) {
   EXPECT_EQ(got, kBytes);
   EXPECT_TRUE(same);
   EXPECT_EQ(echoed.load(), kBytes);
-  const xdp::SteerCounters sc = host_->interface().counters();
+  const xdp::SteerCounters sc = host_->xdp().interface().counters();
   std::printf("[steer] steered %llu passed %llu malformed %llu no_socket %llu\n",
               static_cast<unsigned long long>(sc.steered),
               static_cast<unsigned long long>(sc.passed),
@@ -746,15 +739,15 @@ void E2eEcho::idle_cpu(const char* label) {
   const CommandResult ping = topo_->kernel_ns().exec("ping -c 2 -i 0.2 -W 2 " + kXnetIp);
   EXPECT_TRUE(ping.ok()) << ping.output;
   std::this_thread::sleep_for(100ms);
-  const double cpu0 = runner_->thread_cpu_seconds();
-  const uint64_t sleeps0 = runner_->sleeps();
+  const double cpu0 = shard_cpu_seconds();
+  const uint64_t sleeps0 = shard_sleeps();
   const auto t0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(2s);
-  const double cpu1 = runner_->thread_cpu_seconds();
-  const uint64_t sleeps1 = runner_->sleeps();
+  const double cpu1 = shard_cpu_seconds();
+  const uint64_t sleeps1 = shard_sleeps();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double share = (cpu1 - cpu0) / wall;
-  std::printf("[idle] %s: reactor thread used %.3f ms of CPU in %.2f s = %.3f%% of a core, %llu sleeps\n",
+  std::printf("[idle] %s: shard thread used %.3f ms of CPU in %.2f s = %.3f%% of a core, %llu sleeps\n",
               label, (cpu1 - cpu0) * 1e3, wall, share * 100,
               static_cast<unsigned long long>(sleeps1 - sleeps0));
   EXPECT_LT(share, 0.20);  // loose: a bound, not a timing test (target < 2%)
@@ -765,21 +758,21 @@ void E2eEcho::idle_cpu(const char* label) {
 
 TEST_F(E2eEcho, IdleReactorUsesLittleCpu) {
   XNET_REQUIRE_PRIVILEGED();
-  ASSERT_NO_FATAL_FAILURE(start(rt::PollMode::kIdle));
-  idle_cpu("test poller");
+  ASSERT_NO_FATAL_FAILURE(start(Serve::kApps));
+  idle_cpu("poll app");
 }
 
 TEST_F(E2eEcho, ApiIdleStackDriverUsesLittleCpu) {
   XNET_REQUIRE_PRIVILEGED();
-  ASSERT_NO_FATAL_FAILURE(start(rt::PollMode::kIdle, DriveWith::kStackDriver));
-  idle_cpu("StackDriver");
+  ASSERT_NO_FATAL_FAILURE(start(Serve::kCoroutines));
+  idle_cpu("UdpSocket coroutine");
 }
 
 // The API as a client: a GSO send through UdpSocket, and a connected
 // UdpSocket learning ECONNREFUSED from the kernel's port unreachable.
 TEST_F(E2e, ApiClientGsoAndConnectionRefused) {
   XNET_REQUIRE_PRIVILEGED();
-  ASSERT_NO_FATAL_FAILURE(start(rt::PollMode::kIdle, DriveWith::kStackDriver));
+  ASSERT_NO_FATAL_FAILURE(start(Serve::kCoroutines));
   KernelUdp k = KernelUdp::open(topo_->kernel_ns(), kKernelIp, 0);
   ASSERT_TRUE(k.valid());
   KernelUdp closed = KernelUdp::open(topo_->kernel_ns(), kKernelIp, 0);
@@ -799,7 +792,7 @@ TEST_F(E2e, ApiClientGsoAndConnectionRefused) {
   const std::vector<std::byte>& p = out->payload;
   std::future<void> finished = out->done.get_future();
   const uint16_t kport = k.port();
-  runner_->spawn_on([out, kport, closed_port](StackDriver& d) -> Task<void> {
+  host_->serve([out, kport, closed_port](StackDriver& d) -> Task<void> {
     return [](StackDriver& d, std::shared_ptr<Outcome> out, uint16_t kport,
               uint16_t closed_port) -> Task<void> {
       UdpSocket c = UdpSocket::open(d).value();
@@ -840,16 +833,14 @@ TEST_F(E2e, ApiClientGsoAndConnectionRefused) {
 // The kernel sends all its ARP frames for this address pair on one queue
 // (veth delivers on the rx queue matching the tx queue the kernel hashed the
 // skb to), so only that queue's shard hears 10.77.0.2's replies and requests.
-// The fixture shares the shards' neighbour tables (share_neighbours, as
-// ShardedStacks does): without it the other shard's entry stays incomplete,
+// ShardedStacks shares the shards' neighbour tables (neighbour_sync.h):
+// without it the other shard's entry stays incomplete,
 // fails after 3 probes (kNeighFailed) and every flow hashed to it goes
 // unanswered.
 TEST_F(E2e, TwoQueuesTwoShardsAnswerEveryFlow) {
   XNET_REQUIRE_PRIVILEGED();
-  ASSERT_NO_FATAL_FAILURE(start(rt::PollMode::kIdle, DriveWith::kStackDriver, 2));
-  std::vector<std::shared_ptr<EchoState>> echoes;
-  echoes.push_back(start_echo(kEchoPort, runner_.get()));
-  echoes.push_back(start_echo(kEchoPort, extra_runners_[0].get()));
+  ASSERT_NO_FATAL_FAILURE(start(Serve::kCoroutines, 2));
+  const std::vector<std::shared_ptr<EchoState>> echoes = start_echoes(kEchoPort);
   ASSERT_NE(echoes[0]->sk, nullptr);
   ASSERT_NE(echoes[1]->sk, nullptr);
 
@@ -874,16 +865,15 @@ TEST_F(E2e, TwoQueuesTwoShardsAnswerEveryFlow) {
     EXPECT_EQ(ok, kPerFlow) << "flow " << f << " from port " << k.port();
     if (ok == kPerFlow) ++flows_ok;
   }
-  const uint64_t in0 = runner_->call([](stack::Stack& s) { return s.stats().udp.InDatagrams; });
-  const uint64_t in1 =
-      extra_runners_[0]->call([](stack::Stack& s) { return s.stats().udp.InDatagrams; });
+  const uint64_t in0 = call([](stack::Stack& s) { return s.stats().udp.InDatagrams; });
+  const uint64_t in1 = call([](stack::Stack& s) { return s.stats().udp.InDatagrams; }, 1);
   std::printf("[queues] %u/%d flows complete; shard 0 received %llu, shard 1 %llu datagrams\n",
               flows_ok, kFlows, static_cast<unsigned long long>(in0),
               static_cast<unsigned long long>(in1));
-  for (ShardRunner* r : {runner_.get(), extra_runners_[0].get()}) {
-    const auto n = r->call([&](stack::Stack& s) {
+  for (unsigned shard : {0u, 1u}) {
+    const auto n = call([&](stack::Stack& s) {
       return std::make_pair(s.neighbours().lookup(ifindex_, kKernelAddr), s.stats());
-    });
+    }, shard);
     std::printf("[queues] shard: neighbour %s, state %d, ArpIn? InDelivers %llu OutTransmits %llu NeighFailed %llu\n",
                 n.first ? n.first->mac.to_string().c_str() : "none",
                 n.first ? static_cast<int>(n.first->state) : -1,
@@ -892,7 +882,7 @@ TEST_F(E2e, TwoQueuesTwoShardsAnswerEveryFlow) {
                 static_cast<unsigned long long>(n.second.dropped(stack::DropReason::kNeighFailed)));
   }
   EXPECT_EQ(in0 + in1, static_cast<uint64_t>(kFlows) * kPerFlow);
-  const xdp::SteerCounters sc = host_->interface().counters();
+  const xdp::SteerCounters sc = host_->xdp().interface().counters();
   EXPECT_EQ(sc.no_socket, 0u);
 }
 
