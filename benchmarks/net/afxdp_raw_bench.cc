@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "benchmarks/afxdp_ref/afxdp_ref.h"
-#include "benchmarks/net/scenarios.h"
+#include "benchmarks/net/scenario_runner.h"
 
 namespace xnet::bench {
 namespace {
@@ -63,29 +63,25 @@ struct StopFlag {
 }  // namespace
 
 Measurement raw_latency(Topology& t, const Options& o, size_t size) {
-  Measurement m;
-  m.scenario = "latency";
-  m.impl = "afxdp-raw";
-  m.size = size;
   const bool napi = o.tuning.threaded_napi_latency;
-  m.note = fmt::format("independent reference (benchmarks/afxdp_ref): pinger on cpu {} (ns A), in-place reflector "
-                       "on cpu {} (ns B), both spinning, NAPI {}",
-                       o.cpu_a, o.cpu_b, napi ? "threaded" : "softirq");
+  Measurement m = measurement(
+      "latency", "afxdp-raw", size,
+      fmt::format("independent reference (benchmarks/afxdp_ref): pinger on cpu {} (ns A), in-place reflector "
+                  "on cpu {} (ns B), both spinning, NAPI {}",
+                  o.cpu_a, o.cpu_b, napi ? "threaded" : "softirq"));
   const PingPlan plan = ping_plan(o, size);
-  PeerSync sync;
-  std::atomic<bool> refl_stop{false};
-  afxdp_ref::PingResult res;
-  std::thread refl = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {
+  LatencyTally tally;
+  PeerSteps steps;
+  steps.passive = [&](PeerSync& sync) {
     auto s = open_ref(t.if_b(), o.tuning, sync);
     if (!s) return;
     ref_napi(t, o, napi, o.cpu_b);
     sync.ready = true;
     StopFlag sf;
-    sf.watch(refl_stop);
+    sf.watch(sync.done);
     afxdp_ref::run_reflector(*s, sf.stop);
-  });
-  std::thread pinger = spawn_in_netns(t.ns_a(), o.cpu_a, [&] {
-    if (!sync.wait_ready()) return;
+  };
+  steps.active = [&](PeerSync& sync) {
     auto s = open_ref(t.if_a(), o.tuning, sync);
     if (!s) return;
     ref_napi(t, o, napi, o.cpu_a);
@@ -97,56 +93,46 @@ Measurement raw_latency(Topology& t, const Options& o, size_t size) {
     StopFlag sf;
     std::atomic<bool> never{false};
     sf.watch(never);
-    res = afxdp_ref::run_pinger(*s, flow, po, sf.stop);
-  });
-  pinger.join();
-  refl_stop = true;
-  refl.join();
-  if (mark_failed(m, sync)) return m;
-  LatencyHistogram hist;
-  for (uint64_t ns : res.rtt_ns) hist.record(ns);
-  set_latency_figures(m, hist);
-  m.set("lost", static_cast<double>(res.lost));
+    const afxdp_ref::PingResult res = afxdp_ref::run_pinger(*s, flow, po, sf.stop);
+    for (uint64_t ns : res.rtt_ns) tally.hist.record(ns);
+    tally.lost = res.lost;
+  };
+  if (run_peers(t, o, steps, m)) tally.report(m);
   return m;
 }
 
 namespace {
 
-// txonly in A once the receiver is ready; sets `done` last.
-std::thread start_ref_sender(Topology& t, const Options& o, PeerSync& sync, afxdp_ref::Flow flow, double seconds,
-                             bool napi, afxdp_ref::TxResult& out, std::atomic<bool>& done) {
-  return spawn_in_netns(t.ns_a(), o.cpu_a, [&t, &o, &sync, flow, seconds, napi, &out, &done] {
-    if (sync.wait_ready()) {
-      if (auto s = open_ref(t.if_a(), o.tuning, sync)) {
-        ref_napi(t, o, napi, o.cpu_b);
-        StopFlag sf;
-        std::atomic<bool> never{false};
-        sf.watch(never);
-        out = afxdp_ref::run_txonly(*s, flow, seconds, sf.stop);
-      }
-    }
-    done = true;
-  });
+// The active peer of a reference rate run: txonly in A.
+std::function<void(PeerSync&)> ref_sender(Topology& t, const Options& o, afxdp_ref::Flow flow, double seconds,
+                                          bool napi, RateTally& tally) {
+  return [&t, &o, flow, seconds, napi, &tally](PeerSync& sync) {
+    auto s = open_ref(t.if_a(), o.tuning, sync);
+    if (!s) return;
+    ref_napi(t, o, napi, o.cpu_b);
+    StopFlag sf;
+    std::atomic<bool> never{false};
+    sf.watch(never);
+    const afxdp_ref::TxResult out = afxdp_ref::run_txonly(*s, flow, seconds, sf.stop);
+    tally.sent = out.sent;
+    tally.seconds = out.seconds;
+  };
 }
 
 }  // namespace
 
 Measurement raw_throughput(Topology& t, const Options& o, size_t size, double seconds) {
-  Measurement m;
-  m.scenario = "throughput";
-  m.impl = "afxdp-raw";
-  m.size = size;
   const bool napi = o.tuning.threaded_napi_throughput;
   const int napi_cpu = o.tuning.napi_cpu >= 0 ? o.tuning.napi_cpu : o.cpu_b;
-  m.note = fmt::format("independent reference: txonly (prebuilt frames, batches of {}) on cpu {}, rxdrop sleeping in "
-                       "poll() on cpu {}, NAPI {}",
-                       o.tuning.batch, o.cpu_a, o.cpu_b,
-                       napi ? fmt::format("threaded on cpu {}", napi_cpu) : std::string("softirq"));
-  PeerSync sync;
-  std::atomic<uint64_t> received{0};
-  std::atomic<bool> tx_done{false};
-  afxdp_ref::TxResult tx_out;
-  std::thread rx = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {
+  Measurement m = measurement(
+      "throughput", "afxdp-raw", size,
+      fmt::format("independent reference: txonly (prebuilt frames, batches of {}) on cpu {}, rxdrop sleeping in "
+                  "poll() on cpu {}, NAPI {}",
+                  o.tuning.batch, o.cpu_a, o.cpu_b,
+                  napi ? fmt::format("threaded on cpu {}", napi_cpu) : std::string("softirq")));
+  RateTally tally;
+  PeerSteps steps;
+  steps.passive = [&](PeerSync& sync) {
     auto s = open_ref(t.if_b(), o.tuning, sync);
     if (!s) return;
     ref_napi(t, o, napi, o.cpu_b);
@@ -154,20 +140,16 @@ Measurement raw_throughput(Topology& t, const Options& o, size_t size, double se
     // Stops 200 ms after the sender, to count what was in flight.
     std::atomic<bool> stop{false};
     std::thread timer([&] {
-      while (!tx_done && !sync.failed && !stopping()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      DrainAfterDone drain;
+      while (!drain.over(sync)) std::this_thread::sleep_for(std::chrono::milliseconds(5));
       stop = true;
     });
-    afxdp_ref::run_rxdrop(*s, false, stop, &received);
+    afxdp_ref::run_rxdrop(*s, false, stop, &tally.received);
     timer.join();
-  });
-  std::thread tx = start_ref_sender(t, o, sync, {t.mac_a(), t.mac_b(), t.xnet_a(), t.xnet_b(), 40001,
-                                                 kBasePort + 21, size},
-                                    seconds, napi, tx_out, tx_done);
-  tx.join();
-  rx.join();
-  if (mark_failed(m, sync)) return m;
-  set_rate_figures(m, tx_out.sent, received.load(), tx_out.seconds);
+  };
+  steps.active =
+      ref_sender(t, o, {t.mac_a(), t.mac_b(), t.xnet_a(), t.xnet_b(), 40001, kBasePort + 21, size}, seconds, napi, tally);
+  if (run_peers(t, o, steps, m)) tally.report(m);
   return m;
 }
 
@@ -175,28 +157,19 @@ Measurement raw_throughput(Topology& t, const Options& o, size_t size, double se
 // AF_XDP (no GSO transmit there): prebuilt 1400-byte frames from xnet's
 // kernel-subnet address to the same recvmmsg receiver the gso runs use.
 Measurement raw_gso(Topology& t, const Options& o, double seconds) {
-  Measurement m;
-  m.scenario = "gso";
-  m.impl = "afxdp-raw";
-  m.size = kGsoSegment;
-  m.note = fmt::format("independent reference: txonly 1400-byte frames (batches of {}) on cpu {} to the kernel's "
-                       "plain recvmmsg x64 spin on cpu {}: the per-frame limit under any AF_XDP sender's GSO",
-                       o.tuning.batch, o.cpu_a, o.cpu_b);
+  Measurement m = measurement(
+      "gso", "afxdp-raw", kGsoSegment,
+      fmt::format("independent reference: txonly 1400-byte frames (batches of {}) on cpu {} to the kernel's "
+                  "plain recvmmsg x64 spin on cpu {}: the per-frame limit under any AF_XDP sender's GSO",
+                  o.tuning.batch, o.cpu_a, o.cpu_b));
   const uint16_t port = kBasePort + 22;
-  PeerSync sync;
-  std::atomic<uint64_t> received{0};
-  std::atomic<bool> tx_done{false};
-  afxdp_ref::TxResult tx_out;
-  std::thread rx = start_kernel_receiver(t, o, t.kernel_b(), port, kGsoSegment, sync, tx_done, received);
-  std::thread tx = start_ref_sender(t, o, sync,
-                                    {t.mac_a(), t.mac_b(), t.xnet_to_kernel_a(), t.kernel_b(), 40002, port,
-                                     kGsoSegment},
-                                    seconds, o.tuning.threaded_napi_throughput, tx_out, tx_done);
-  tx.join();
-  rx.join();
-  if (mark_failed(m, sync)) return m;
-  set_rate_figures(m, tx_out.sent, received.load(), tx_out.seconds);
-  if (auto pps = m.get("pps")) m.set("segments_per_s", *pps);
+  RateTally tally;
+  PeerSteps steps;
+  steps.passive = kernel_receiver(t.kernel_b(), port, kGsoSegment, tally);
+  steps.active = ref_sender(t, o,
+                            {t.mac_a(), t.mac_b(), t.xnet_to_kernel_a(), t.kernel_b(), 40002, port, kGsoSegment},
+                            seconds, o.tuning.threaded_napi_throughput, tally);
+  if (run_peers(t, o, steps, m)) tally.report(m);
   return m;
 }
 

@@ -13,35 +13,13 @@
 #include <cstring>
 #include <vector>
 
-#include "benchmarks/net/scenarios.h"
+#include "benchmarks/net/scenario_runner.h"
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
 
 namespace xnet::bench {
-
-bool PeerSync::wait_ready() {
-  const auto deadline = Clock::now() + std::chrono::seconds(20);
-  while (!ready.load()) {
-    if (failed.load() || stopping()) return false;
-    if (Clock::now() > deadline) {
-      fail("peer not ready after 20 s");
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
-
-PingPlan ping_plan(const Options& o, size_t size) {
-  PingPlan p;
-  p.size = size;
-  p.count = o.round_trips;
-  p.warmup = o.warmup;
-  p.max_seconds = o.seconds ? *o.seconds : 60;
-  return p;
-}
 
 namespace {
 
@@ -105,19 +83,15 @@ std::string placement(const Options& o, const char* active, const char* passive)
 }  // namespace
 
 Measurement kernel_latency(const Topology& t, const Options& o, size_t size, bool busy) {
-  Measurement m;
-  m.scenario = "latency";
-  m.impl = busy ? "kernel-busy" : "kernel";
-  m.size = size;
-  m.note = placement(o, busy ? "pinger (recv MSG_DONTWAIT spin)" : "pinger (blocking recv)",
-                     busy ? "echo (spin)" : "echo (blocking)");
+  Measurement m = measurement("latency", busy ? "kernel-busy" : "kernel", size,
+                              placement(o, busy ? "pinger (recv MSG_DONTWAIT spin)" : "pinger (blocking recv)",
+                                        busy ? "echo (spin)" : "echo (blocking)"));
   const PingPlan plan = ping_plan(o, size);
   const int port = kBasePort + 1;
-  PeerSync sync;
-  LatencyHistogram hist;
-  uint64_t lost = 0, corrupt = 0;
-
-  std::thread echo = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {
+  LatencyTally tally;
+  uint64_t corrupt = 0;
+  PeerSteps steps;
+  steps.passive = [&](PeerSync& sync) {
     std::string err;
     Fd s(udp_socket_bound(t.kernel_b(), port, &err));
     if (s.fd < 0) return sync.fail(err);
@@ -132,61 +106,44 @@ Measurement kernel_latency(const Topology& t, const Options& o, size_t size, boo
       if (n <= 0) continue;
       sendto(s.fd, buf.data(), static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), fl);
     }
-  });
-  std::thread pinger = spawn_in_netns(t.ns_a(), o.cpu_a, [&] {
-    if (!sync.wait_ready()) return;
+  };
+  steps.active = [&](PeerSync& sync) {
     std::string err;
     Fd s(udp_socket_connected(t.kernel_b(), port, &err));
     if (s.fd < 0) return sync.fail(err);
     set_rcvtimeo(s.fd, 100);
     std::vector<std::byte> req(size), buf(size + 64);
-    const auto start = Clock::now();
-    for (uint64_t seq = 0; seq < plan.warmup + plan.count && !stopping(); ++seq) {
-      if (seq >= plan.warmup && seconds_since(start) > plan.max_seconds) break;
-      fill_payload(req.data(), size, seq);
-      const auto t0 = Clock::now();
-      send(s.fd, req.data(), size, 0);
-      for (;;) {
-        const ssize_t n = recv(s.fd, buf.data(), buf.size(), busy ? MSG_DONTWAIT : 0);
-        if (n < 0) {
-          if (busy && errno == EAGAIN && ns_since(t0) < 100'000'000) continue;
-          if (seq >= plan.warmup) ++lost;
-          break;
-        }
-        if (static_cast<size_t>(n) < 8 || payload_seq(buf.data()) != seq) continue;
-        if (seq >= plan.warmup) {
-          hist.record(ns_since(t0));
-          if (static_cast<size_t>(n) != size) ++corrupt;
-        }
-        break;
-      }
-    }
-    sync.done = true;
-  });
-  pinger.join();
-  sync.done = true;
-  echo.join();
-  if (mark_failed(m, sync)) return m;
-  set_latency_figures(m, hist);
-  m.set("lost", static_cast<double>(lost));
+    ping_loop(
+        plan, sync, tally, [&](uint64_t seq) { fill_payload(req.data(), size, seq); },
+        [&](uint64_t seq, Clock::time_point t0) {
+          send(s.fd, req.data(), size, 0);
+          for (;;) {
+            const ssize_t n = recv(s.fd, buf.data(), buf.size(), busy ? MSG_DONTWAIT : 0);
+            if (n < 0) {
+              if (busy && errno == EAGAIN && ns_since(t0) < 100'000'000) continue;
+              return false;
+            }
+            if (static_cast<size_t>(n) < 8 || payload_seq(buf.data()) != seq) continue;
+            if (seq >= plan.warmup && static_cast<size_t>(n) != size) ++corrupt;
+            return true;
+          }
+        });
+  };
+  if (!run_peers(t, o, steps, m)) return m;
+  tally.report(m);
   m.set("corrupt", static_cast<double>(corrupt));
   return m;
 }
 
 Measurement io_uring_latency(const Topology& t, const Options& o, size_t size) {
-  Measurement m;
-  m.scenario = "latency";
-  m.impl = "io_uring";
-  m.size = size;
-  m.note = placement(o, "pinger (io_uring send+recv, one submit_and_wait per RTT)",
-                     "echo (io_uring recv, send+recv per submit)");
+  Measurement m = measurement("latency", "io_uring", size,
+                              placement(o, "pinger (io_uring send+recv, one submit_and_wait per RTT)",
+                                        "echo (io_uring recv, send+recv per submit)"));
   const PingPlan plan = ping_plan(o, size);
   const int port = kBasePort + 2;
-  PeerSync sync;
-  LatencyHistogram hist;
-  uint64_t lost = 0;
-
-  std::thread echo = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {
+  LatencyTally tally;
+  PeerSteps steps;
+  steps.passive = [&](PeerSync& sync) {
     std::string err;
     Fd s(udp_socket_bound(t.kernel_b(), port, &err));
     if (s.fd < 0) return sync.fail(err);
@@ -240,9 +197,8 @@ Measurement io_uring_latency(const Topology& t, const Options& o, size_t size) {
       prep_recv(slots[cur]);
     }
     io_uring_queue_exit(&ring);
-  });
-  std::thread pinger = spawn_in_netns(t.ns_a(), o.cpu_a, [&] {
-    if (!sync.wait_ready()) return;
+  };
+  steps.active = [&](PeerSync& sync) {
     std::string err;
     Fd s(udp_socket_connected(t.kernel_b(), port, &err));
     if (s.fd < 0) return sync.fail(err);
@@ -250,46 +206,33 @@ Measurement io_uring_latency(const Topology& t, const Options& o, size_t size) {
     if (io_uring_queue_init(64, &ring, 0) != 0) return sync.fail("io_uring_queue_init");
     std::vector<std::byte> req(size), buf(size + 64);
     bool recv_pending = false;
-    const auto start = Clock::now();
-    for (uint64_t seq = 0; seq < plan.warmup + plan.count && !stopping(); ++seq) {
-      if (seq >= plan.warmup && seconds_since(start) > plan.max_seconds) break;
-      fill_payload(req.data(), size, seq);
-      const auto t0 = Clock::now();
-      io_uring_sqe* sq = io_uring_get_sqe(&ring);
-      io_uring_prep_send(sq, s.fd, req.data(), size, 0);
-      io_uring_sqe_set_data64(sq, 1);
-      bool got = false;
-      while (!got) {
-        if (!recv_pending) {
-          io_uring_sqe* rq = io_uring_get_sqe(&ring);
-          io_uring_prep_recv(rq, s.fd, buf.data(), buf.size(), 0);
-          io_uring_sqe_set_data64(rq, 2);
-          recv_pending = true;
-        }
-        __kernel_timespec ts{0, 100'000'000};
-        io_uring_cqe* cqe = nullptr;
-        if (io_uring_submit_and_wait_timeout(&ring, &cqe, 1, &ts, nullptr) < 0 || cqe == nullptr) {
-          if (seq >= plan.warmup) ++lost;
-          break;
-        }
-        const uint64_t tag = io_uring_cqe_get_data64(cqe);
-        const int res = cqe->res;
-        io_uring_cqe_seen(&ring, cqe);
-        if (tag != 2) continue;
-        recv_pending = false;
-        if (res >= 8 && payload_seq(buf.data()) == seq) got = true;
-      }
-      if (got && seq >= plan.warmup) hist.record(ns_since(t0));
-    }
+    ping_loop(
+        plan, sync, tally, [&](uint64_t seq) { fill_payload(req.data(), size, seq); },
+        [&](uint64_t seq, Clock::time_point) {
+          io_uring_sqe* sq = io_uring_get_sqe(&ring);
+          io_uring_prep_send(sq, s.fd, req.data(), size, 0);
+          io_uring_sqe_set_data64(sq, 1);
+          for (;;) {
+            if (!recv_pending) {
+              io_uring_sqe* rq = io_uring_get_sqe(&ring);
+              io_uring_prep_recv(rq, s.fd, buf.data(), buf.size(), 0);
+              io_uring_sqe_set_data64(rq, 2);
+              recv_pending = true;
+            }
+            __kernel_timespec ts{0, 100'000'000};
+            io_uring_cqe* cqe = nullptr;
+            if (io_uring_submit_and_wait_timeout(&ring, &cqe, 1, &ts, nullptr) < 0 || cqe == nullptr) return false;
+            const uint64_t tag = io_uring_cqe_get_data64(cqe);
+            const int res = cqe->res;
+            io_uring_cqe_seen(&ring, cqe);
+            if (tag != 2) continue;
+            recv_pending = false;
+            if (res >= 8 && payload_seq(buf.data()) == seq) return true;
+          }
+        });
     io_uring_queue_exit(&ring);
-    sync.done = true;
-  });
-  pinger.join();
-  sync.done = true;
-  echo.join();
-  if (mark_failed(m, sync)) return m;
-  set_latency_figures(m, hist);
-  m.set("lost", static_cast<double>(lost));
+  };
+  if (run_peers(t, o, steps, m)) tally.report(m);
   return m;
 }
 
@@ -314,31 +257,24 @@ struct MmsgReceiver {
 
 }  // namespace
 
-std::thread start_kernel_receiver(const Topology& t, const Options& o, const std::string& addr, int port,
-                                  size_t size, PeerSync& sync, std::atomic<bool>& sender_done,
-                                  std::atomic<uint64_t>& received) {
-  return spawn_in_netns(t.ns_b(), o.cpu_b, [&t, addr, port, size, &sync, &sender_done, &received] {
-    (void)t;
+std::function<void(PeerSync&)> kernel_receiver(const std::string& addr, int port, size_t size, RateTally& tally) {
+  return [addr, port, size, &tally](PeerSync& sync) {
     std::string err;
     Fd s(udp_socket_bound(addr, port, &err));
     if (s.fd < 0) return sync.fail(err);
     MmsgReceiver r(size);
     sync.ready = true;
     uint64_t n = 0;
-    Clock::time_point drain_end{};
-    while (!stopping() && !sync.failed) {
+    DrainAfterDone drain;
+    while (!drain.over(sync)) {
       const int got = r.recv(s.fd);
       for (int i = 0; i < got; ++i) {
         if (r.msgs[i].msg_len >= 8 && (payload_seq(r.bufs[i].data()) & kWarmBit) != 0) continue;
         ++n;
       }
-      if (got > 0) received.store(n, std::memory_order_relaxed);
-      if (sender_done.load(std::memory_order_relaxed)) {
-        if (drain_end == Clock::time_point{}) drain_end = Clock::now() + std::chrono::milliseconds(200);
-        if (Clock::now() > drain_end) break;
-      }
+      if (got > 0) tally.received.store(n, std::memory_order_relaxed);
     }
-  });
+  };
 }
 
 namespace {
@@ -348,46 +284,24 @@ namespace {
 template <typename SendOnce>
 Measurement kernel_rate_run(const Topology& t, const Options& o, Measurement m, int port, double seconds,
                             size_t recv_size, SendOnce send_once) {
-  PeerSync sync;
-  std::atomic<uint64_t> sent{0}, received{0};
-  std::atomic<bool> sender_done{false};
-  double measured = 0;
-  std::thread rx = start_kernel_receiver(t, o, t.kernel_b(), port, recv_size, sync, sender_done, received);
-  std::thread tx = spawn_in_netns(t.ns_a(), o.cpu_a, [&] {
-    if (!sync.wait_ready()) {
-      sender_done = true;
-      return;
-    }
+  RateTally tally;
+  PeerSteps steps;
+  steps.passive = kernel_receiver(t.kernel_b(), port, recv_size, tally);
+  steps.active = [&](PeerSync& sync) {
     std::string err;
     Fd s(udp_socket_connected(t.kernel_b(), port, &err));
-    if (s.fd < 0) {
-      sender_done = true;
-      return sync.fail(err);
-    }
-    uint64_t seq = 0, n = 0;
-    const auto start = Clock::now();
-    while (!stopping() && seconds_since(start) < seconds) {
-      n += send_once(s.fd, seq);
-    }
-    measured = seconds_since(start);
-    sent = n;
-    sender_done = true;
-  });
-  tx.join();
-  rx.join();
-  if (mark_failed(m, sync)) return m;
-  set_rate_figures(m, sent.load(), received.load(), measured);
+    if (s.fd < 0) return sync.fail(err);
+    send_for(seconds, tally, [&](uint64_t& seq) { return send_once(s.fd, seq); });
+  };
+  if (run_peers(t, o, steps, m)) tally.report(m);
   return m;
 }
 
 }  // namespace
 
 Measurement kernel_throughput(const Topology& t, const Options& o, size_t size, double seconds) {
-  Measurement m;
-  m.scenario = "throughput";
-  m.impl = "kernel";
-  m.size = size;
-  m.note = placement(o, "sendmmsg x64 (blocking)", "recvmmsg x64 MSG_DONTWAIT spin");
+  Measurement m = measurement("throughput", "kernel", size,
+                              placement(o, "sendmmsg x64 (blocking)", "recvmmsg x64 MSG_DONTWAIT spin"));
   constexpr size_t kBatch = 64;
   auto bufs = std::make_shared<std::vector<std::vector<std::byte>>>(kBatch, std::vector<std::byte>(size));
   auto iovs = std::make_shared<std::vector<iovec>>(kBatch);
@@ -412,14 +326,11 @@ Measurement kernel_throughput(const Topology& t, const Options& o, size_t size, 
 }
 
 Measurement kernel_gso(const Topology& t, const Options& o, double seconds) {
-  Measurement m;
-  m.scenario = "gso";
-  m.impl = "kernel";
-  m.size = kGsoSegment;
-  m.note = placement(o, "send 64400 B with UDP_SEGMENT 1400 (46 segments)", "plain recvmmsg x64 spin");
+  Measurement m = measurement("gso", "kernel", kGsoSegment,
+                              placement(o, "send 64400 B with UDP_SEGMENT 1400 (46 segments)", "plain recvmmsg x64 spin"));
   auto buf = std::make_shared<std::vector<std::byte>>(kGsoSegment * kGsoSegments);
   auto configured = std::make_shared<int>(-1);
-  Measurement r = kernel_rate_run(t, o, m, kBasePort + 4, seconds, kGsoSegment, [=](int fd, uint64_t& seq) -> uint64_t {
+  return kernel_rate_run(t, o, m, kBasePort + 4, seconds, kGsoSegment, [=](int fd, uint64_t& seq) -> uint64_t {
     if (*configured != fd) {
       const int seg = static_cast<int>(kGsoSegment);
       setsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof seg);
@@ -431,8 +342,6 @@ Measurement kernel_gso(const Topology& t, const Options& o, double seconds) {
     seq += kGsoSegments;
     return kGsoSegments;
   });
-  if (auto pps = r.get("pps")) r.set("segments_per_s", *pps);
-  return r;
 }
 
 }  // namespace xnet::bench

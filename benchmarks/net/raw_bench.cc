@@ -17,7 +17,7 @@
 #include <cstring>
 #include <vector>
 
-#include "benchmarks/net/scenarios.h"
+#include "benchmarks/net/scenario_runner.h"
 #include "stack/core/packet.h"
 #include "xdp/xdp_interface.h"
 #include "xdp/xdp_link.h"
@@ -137,19 +137,16 @@ std::function<void()> raw_napi(Topology& t, const Options& o, bool on, int cpu) 
 }  // namespace
 
 Measurement xdplink_latency(Topology& t, const Options& o, size_t size) {
-  Measurement m;
-  m.scenario = "latency";
-  m.impl = "xdplink-raw";
-  m.size = size;
   const bool napi = o.tuning.threaded_napi_latency;
-  m.note = fmt::format("pinger on cpu {} (ns A), in-place reflector on cpu {} (ns B), both spinning on XdpLink "
-                       "rings (no stack), NAPI {}",
-                       o.cpu_a, o.cpu_b, napi ? "threaded" : "softirq");
+  Measurement m = measurement(
+      "latency", "xdplink-raw", size,
+      fmt::format("pinger on cpu {} (ns A), in-place reflector on cpu {} (ns B), both spinning on XdpLink "
+                  "rings (no stack), NAPI {}",
+                  o.cpu_a, o.cpu_b, napi ? "threaded" : "softirq"));
   const PingPlan plan = ping_plan(o, size);
-  PeerSync sync;
-  LatencyHistogram hist;
-  uint64_t lost = 0;
-  std::thread refl = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {
+  LatencyTally tally;
+  PeerSteps steps;
+  steps.passive = [&](PeerSync& sync) {
     RawEndpoint ep;
     if (!open_raw(t.if_b(), t.xnet_b(), o.tuning, ep, sync)) return;
     raw_napi(t, o, napi, o.cpu_b)();
@@ -165,54 +162,40 @@ Measurement xdplink_latency(Topology& t, const Options& o, size_t size) {
       ep.link->tx_burst(q);
       q.clear();
     }
-  });
-  std::thread pinger = spawn_in_netns(t.ns_a(), o.cpu_a, [&] {
-    if (!sync.wait_ready()) return;
+  };
+  steps.active = [&](PeerSync& sync) {
     RawEndpoint ep;
     if (!open_raw(t.if_a(), t.xnet_a(), o.tuning, ep, sync)) return;
     raw_napi(t, o, napi, o.cpu_a)();
     const auto tmpl = make_frame(t.mac_a(), t.mac_b(), t.xnet_a(), t.xnet_b(), 40000, kBasePort + 20, size);
     stack::PacketQueue txq, rxq;
     stack::FramePool& pool = ep.link->pool();
-    const auto start = Clock::now();
-    for (uint64_t seq = 0; seq < plan.warmup + plan.count && !stopping(); ++seq) {
-      const bool counted = seq >= plan.warmup;
-      if (counted && seconds_since(start) > plan.max_seconds) break;
-      const auto t0 = Clock::now();
-      stack::Packet p = frame_packet(pool, tmpl);
-      if (!p) {
-        sync.fail("xdplink-raw pinger: UMEM exhausted");
-        break;
-      }
-      std::memcpy(p.data() + kHdr, &seq, sizeof seq);
-      txq.push_back(std::move(p));
-      ep.link->tx_burst(txq);
-      bool got = false;
-      while (!got) {
-        if (ep.link->rx_burst(rxq, 64) == 0) {
-          if (ns_since(t0) > 100'000'000) break;
-          continue;
-        }
-        while (!rxq.empty()) {
-          stack::Packet r = rxq.pop_front();
-          if (r.size() >= kHdr + 8 && payload_seq(r.data() + kHdr) == seq) got = true;
-        }
-      }
-      if (!counted) continue;
-      if (got) {
-        hist.record(ns_since(t0));
-      } else {
-        ++lost;
-      }
-    }
-    sync.done = true;
-  });
-  pinger.join();
-  sync.done = true;
-  refl.join();
-  if (mark_failed(m, sync)) return m;
-  set_latency_figures(m, hist);
-  m.set("lost", static_cast<double>(lost));
+    ping_loop(
+        plan, sync, tally, [](uint64_t) {},
+        [&](uint64_t seq, Clock::time_point t0) {
+          stack::Packet p = frame_packet(pool, tmpl);
+          if (!p) {
+            sync.fail("xdplink-raw pinger: UMEM exhausted");
+            return false;
+          }
+          std::memcpy(p.data() + kHdr, &seq, sizeof seq);
+          txq.push_back(std::move(p));
+          ep.link->tx_burst(txq);
+          bool got = false;
+          while (!got) {
+            if (ep.link->rx_burst(rxq, 64) == 0) {
+              if (ns_since(t0) > 100'000'000) break;
+              continue;
+            }
+            while (!rxq.empty()) {
+              stack::Packet r = rxq.pop_front();
+              if (r.size() >= kHdr + 8 && payload_seq(r.data() + kHdr) == seq) got = true;
+            }
+          }
+          return got;
+        });
+  };
+  if (run_peers(t, o, steps, m)) tally.report(m);
   return m;
 }
 
@@ -226,30 +209,19 @@ struct RawFlow {
   size_t size = 0;
 };
 
-// A txonly sender in A, once the receiver is ready: prebuilt frames (a
+// The active peer of a raw rate run: a txonly sender in A, prebuilt frames (a
 // sequence number written into each) onto the TX ring in batches for
-// `seconds`; then lets the last transmits complete. Sets sender_done last.
-struct RawSender {
-  uint64_t sent = 0;
-  double measured = 0;
-  std::atomic<bool> done{false};
-};
-
-std::thread start_raw_sender(Topology& t, const Options& o, PeerSync& sync, RawFlow flow, double seconds,
-                             RawSender& out, int napi_cpu) {
-  return spawn_in_netns(t.ns_a(), o.cpu_a, [&t, &o, &sync, flow, seconds, &out, napi_cpu] {
+// `seconds`; then it lets the last transmits complete.
+std::function<void(PeerSync&)> raw_sender(Topology& t, const Options& o, RawFlow flow, double seconds, int napi_cpu,
+                                          RateTally& tally) {
+  return [&t, &o, flow, seconds, napi_cpu, &tally](PeerSync& sync) {
     RawEndpoint ep;
-    if (!sync.wait_ready() || !open_raw(t.if_a(), flow.src_ip, o.tuning, ep, sync)) {
-      out.done = true;
-      return;
-    }
+    if (!open_raw(t.if_a(), flow.src_ip, o.tuning, ep, sync)) return;
     raw_napi(t, o, o.tuning.threaded_napi_throughput, napi_cpu)();
     const auto tmpl = make_frame(t.mac_a(), t.mac_b(), flow.src_ip, flow.dst_ip, flow.sport, flow.dport, flow.size);
     stack::FramePool& pool = ep.link->pool();
     stack::PacketQueue q;
-    uint64_t seq = 0;
-    const auto start = Clock::now();
-    while (!stopping() && seconds_since(start) < seconds) {
+    send_for(seconds, tally, [&](uint64_t& seq) {
       while (q.size() < o.tuning.batch) {
         stack::Packet p = frame_packet(pool, tmpl);
         if (!p) break;
@@ -257,31 +229,26 @@ std::thread start_raw_sender(Topology& t, const Options& o, PeerSync& sync, RawF
         ++seq;
         q.push_back(std::move(p));
       }
-      out.sent += ep.link->tx_burst(q);
-    }
-    out.measured = seconds_since(start);
+      return ep.link->tx_burst(q);
+    });
     q.clear();
     // Let the last transmits complete before the link goes.
     const auto end = Clock::now() + std::chrono::milliseconds(20);
     while (Clock::now() < end) ep.link->kick();
-    out.done = true;
-  });
+  };
 }
 
 }  // namespace
 
 Measurement xdplink_throughput(Topology& t, const Options& o, size_t size, double seconds) {
-  Measurement m;
-  m.scenario = "throughput";
-  m.impl = "xdplink-raw";
-  m.size = size;
   const bool napi = o.tuning.threaded_napi_throughput;
-  m.note = fmt::format("txonly (prebuilt frames, batches of {}) on cpu {}, rxdrop sleeping in poll() on cpu {}, NAPI {}",
-                       o.tuning.batch, o.cpu_a, o.cpu_b, napi ? "threaded on the receiver's core" : "softirq");
-  PeerSync sync;
-  std::atomic<uint64_t> received{0};
-  RawSender tx_out;
-  std::thread rx = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {
+  Measurement m = measurement(
+      "throughput", "xdplink-raw", size,
+      fmt::format("txonly (prebuilt frames, batches of {}) on cpu {}, rxdrop sleeping in poll() on cpu {}, NAPI {}",
+                  o.tuning.batch, o.cpu_a, o.cpu_b, napi ? "threaded on the receiver's core" : "softirq"));
+  RateTally tally;
+  PeerSteps steps;
+  steps.passive = [&](PeerSync& sync) {
     RawEndpoint ep;
     if (!open_raw(t.if_b(), t.xnet_b(), o.tuning, ep, sync)) return;
     // The reference's layout: NAPI on this core, and the receiver sleeping in
@@ -291,30 +258,22 @@ Measurement xdplink_throughput(Topology& t, const Options& o, size_t size, doubl
     sync.ready = true;
     stack::PacketQueue q;
     uint64_t n = 0;
-    Clock::time_point drain_end{};
-    while (!stopping() && !sync.failed) {
+    DrainAfterDone drain;
+    while (!drain.over(sync)) {
       const size_t got = ep.link->rx_burst(q, 64);
       if (got > 0) {
         n += got;
         q.clear();
-        received.store(n, std::memory_order_relaxed);
+        tally.received.store(n, std::memory_order_relaxed);
       } else {
         ep.link->prepare_to_sleep();
         pollfd pfd{ep.link->wait_fd(), POLLIN, 0};
         (void)::poll(&pfd, 1, 10);
       }
-      if (tx_out.done.load(std::memory_order_relaxed)) {
-        if (drain_end == Clock::time_point{}) drain_end = Clock::now() + std::chrono::milliseconds(200);
-        if (Clock::now() > drain_end) break;
-      }
     }
-  });
-  std::thread tx = start_raw_sender(t, o, sync, {t.xnet_a(), t.xnet_b(), 40001, kBasePort + 21, size}, seconds, tx_out,
-                                    o.cpu_b);
-  tx.join();
-  rx.join();
-  if (mark_failed(m, sync)) return m;
-  set_rate_figures(m, tx_out.sent, received.load(), tx_out.measured);
+  };
+  steps.active = raw_sender(t, o, {t.xnet_a(), t.xnet_b(), 40001, kBasePort + 21, size}, seconds, o.cpu_b, tally);
+  if (run_peers(t, o, steps, m)) tally.report(m);
   return m;
 }
 
@@ -325,26 +284,18 @@ Measurement xdplink_throughput(Topology& t, const Options& o, size_t size, doubl
 // accepts) from xnet's kernel-subnet address to the same recvmmsg receiver
 // the gso runs use; no stack, no segmentation.
 Measurement xdplink_gso(Topology& t, const Options& o, double seconds) {
-  Measurement m;
-  m.scenario = "gso";
-  m.impl = "xdplink-raw";
-  m.size = kGsoSegment;
-  m.note = fmt::format("txonly 1400-byte frames (batches of {}) on cpu {} to the kernel's plain recvmmsg x64 spin "
-                       "on cpu {}: the per-frame limit under any AF_XDP sender's GSO",
-                       o.tuning.batch, o.cpu_a, o.cpu_b);
+  Measurement m = measurement(
+      "gso", "xdplink-raw", kGsoSegment,
+      fmt::format("txonly 1400-byte frames (batches of {}) on cpu {} to the kernel's plain recvmmsg x64 spin "
+                  "on cpu {}: the per-frame limit under any AF_XDP sender's GSO",
+                  o.tuning.batch, o.cpu_a, o.cpu_b));
   const uint16_t port = kBasePort + 22;
-  PeerSync sync;
-  std::atomic<uint64_t> received{0};
-  RawSender tx_out;
-  std::thread rx = start_kernel_receiver(t, o, t.kernel_b(), port, kGsoSegment, sync, tx_out.done, received);
-  std::thread tx =
-      start_raw_sender(t, o, sync, {t.xnet_to_kernel_a(), t.kernel_b(), 40002, port, kGsoSegment}, seconds, tx_out,
-                       o.cpu_a);
-  tx.join();
-  rx.join();
-  if (mark_failed(m, sync)) return m;
-  set_rate_figures(m, tx_out.sent, received.load(), tx_out.measured);
-  if (auto pps = m.get("pps")) m.set("segments_per_s", *pps);
+  RateTally tally;
+  PeerSteps steps;
+  steps.passive = kernel_receiver(t.kernel_b(), port, kGsoSegment, tally);
+  steps.active = raw_sender(t, o, {t.xnet_to_kernel_a(), t.kernel_b(), 40002, port, kGsoSegment}, seconds, o.cpu_a,
+                            tally);
+  if (run_peers(t, o, steps, m)) tally.report(m);
   return m;
 }
 

@@ -1,8 +1,9 @@
 #pragma once
-// Every measured run of netbench. Each function sets up its peers (threads
-// joined to the topology's namespaces, active side on opts.cpu_a, passive side
-// on opts.cpu_b), measures, tears down, and returns one Measurement (ok=false
-// with an error when the run could not be done).
+// Every measured run of netbench. Each function gives its implementation's
+// steps (the passive peer in ns B on opts.cpu_b, the active one in ns A on
+// opts.cpu_a) to the one skeleton of scenario_runner.h, which runs them,
+// tears down and tallies, and returns one Measurement (ok=false with an error
+// when the run could not be done).
 
 #include <atomic>
 #include <cstddef>
@@ -70,12 +71,6 @@ Measurement raw_throughput(Topology& t, const Options& o, size_t size, double se
 Measurement raw_gso(Topology& t, const Options& o, double seconds);
 Measurement xdplink_throughput(Topology& t, const Options& o, size_t size, double seconds);
 Measurement xdplink_gso(Topology& t, const Options& o, double seconds);
-
-// recvmmsg x64 MSG_DONTWAIT spinning in ns B on cpu_b, bound to addr:port;
-// sets sync.ready once bound, stops 200 ms after sender_done (or on failure).
-std::thread start_kernel_receiver(const Topology& t, const Options& o, const std::string& addr, int port,
-                                  size_t size, PeerSync& sync, std::atomic<bool>& sender_done,
-                                  std::atomic<uint64_t>& received);
 
 // --- gso: 64 KiB sends of 1400-byte segments to a plain recvmmsg receiver ---
 Measurement kernel_gso(const Topology& t, const Options& o, double seconds);

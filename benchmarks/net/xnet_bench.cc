@@ -1,6 +1,7 @@
 // xnet ↔ xnet runs: ping-pong (busy and idle reactors), throughput, GSO to a
-// kernel receiver, soak, and the idle CPU of a shard. Each peer is an XnetSide
-// (XdpHost + one reactor thread per shard) in its own namespace.
+// kernel receiver, soak, and the idle CPU of a shard: the steps of each run
+// (scenario_runner.h is the run). Each peer is an XnetSide (a ServiceHost)
+// in its own namespace.
 
 #include <fmt/format.h>
 
@@ -8,13 +9,13 @@
 #include <cstring>
 #include <vector>
 
+#include "benchmarks/net/scenario_runner.h"
 #include "benchmarks/net/xnet_side.h"
 #include "runtime/sleep.h"
 #include "runtime/with_timeout.h"
 
 namespace xnet::bench {
 namespace {
-
 
 XnetSideConfig side_config(const Options& o, const std::string& ifname, const std::string& addr, bool busy,
                            std::vector<int> cpus) {
@@ -58,8 +59,8 @@ rt::Task<void> echo_task(StackDriver& d, int port, PeerSync& sync) {
   }
 }
 
-rt::Task<void> ping_task(StackDriver& d, Endpoint to, PingPlan plan, LatencyHistogram& hist, uint64_t& lost,
-                         PeerSync& sync, int timeout_ms) {
+rt::Task<void> ping_task(StackDriver& d, Endpoint to, PingPlan plan, LatencyTally& tally, PeerSync& sync,
+                         int timeout_ms) {
   auto sock = UdpSocket::open(d);
   if (!sock || !sock->connect(to)) {
     sync.fail("xnet pinger cannot connect");
@@ -79,14 +80,14 @@ rt::Task<void> ping_task(StackDriver& d, Endpoint to, PingPlan plan, LatencyHist
                               : co_await sock->recv_from(buf);
       if (!r) {
         if (r.error() == std::errc::timed_out) {
-          if (counted) ++lost;
+          if (counted) ++tally.lost;
           break;
         }
         if (r.error() == std::errc::connection_refused) continue;
         co_return;  // cancelled
       }
       if (r->size < 8 || payload_seq(buf.data()) != seq) continue;
-      if (counted) hist.record(ns_since(t0));
+      if (counted) tally.hist.record(ns_since(t0));
       break;
     }
   }
@@ -95,41 +96,31 @@ rt::Task<void> ping_task(StackDriver& d, Endpoint to, PingPlan plan, LatencyHist
 }  // namespace
 
 Measurement xnet_latency(Topology& t, const Options& o, size_t size, bool busy) {
-  Measurement m;
-  m.scenario = "latency";
-  m.impl = busy ? "xnet-busy" : "xnet";
-  m.size = size;
   const bool napi = o.tuning.threaded_napi_latency;
-  m.note = fmt::format("pinger shard on cpu {} (ns A), echo shard on cpu {} (ns B), reactors {}, NAPI {}",
-                       o.cpu_a, o.cpu_b, busy ? "busy-poll" : "idle (io_uring sleep, 50 us idle spin)",
-                       napi ? "threaded" : "softirq");
+  Measurement m = measurement(
+      "latency", busy ? "xnet-busy" : "xnet", size,
+      fmt::format("pinger shard on cpu {} (ns A), echo shard on cpu {} (ns B), reactors {}, NAPI {}", o.cpu_a,
+                  o.cpu_b, busy ? "busy-poll" : "idle (io_uring sleep, 50 us idle spin)", napi ? "threaded" : "softirq"));
   const PingPlan plan = ping_plan(o, size);
   const int port = kBasePort + 11;
-  PeerSync sync;
   XnetSide echo_side, ping_side;
-  LatencyHistogram hist;
-  uint64_t lost = 0;
-
-  std::thread echo = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {
+  LatencyTally tally;
+  PeerSteps steps;
+  steps.passive = [&](PeerSync& sync) {
     XnetSideConfig c = side_config(o, t.if_b(), t.xnet_b(), busy, {o.cpu_b});
     c.after_open = napi_hook(t, o, napi, o.cpu_b);
     echo_side.run(c, sync, [&](unsigned, StackDriver& d) { return echo_task(d, port, sync); });
-  });
-  std::thread pinger = spawn_in_netns(t.ns_a(), o.cpu_a, [&] {
-    if (!sync.wait_ready()) return;
+  };
+  steps.active = [&](PeerSync& sync) {
     XnetSideConfig c = side_config(o, t.if_a(), t.xnet_a(), busy, {o.cpu_a});
     c.after_open = napi_hook(t, o, napi, o.cpu_a);
     ping_side.run(c, sync, [&](unsigned, StackDriver& d) {
-      return ping_task(d, endpoint(t.xnet_b(), port), plan, hist, lost, sync, o.ping_timeout_ms);
+      return ping_task(d, endpoint(t.xnet_b(), port), plan, tally, sync, o.ping_timeout_ms);
     });
-    sync.done = true;
-  });
-  pinger.join();
-  echo_side.stop_and_wait();
-  echo.join();
-  if (mark_failed(m, sync)) return m;
-  set_latency_figures(m, hist);
-  m.set("lost", static_cast<double>(lost));
+  };
+  steps.end_passive = [&] { echo_side.stop_and_wait(); };
+  if (!run_peers(t, o, steps, m)) return m;
+  tally.report(m);
   m.set("frames_leaked", static_cast<double>(echo_side.frames_out() + ping_side.frames_out()));
   return m;
 }
@@ -140,16 +131,16 @@ Measurement xnet_latency(Topology& t, const Options& o, size_t size, bool busy) 
 
 namespace {
 
-struct RateTally {
-  std::atomic<uint64_t> sent{0};
-  std::atomic<uint64_t> received{0};
+// The rate tally (sent, received, seconds: the longest sender's) and what
+// the xnet runs check besides.
+struct XnetTally : RateTally {
   std::atomic<uint64_t> corrupt{0};
   std::atomic<uint64_t> dup{0};
   std::atomic<uint64_t> reordered{0};
   std::atomic<uint64_t> unique{0};
   std::atomic<unsigned> receivers_ready{0};
   std::atomic<unsigned> senders_done{0};
-  std::atomic<double> measured{0};
+  std::atomic<uint64_t> rss_after{0};  // KiB, when the last sender finished
 };
 
 struct SenderPlan {
@@ -159,9 +150,10 @@ struct SenderPlan {
   bool hashed = false;        // soak payload (sequence + hash)
   std::optional<uint16_t> gso;  // size = the whole send, split into gso-sized segments
   uint64_t segments = 1;      // datagrams on the wire per send
+  unsigned shards = 1;        // sender shards
 };
 
-rt::Task<void> sender_task(StackDriver& d, unsigned shard, Endpoint to, SenderPlan plan, RateTally& tally,
+rt::Task<void> sender_task(StackDriver& d, unsigned shard, Endpoint to, SenderPlan plan, XnetTally& tally,
                            PeerSync& sync) {
   auto sock = UdpSocket::open(d);
   if (!sock || !sock->connect(to)) {
@@ -227,8 +219,8 @@ rt::Task<void> sender_task(StackDriver& d, unsigned shard, Endpoint to, SenderPl
     tally.sent.fetch_add(*r * plan.segments, std::memory_order_relaxed);  // progress lines read it
     co_await rt::yield();  // let the stack flush and receive
   }
-  tally.measured = std::max(tally.measured.load(), seconds_since(start));
-  ++tally.senders_done;
+  tally.seconds = std::max(tally.seconds.load(), seconds_since(start));
+  if (++tally.senders_done == plan.shards) tally.rss_after = rss_kib();
 }
 
 // Seen-sequence window for dup/reorder detection (per receiving shard; seq
@@ -260,7 +252,7 @@ class SeqWindow {
   uint64_t next_ = 0;
 };
 
-rt::Task<void> receiver_task(StackDriver& d, int port, bool check, unsigned shards, RateTally& tally,
+rt::Task<void> receiver_task(StackDriver& d, int port, bool check, unsigned shards, XnetTally& tally,
                              PeerSync& sync) {
   auto sock = UdpSocket::open(d);
   if (!sock) co_return sync.fail("xnet receiver: socket");
@@ -307,8 +299,6 @@ rt::Task<void> receiver_task(StackDriver& d, int port, bool check, unsigned shar
 }
 
 struct RateRun {
-  bool ok = true;
-  std::string error;
   bool frames_idle = true;
   uint32_t frames_out = 0;
   uint64_t rss_before = 0, rss_after = 0;
@@ -328,12 +318,11 @@ void record_drops(Measurement& m, const RateRun& r) {
 }
 
 // Runs senders on A and receivers on B; `progress` is called about once a
-// second while running (soak).
-RateRun xnet_rate_run(Topology& t, const Options& o, uint32_t shards, bool busy, int port, SenderPlan plan,
-                      bool check, RateTally& tally, const std::function<void(double)>& progress = {}) {
-  PeerSync sync;
+// second while running (soak). False, with `m` marked, when the run failed.
+bool xnet_rate_run(Topology& t, const Options& o, uint32_t shards, bool busy, int port, SenderPlan plan, bool check,
+                   XnetTally& tally, RateRun& run, Measurement& m,
+                   const std::function<void(double)>& progress = {}) {
   XnetSide rx_side, tx_side;
-  RateRun run;
   const bool napi = o.tuning.threaded_napi_throughput;
   // One shard a side: the raw reference's layout — NAPI on the receiver's
   // core, the sender's core its own, and the receiver sleeping whenever its
@@ -349,91 +338,72 @@ RateRun xnet_rate_run(Topology& t, const Options& o, uint32_t shards, bool busy,
   std::vector<int> tx_cpus = {o.cpu_a, o.cpu_b}, rx_cpus = {o.cpu_b, o.cpu_a};
   tx_cpus.resize(shards);
   rx_cpus.resize(shards);
-  std::thread rx = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {
+  plan.shards = shards;
+  PeerSteps steps;
+  steps.passive = [&](PeerSync& sync) {
     XnetSideConfig c = side_config(o, t.if_b(), t.xnet_b(), busy && !rx_sleeps, rx_cpus);
     c.queues = shards;
     if (rx_sleeps) c.idle_spin = std::chrono::microseconds(0);
     c.after_open = napi_hook(t, o, napi, napi_cpu);
     rx_side.run(c, sync, [&](unsigned, StackDriver& d) { return receiver_task(d, port, check, shards, tally, sync); });
-  });
-  std::thread tx = spawn_in_netns(t.ns_a(), o.cpu_a, [&] {
-    if (!sync.wait_ready()) return;
+  };
+  steps.active = [&](PeerSync& sync) {
     XnetSideConfig c = side_config(o, t.if_a(), t.xnet_a(), busy, tx_cpus);
     c.queues = shards;
     c.after_open = napi_hook(t, o, napi, napi_cpu);
     tx_side.run(c, sync, [&](unsigned shard, StackDriver& d) {
       return sender_task(d, shard, endpoint(t.xnet_b(), port), plan, tally, sync);
     });
-  });
-  // Progress and the end of the sending phase, seen from here.
-  const auto start = Clock::now();
-  auto next = start + std::chrono::seconds(1);
-  bool rss_taken = false;
-  while (tally.senders_done.load() < shards && !sync.failed && !tx_side.finished()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (!rss_taken && seconds_since(start) > 1.0) {
-      run.rss_before = rss_kib();
-      rss_taken = true;
+  };
+  steps.progress = [&](double elapsed) {
+    if (run.rss_before == 0 && elapsed > 1.0) run.rss_before = rss_kib();
+    if (progress) progress(elapsed);
+  };
+  steps.end_passive = [&] {
+    // Drain: what is still in rings and queues reaches the receiver.
+    uint64_t last = ~uint64_t{0};
+    for (int i = 0; i < 50 && tally.received.load() != last; ++i) {
+      last = tally.received.load();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (progress && Clock::now() >= next) {
-      next += std::chrono::seconds(1);
-      progress(seconds_since(start));
-    }
-  }
-  run.rss_after = rss_kib();
-  if (!rss_taken) run.rss_before = run.rss_after;
-  tx.join();
-  // Drain: what is still in rings and queues reaches the receiver.
-  uint64_t last = ~uint64_t{0};
-  for (int i = 0; i < 50 && tally.received.load() != last; ++i) {
-    last = tally.received.load();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  rx_side.stop_and_wait();
-  rx.join();
-  if (sync.failed) {
-    run.ok = false;
-    run.error = sync.error;
-  }
+    rx_side.stop_and_wait();
+  };
+  const bool ok = run_peers(t, o, steps, m);
+  run.rss_after = tally.rss_after.load() != 0 ? tally.rss_after.load() : rss_kib();
+  if (run.rss_before == 0) run.rss_before = run.rss_after;
   run.rx_drops = rx_side.drops();
   run.tx_drops = tx_side.drops();
   run.frames_idle = rx_side.frames_idle() && tx_side.frames_idle();
   run.frames_out = rx_side.frames_out() + tx_side.frames_out();
-  return run;
+  return ok;
 }
 
 }  // namespace
 
 Measurement xnet_throughput(Topology& t, const Options& o, size_t size, double seconds, uint32_t shards,
                             bool busy, const char* scenario) {
-  Measurement m;
-  m.scenario = scenario;
-  m.impl = busy ? "xnet-busy" : "xnet";
-  m.size = size;
-  m.queues = shards;
   const bool napi = o.tuning.threaded_napi_throughput;
   const bool rx_sleeps = busy && shards == 1 && napi;  // as in xnet_rate_run
-  m.note = fmt::format("{} sender shard(s) (send_batch x32) on cpu {}, {} receiver shard(s) (recv_batch x64) on cpu {}, "
-                       "reactors {}, NAPI {}",
-                       shards, shards == 1 ? std::to_string(o.cpu_a) : "0,1", shards,
-                       shards == 1 ? std::to_string(o.cpu_b) : "1,0",
-                       rx_sleeps ? "busy-poll sender, receiver sleeping whenever its ring is empty (idle, no spin)"
-                       : busy    ? "busy-poll"
-                                 : "idle",
-                       !napi ? std::string("softirq")
-                       : rx_sleeps ? fmt::format("threaded on cpu {} (the receiver's core)", o.cpu_b)
-                                   : std::string("threaded"));
-  RateTally tally;
+  Measurement m = measurement(
+      scenario, busy ? "xnet-busy" : "xnet", size,
+      fmt::format("{} sender shard(s) (send_batch x32) on cpu {}, {} receiver shard(s) (recv_batch x64) on cpu {}, "
+                  "reactors {}, NAPI {}",
+                  shards, shards == 1 ? std::to_string(o.cpu_a) : "0,1", shards,
+                  shards == 1 ? std::to_string(o.cpu_b) : "1,0",
+                  rx_sleeps ? "busy-poll sender, receiver sleeping whenever its ring is empty (idle, no spin)"
+                  : busy    ? "busy-poll"
+                            : "idle",
+                  !napi       ? std::string("softirq")
+                  : rx_sleeps ? fmt::format("threaded on cpu {} (the receiver's core)", o.cpu_b)
+                              : std::string("threaded")));
+  m.queues = shards;
+  XnetTally tally;
   SenderPlan plan;
   plan.size = size;
   plan.seconds = seconds;
-  RateRun r = xnet_rate_run(t, o, shards, busy, kBasePort + 12, plan, false, tally);
-  if (!r.ok) {
-    m.ok = false;
-    m.error = r.error;
-    return m;
-  }
-  set_rate_figures(m, tally.sent.load(), tally.received.load(), tally.measured.load());
+  RateRun r;
+  if (!xnet_rate_run(t, o, shards, busy, kBasePort + 12, plan, false, tally, r, m)) return m;
+  tally.report(m);
   record_drops(m, r);
   m.set("frames_leaked", r.frames_out);
   return m;
@@ -443,14 +413,12 @@ Measurement xnet_soak(Topology& t, const Options& opts, double rate, double seco
   Options o = opts;
   o.tuning.ring_size = opts.soak_ring_size;
   o.tuning.frames = opts.soak_frames;
-  Measurement m;
-  m.scenario = "soak";
-  m.impl = "xnet-busy";
-  m.size = o.soak_size;
-  m.note = fmt::format("sender on cpu {} at {:.0f} datagrams/s, receiver on cpu {}; every datagram carries "
-                       "a sequence number and a payload hash; XSK rings {}, UMEM frames {}",
-                       o.cpu_a, rate, o.cpu_b, o.tuning.ring_size, o.tuning.frames);
-  RateTally tally;
+  Measurement m = measurement(
+      "soak", "xnet-busy", o.soak_size,
+      fmt::format("sender on cpu {} at {:.0f} datagrams/s, receiver on cpu {}; every datagram carries "
+                  "a sequence number and a payload hash; XSK rings {}, UMEM frames {}",
+                  o.cpu_a, rate, o.cpu_b, o.tuning.ring_size, o.tuning.frames));
+  XnetTally tally;
   SenderPlan plan;
   plan.size = std::max<size_t>(o.soak_size, 16);
   plan.seconds = seconds;
@@ -468,13 +436,9 @@ Measurement xnet_soak(Topology& t, const Options& opts, double rate, double seco
                tally.reordered.load(), tally.corrupt.load(), rss_kib());
     last_rx = rx;
   };
-  RateRun r = xnet_rate_run(t, o, 1, true, kBasePort + 13, plan, true, tally, progress);
-  if (!r.ok) {
-    m.ok = false;
-    m.error = r.error;
-    return m;
-  }
-  set_rate_figures(m, tally.sent.load(), tally.unique.load(), tally.measured.load());
+  RateRun r;
+  if (!xnet_rate_run(t, o, 1, true, kBasePort + 13, plan, true, tally, r, m, progress)) return m;
+  set_rate_figures(m, tally.sent.load(), tally.unique.load(), tally.seconds.load());
   m.set("rate_target", rate);
   m.set("corrupt", static_cast<double>(tally.corrupt.load()));
   m.set("dup", static_cast<double>(tally.dup.load()));
@@ -490,38 +454,29 @@ Measurement xnet_soak(Topology& t, const Options& opts, double rate, double seco
 // datagrams with gso_size 1400 to a plain recvmmsg receiver in B.
 
 Measurement xnet_gso(Topology& t, const Options& o, double seconds) {
-  Measurement m;
-  m.scenario = "gso";
-  m.impl = "xnet-busy";
-  m.size = kGsoSegment;
-  m.note = fmt::format("xnet sender (send 64400 B, SendOptions gso_size 1400) on cpu {}, plain recvmmsg x64 spin on cpu {}",
-                       o.cpu_a, o.cpu_b);
+  Measurement m = measurement(
+      "gso", "xnet-busy", kGsoSegment,
+      fmt::format("xnet sender (send 64400 B, SendOptions gso_size 1400) on cpu {}, plain recvmmsg x64 spin on cpu {}",
+                  o.cpu_a, o.cpu_b));
   const int port = kBasePort + 14;
-  PeerSync sync;
   XnetSide tx_side;
-  RateTally tally;
-  std::atomic<bool> sender_done{false};
-  std::atomic<uint64_t> received{0};
-  std::thread rx = start_kernel_receiver(t, o, t.kernel_b(), port, kGsoSegment, sync, sender_done, received);
+  XnetTally tally;
   SenderPlan plan;
   plan.size = kGsoSegment * kGsoSegments;
   plan.seconds = seconds;
   plan.gso = static_cast<uint16_t>(kGsoSegment);
   plan.segments = kGsoSegments;
-  std::thread tx = spawn_in_netns(t.ns_a(), o.cpu_a, [&] {
-    if (!sync.wait_ready()) return;
+  PeerSteps steps;
+  steps.passive = kernel_receiver(t.kernel_b(), port, kGsoSegment, tally);
+  steps.active = [&](PeerSync& sync) {
     XnetSideConfig c = side_config(o, t.if_a(), t.xnet_to_kernel_a(), true, {o.cpu_a});
     c.after_open = napi_hook(t, o, o.tuning.threaded_napi_throughput, o.cpu_a);
     tx_side.run(c, sync, [&](unsigned shard, StackDriver& d) {
       return sender_task(d, shard, endpoint(t.kernel_b(), port), plan, tally, sync);
     });
-  });
-  tx.join();
-  sender_done = true;
-  rx.join();
-  if (mark_failed(m, sync)) return m;
-  set_rate_figures(m, tally.sent.load(), received.load(), tally.measured.load());
-  if (auto pps = m.get("pps")) m.set("segments_per_s", *pps);
+  };
+  if (!run_peers(t, o, steps, m)) return m;
+  tally.report(m);
   m.set("frames_leaked", tx_side.frames_out());
   return m;
 }
@@ -529,17 +484,14 @@ Measurement xnet_gso(Topology& t, const Options& o, double seconds) {
 // ---------------------------------------------------------------------------
 
 Measurement xnet_idle_cpu(Topology& t, const Options& o, double seconds) {
-  Measurement m;
-  m.scenario = "idle";
-  m.impl = "xnet";
-  m.size = 0;
-  m.note = fmt::format("one idle-mode shard with an open echo socket and no traffic, on cpu {}: thread CPU time "
-                       "(getrusage RUSAGE_THREAD) over {:.0f} s",
-                       o.cpu_b, seconds);
-  PeerSync sync;
+  Measurement m = measurement("idle", "xnet", 0,
+                              fmt::format("one idle-mode shard with an open echo socket and no traffic, on cpu {}: "
+                                          "thread CPU time (getrusage RUSAGE_THREAD) over {:.0f} s",
+                                          o.cpu_b, seconds));
   XnetSide side;
   double cpu = 0;
-  std::thread th = spawn_in_netns(t.ns_b(), o.cpu_b, [&] {
+  PeerSteps steps;  // one peer: it ends by itself
+  steps.passive = [&](PeerSync& sync) {
     XnetSideConfig c = side_config(o, t.if_b(), t.xnet_b(), false, {o.cpu_b});
     side.run(c, sync, [&](unsigned, StackDriver& d) -> rt::Task<void> {
       return [](StackDriver& d, double secs, double& cpu) -> rt::Task<void> {
@@ -552,9 +504,8 @@ Measurement xnet_idle_cpu(Topology& t, const Options& o, double seconds) {
         cpu = (thread_cpu_seconds() - c0) / seconds_since(t0);
       }(d, seconds, cpu);
     });
-  });
-  th.join();
-  if (mark_failed(m, sync)) return m;
+  };
+  if (!run_peers(t, o, steps, m)) return m;
   m.set("cpu_percent", cpu * 100);
   return m;
 }
