@@ -31,14 +31,6 @@ std::unique_ptr<afxdp_ref::Socket> open_ref(const std::string& ifname, const Tun
   return s;
 }
 
-// Threaded NAPI with the kthreads on `cpu` (or --napi-cpu). Through the
-// topology, which writes sysfs inside each namespace.
-void ref_napi(Topology& t, const Options& o, bool on, int cpu) {
-  if (!on) return;
-  t.set_threaded_napi(true);
-  t.pin_napi_threads(o.tuning.napi_cpu >= 0 ? o.tuning.napi_cpu : cpu);
-}
-
 // Stops the loop of `flag` when Ctrl-C is pressed as well.
 bool stop_now(const std::atomic<bool>& flag) { return flag.load(std::memory_order_relaxed) || stopping(); }
 
@@ -75,7 +67,7 @@ Measurement raw_latency(Topology& t, const Options& o, size_t size) {
   steps.passive = [&](PeerSync& sync) {
     auto s = open_ref(t.if_b(), o.tuning, sync);
     if (!s) return;
-    ref_napi(t, o, napi, o.cpu_b);
+    threaded_napi(t, o, napi, o.cpu_b);
     sync.ready = true;
     StopFlag sf;
     sf.watch(sync.done);
@@ -84,7 +76,7 @@ Measurement raw_latency(Topology& t, const Options& o, size_t size) {
   steps.active = [&](PeerSync& sync) {
     auto s = open_ref(t.if_a(), o.tuning, sync);
     if (!s) return;
-    ref_napi(t, o, napi, o.cpu_a);
+    threaded_napi(t, o, napi, o.cpu_a);
     afxdp_ref::Flow flow{t.mac_a(), t.mac_b(), t.xnet_a(), t.xnet_b(), 40000, kBasePort + 20, size};
     afxdp_ref::PingOptions po;
     po.warmup = plan.warmup;
@@ -109,7 +101,7 @@ std::function<void(PeerSync&)> ref_sender(Topology& t, const Options& o, afxdp_r
   return [&t, &o, flow, seconds, napi, &tally](PeerSync& sync) {
     auto s = open_ref(t.if_a(), o.tuning, sync);
     if (!s) return;
-    ref_napi(t, o, napi, o.cpu_b);
+    threaded_napi(t, o, napi, o.cpu_b);
     StopFlag sf;
     std::atomic<bool> never{false};
     sf.watch(never);
@@ -135,7 +127,7 @@ Measurement raw_throughput(Topology& t, const Options& o, size_t size, double se
   steps.passive = [&](PeerSync& sync) {
     auto s = open_ref(t.if_b(), o.tuning, sync);
     if (!s) return;
-    ref_napi(t, o, napi, o.cpu_b);
+    threaded_napi(t, o, napi, o.cpu_b);
     sync.ready = true;
     // Stops 200 ms after the sender, to count what was in flight.
     std::atomic<bool> stop{false};

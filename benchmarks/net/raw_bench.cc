@@ -125,15 +125,6 @@ stack::Packet frame_packet(stack::FramePool& pool, const std::vector<std::byte>&
   return p;
 }
 
-std::function<void()> raw_napi(Topology& t, const Options& o, bool on, int cpu) {
-  if (!on) return [] {};
-  return [&t, &o, on, cpu] {
-    (void)on;
-    t.set_threaded_napi(true);
-    t.pin_napi_threads(o.tuning.napi_cpu >= 0 ? o.tuning.napi_cpu : cpu);
-  };
-}
-
 }  // namespace
 
 Measurement xdplink_latency(Topology& t, const Options& o, size_t size) {
@@ -149,7 +140,7 @@ Measurement xdplink_latency(Topology& t, const Options& o, size_t size) {
   steps.passive = [&](PeerSync& sync) {
     RawEndpoint ep;
     if (!open_raw(t.if_b(), t.xnet_b(), o.tuning, ep, sync)) return;
-    raw_napi(t, o, napi, o.cpu_b)();
+    threaded_napi(t, o, napi, o.cpu_b);
     sync.ready = true;
     stack::PacketQueue q;
     while (!sync.should_stop()) {
@@ -166,7 +157,7 @@ Measurement xdplink_latency(Topology& t, const Options& o, size_t size) {
   steps.active = [&](PeerSync& sync) {
     RawEndpoint ep;
     if (!open_raw(t.if_a(), t.xnet_a(), o.tuning, ep, sync)) return;
-    raw_napi(t, o, napi, o.cpu_a)();
+    threaded_napi(t, o, napi, o.cpu_a);
     const auto tmpl = make_frame(t.mac_a(), t.mac_b(), t.xnet_a(), t.xnet_b(), 40000, kBasePort + 20, size);
     stack::PacketQueue txq, rxq;
     stack::FramePool& pool = ep.link->pool();
@@ -217,7 +208,7 @@ std::function<void(PeerSync&)> raw_sender(Topology& t, const Options& o, RawFlow
   return [&t, &o, flow, seconds, napi_cpu, &tally](PeerSync& sync) {
     RawEndpoint ep;
     if (!open_raw(t.if_a(), flow.src_ip, o.tuning, ep, sync)) return;
-    raw_napi(t, o, o.tuning.threaded_napi_throughput, napi_cpu)();
+    threaded_napi(t, o, o.tuning.threaded_napi_throughput, napi_cpu);
     const auto tmpl = make_frame(t.mac_a(), t.mac_b(), flow.src_ip, flow.dst_ip, flow.sport, flow.dport, flow.size);
     stack::FramePool& pool = ep.link->pool();
     stack::PacketQueue q;
@@ -254,7 +245,7 @@ Measurement xdplink_throughput(Topology& t, const Options& o, size_t size, doubl
     // The reference's layout: NAPI on this core, and the receiver sleeping in
     // poll() whenever its ring is empty (woken by the kthread, which it then
     // preempts to refill the fill ring).
-    raw_napi(t, o, napi, o.cpu_b)();
+    threaded_napi(t, o, napi, o.cpu_b);
     sync.ready = true;
     stack::PacketQueue q;
     uint64_t n = 0;

@@ -76,6 +76,12 @@ void RateTally::report(Measurement& m) const {
   if (auto pps = m.get("pps")) m.set("segments_per_s", *pps);
 }
 
+void threaded_napi(Topology& t, const Options& o, bool on, int default_cpu) {
+  if (!on) return;
+  t.set_threaded_napi(true);
+  t.pin_napi_threads(o.tuning.napi_cpu >= 0 ? o.tuning.napi_cpu : default_cpu);
+}
+
 bool DrainAfterDone::over(const PeerSync& sync) {
   if (stopping() || sync.failed.load()) return true;
   if (!sync.done.load(std::memory_order_relaxed)) return false;

@@ -114,6 +114,11 @@ class DrainAfterDone {
   Clock::time_point end_{};
 };
 
+// Threaded NAPI on the topology's veth ends, its kthreads pinned to
+// --napi-cpu or else `default_cpu`; nothing when !on. Only once XDP is
+// attached there (veth allows threaded NAPI only then).
+void threaded_napi(Topology& t, const Options& o, bool on, int default_cpu);
+
 // The passive peer of the gso runs and the kernel's throughput: recvmmsg x64
 // MSG_DONTWAIT spinning, bound to addr:port, counting into tally.received
 // until DrainAfterDone says (kernel_bench.cc).

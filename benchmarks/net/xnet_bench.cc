@@ -28,13 +28,9 @@ XnetSideConfig side_config(const Options& o, const std::string& ifname, const st
   return c;
 }
 
-// Threaded NAPI on one veth end, set once XDP is attached there, kthreads pinned.
+// Threaded NAPI once the side's XDP program is attached (XnetSideConfig::after_open).
 std::function<void()> napi_hook(Topology& t, const Options& o, bool on, int default_cpu) {
-  if (!on) return {};
-  return [&t, &o, default_cpu] {
-    t.set_threaded_napi(true);
-    t.pin_napi_threads(o.tuning.napi_cpu >= 0 ? o.tuning.napi_cpu : default_cpu);
-  };
+  return [&t, &o, on, default_cpu] { threaded_napi(t, o, on, default_cpu); };
 }
 
 rt::Task<void> echo_task(StackDriver& d, int port, PeerSync& sync) {
