@@ -1,5 +1,7 @@
 #include "host/service_host.h"
 
+#include "xdp/netdev.h"
+
 #include <fmt/format.h>
 #include <poll.h>
 #include <sys/signalfd.h>
@@ -180,6 +182,7 @@ bool ServiceHost::watch_link() {
   xdp::XdpInterface& iface = host_->interface();
   switch (iface.health()) {
     case xdp::LinkHealth::kOk:
+      follow_mtu();
       return true;
     case xdp::LinkHealth::kInterfaceGone:
       fmt::print(stderr, "xnet: interface {} is gone (deleted, or its namespace went away); stopping\n", iface.name());
@@ -194,6 +197,31 @@ bool ServiceHost::watch_link() {
       return true;
   }
   return true;
+}
+
+void ServiceHost::follow_mtu() {
+  if (links_.empty()) return;
+  auto info = xdp::query_netdev(host_->interface().name());
+  if (!info) return;  // gone: the next health check says so
+  const uint32_t mtu = info.value().mtu;
+  const uint32_t was = links_[0]->mtu();
+  if (mtu == was || mtu == refused_mtu_) return;
+  bool ok = true;
+  for (unsigned i = 0; i < links_.size(); ++i) {
+    xdp::XdpLink* link = links_[i];
+    ok &= runtime_->run_on(i, [link, mtu] { return link->set_mtu(mtu); });
+  }
+  if (ok) {
+    refused_mtu_ = 0;
+    fmt::print(stderr, "xnet: the MTU of {} changed from {} to {}; datagrams now leave by {}\n",
+               host_->interface().name(), was, mtu, mtu);
+    return;
+  }
+  refused_mtu_ = mtu;
+  fmt::print(stderr,
+             "xnet: the MTU of {} changed from {} to {}, more than a UMEM frame holds ({} at most): xnet keeps "
+             "sending by {}, and larger frames the peer sends are dropped (Queue rx_dropped in `xnet stats`)\n",
+             host_->interface().name(), was, mtu, links_[0]->max_mtu(), was);
 }
 
 std::string ServiceHost::handle(const std::string& request) {

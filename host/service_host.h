@@ -144,6 +144,9 @@ class ServiceHost {
   // stderr): without it nothing reaches xnet, silently. False, with a line,
   // when the interface is gone or the program cannot be attached again.
   bool watch_link();
+  // The interface's MTU changed under us: the links follow it when their
+  // frames hold it, and one stderr line says which.
+  void follow_mtu();
 
   ServiceOptions options_;
   std::unique_ptr<xdp::XdpHost> host_;
@@ -155,6 +158,7 @@ class ServiceHost {
   std::optional<ControlServer> control_;
   int signal_fd_ = -1;
   bool stopped_ = false;
+  uint32_t refused_mtu_ = 0;  // an MTU already reported as too large
 };
 
 }  // namespace xnet

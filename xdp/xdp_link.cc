@@ -58,6 +58,7 @@ XdpResult<std::unique_ptr<XdpLink>> XdpLink::create(XdpInterface& iface, uint32_
   link->mtu_ = mtu;
   link->mac_ = iface.netdev().mac;
   link->max_frame_ = mtu + kEthHeaderLen;
+  link->room_ = room;
   link->batch_ = std::clamp<uint32_t>(config.batch, 1, kMaxBatch);
   link->fill_target_ = config.fill_target != 0
                            ? std::min(config.fill_target, config.xsk.fill_size)
@@ -170,6 +171,13 @@ size_t XdpLink::rx_burst(stack::PacketQueue& out, size_t max) {
   if (fill_target_ - fill_outstanding_ >= refill_batch_) refill();
   if (xsk_->fill_needs_wakeup()) xsk_->kick_rx();
   return delivered;
+}
+
+bool XdpLink::set_mtu(uint32_t mtu) {
+  if (mtu + kEthHeaderLen > room_) return false;
+  mtu_ = mtu;
+  max_frame_ = mtu + kEthHeaderLen;
+  return true;
 }
 
 bool XdpLink::prepare_tx(stack::Packet& p, xdp_desc& desc) {

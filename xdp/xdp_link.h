@@ -63,6 +63,11 @@ class XdpLink final : public stack::Link {
   size_t tx_burst(stack::PacketQueue& q) override;
   stack::FramePool& pool() override { return umem_->pool(); }
   uint32_t mtu() const override { return mtu_; }
+  // The interface's MTU changed: follow it when a frame holds it (false, and
+  // nothing changed, when it needs more than a UMEM frame after headroom).
+  bool set_mtu(uint32_t mtu);
+  // The largest MTU this link's frames hold.
+  uint32_t max_mtu() const { return room_ - 14; }  // less the Ethernet header
   wire::MacAddr mac() const override { return mac_; }
   stack::LinkFeatures features() const override;
   std::string name() const override;
@@ -115,6 +120,7 @@ class XdpLink final : public stack::Link {
   uint32_t fill_target_ = 0;
   uint32_t refill_batch_ = 1;  // rx_burst refills when this many are missing
   uint32_t max_frame_ = 0;
+  uint32_t room_ = 0;  // bytes a frame holds for a packet, after headroom
   uint32_t fill_outstanding_ = 0;  // fill ring + rx ring
   uint32_t tx_outstanding_ = 0;    // tx ring + completion ring
   bool in_chain_ = false;          // dropping the rest of a multi-buffer chain

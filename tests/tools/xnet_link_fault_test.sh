@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Faults under a running `xnet echo` (ROBUSTNESS: the link changes under us):
 # somebody detaches its XDP program — xnet attaches it again within about a
-# second, says so on one line, and serves again; the interface is deleted —
+# second, says so on one line, and serves again; the link goes down and up —
+# it serves again; the MTU changes — it follows, or says why it cannot; the
+# interface is deleted —
 # xnet stops with one line naming it and a non-zero status instead of
 # running blind to its deadline.
 source netns/veth_pair.sh
@@ -31,7 +33,35 @@ for _ in $(seq 20); do if ping_ok; then ok=1; break; fi; sleep 0.2; done
 [[ $ok == 1 ]] || fail "echo does not answer after the re-attach"
 kill -0 "$echo_pid" || fail "echo exited after a re-attach"
 
-# 2. The interface is deleted (from the peer's side: a veth pair goes as one).
+# 2. The link goes down and comes back: xnet serves again, nothing to say.
+in_x ip link set dev "$DEV_X" down
+sleep 0.3
+in_x ip link set dev "$DEV_X" up
+ok=0
+for _ in $(seq 20); do if ping_ok; then ok=1; break; fi; sleep 0.2; done
+[[ $ok == 1 ]] || fail "echo does not answer after the link came back up"
+kill -0 "$echo_pid" || fail "echo exited after a link down/up"
+
+# 3. The MTU changes under xnet (on both ends, as on a real link). Lowered,
+# xnet follows (its 1428-byte replies leave in fragments that fit 1400: the
+# peer would drop a whole one); raised past what a frame holds, it says so and
+# keeps serving.
+in_k ip link set dev "$DEV_K" mtu 1400
+in_x ip link set dev "$DEV_X" mtu 1400
+for _ in $(seq 30); do grep -q "MTU of $DEV_X changed from 1500 to 1400" "$log" && break; sleep 0.1; done
+grep -q "the MTU of $DEV_X changed from 1500 to 1400; datagrams now leave by 1400" "$log" ||
+  fail "no word about the MTU change: $(cat "$log")"
+grep -q "received 5  lost 0" <<<"$(in_k "$X" ping --kernel --to 10.88.0.1:7 --count 5 --size 1400 2>/dev/null)" ||
+  fail "1400-byte datagrams are not echoed at MTU 1400"
+in_x ip link set dev "$DEV_X" mtu 2000
+for _ in $(seq 30); do grep -q "changed from 1400 to 2000" "$log" && break; sleep 0.1; done
+grep -q "the MTU of $DEV_X changed from 1400 to 2000, more than a UMEM frame holds" "$log" ||
+  fail "no word about an MTU frames cannot hold: $(cat "$log")"
+ping_ok || fail "echo does not answer after an MTU it cannot follow"
+in_x ip link set dev "$DEV_X" mtu 1500
+in_k ip link set dev "$DEV_K" mtu 1500
+
+# 4. The interface is deleted (from the peer's side: a veth pair goes as one).
 in_k ip link del "$DEV_K"
 for _ in $(seq 50); do kill -0 "$echo_pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$echo_pid" 2>/dev/null && fail "echo still runs 5 s after its interface was deleted"
