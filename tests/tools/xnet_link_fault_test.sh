@@ -3,7 +3,8 @@
 # somebody detaches its XDP program — xnet attaches it again within about a
 # second, says so on one line, and serves again; the link goes down and up —
 # it serves again; the MTU changes — it follows, or says why it cannot; the
-# interface is deleted —
+# process stalls while the peer sends — the rings' drops are counted and it
+# serves again; the interface is deleted —
 # xnet stops with one line naming it and a non-zero status instead of
 # running blind to its deadline.
 source netns/veth_pair.sh
@@ -61,7 +62,23 @@ ping_ok || fail "echo does not answer after an MTU it cannot follow"
 in_x ip link set dev "$DEV_X" mtu 1500
 in_k ip link set dev "$DEV_K" mtu 1500
 
-# 4. The interface is deleted (from the peer's side: a veth pair goes as one).
+# 4. The receiver stalls (the process stopped) while the peer sends more than
+# its rings hold: what could not be taken is counted in the queue figures,
+# and once it runs again it serves.
+kill -STOP "$echo_pid"
+in_k python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(6000): s.sendto(b'x' * 32, ('10.88.0.1', 7))"
+kill -CONT "$echo_pid"
+ok=0
+for _ in $(seq 20); do if ping_ok; then ok=1; break; fi; sleep 0.2; done
+[[ $ok == 1 ]] || fail "echo does not answer after a stall"
+queue=$(grep "^Queue: 0 " <<<"$(in_x "$X" stats --dev "$DEV_X")") || fail "no queue row after the stall"
+read -r _ _ _ _ _ _ _ _ dropped ring_full fill_empty _ <<<"$queue"
+(( dropped + ring_full + fill_empty > 0 )) || fail "a stall that overflowed the rings left no trace: $queue"
+
+# 5. The interface is deleted (from the peer's side: a veth pair goes as one).
 in_k ip link del "$DEV_K"
 for _ in $(seq 50); do kill -0 "$echo_pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$echo_pid" 2>/dev/null && fail "echo still runs 5 s after its interface was deleted"
