@@ -65,6 +65,10 @@ class ShardRunner {
     });
   }
 
+  // kStackDriver: the driver (null otherwise). Use it on the shard thread
+  // only, e.g. inside call() to open UdpSockets.
+  StackDriver* driver() { return stack_driver_.get(); }
+
   // The shard's reactor: post() to it from any thread (e.g. neighbour sharing).
   rt::Reactor& reactor() { return *reactor_; }
 
