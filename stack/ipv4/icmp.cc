@@ -8,6 +8,7 @@
 #include "stack/core/headers.h"
 #include "stack/ipv4/icmp_state.h"
 #include "stack/ipv4/icmp_timestamp.h"
+#include "stack/ipv4/ip_options.h"
 #include "stack/ipv4/ipv4_output.h"
 #include "stack/core/stack.h"
 #include "stack/wire/checksum.h"
@@ -57,6 +58,20 @@ FramePool* egress_pool(Stack& stack, wire::Ipv4Addr dst) {
   return l != nullptr ? &l->pool() : nullptr;
 }
 
+}  // namespace
+
+std::optional<size_t> icmp_reply_options(Stack& stack, const wire::ConstIpv4View& req, TimePoint now,
+                                    std::array<std::byte, 40>& out) {
+  if (req.header_len() <= kIpv4HeaderLen) return 0;
+  IpOptions opt;
+  if (!ip_options_compile(req.header(), opt)) return 0;  // refused on input already
+  const uint32_t ms = ms_since_midnight_utc(stack.icmp().wall_clock(now));
+  return ip_options_echo(req.header(), opt, req.dst(), ms,
+                         [&stack](wire::Ipv4Addr a) { return stack.is_local_address(a); }, out);
+}
+
+namespace {
+
 // icmp_echo → icmp_reply: the request's own frames become the reply (type 0,
 // same id/sequence/payload), from the address the request was sent to.
 void icmp_echo(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
@@ -64,6 +79,11 @@ void icmp_echo(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   const wire::Ipv4Addr req_src = iph.src();
   const wire::Ipv4Addr req_dst = iph.dst();
   const uint8_t tos = iph.tos();
+  // icmp_reply: the request's Record Route / Timestamp come back
+  // (ip_options_echo), computed before the request's header is rewritten.
+  std::array<std::byte, 40> opts{};
+  std::optional<size_t> optlen = icmp_reply_options(stack, iph, now, opts);
+  if (!optlen) return;  // ip_options_echo refused: no reply, no counter
 
   const auto ih = wire::IcmpView::unchecked(head.bytes());
   ih.set_type(static_cast<uint8_t>(IcmpType::kEchoReply));
@@ -96,6 +116,7 @@ void icmp_echo(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   ip.protocol = kIpProtoIcmp;
   ip.tos = tos;
   ip.ttl = stack.config().ip_default_ttl;
+  ip.options = std::span<const std::byte>(opts.data(), *optlen);
   ip_build_header(stack, head, ip);
   stack.stats().icmp_out(static_cast<uint8_t>(IcmpType::kEchoReply));
   Result<void> r;

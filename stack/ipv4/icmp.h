@@ -3,12 +3,16 @@
 // that sent the quoted datagram), icmp_send (error generation with the RFC's
 // suppression rules and the kernel's rate limits).
 
+#include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <type_traits>
 
 #include "stack/core/packet.h"
 #include "stack/wire/icmp.h"
+#include "stack/wire/ipv4.h"
 
 namespace xnet::stack {
 
@@ -19,6 +23,13 @@ class IcmpState;  // defined in icmp_state.h: IcmpState(Stack&) — rate limiter
 
 // data() at the ICMP header (network header set); `rest` for a reassembled message.
 void icmp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now);
+
+// icmp_reply's options: those of the request with header `req` as the kernel
+// echoes them (ip_options_echo: Record Route and Timestamp, filled with our
+// address and the wall clock at `now`). Returns their length in `out` (0:
+// none), or nullopt when the kernel would send no reply.
+std::optional<size_t> icmp_reply_options(Stack& stack, const wire::ConstIpv4View& req, TimePoint now,
+                                         std::array<std::byte, 40>& out);
 
 // icmp_send / __icmp_send: an error of `type`/`code` about `offending`, whose
 // network header is set (the quote runs from it to the end of the packet's

@@ -1,5 +1,7 @@
 #include "stack/ipv4/icmp_timestamp.h"
 
+#include "stack/ipv4/icmp.h"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -74,8 +76,12 @@ void icmp_timestamp(Stack& stack, const Packet& head, const PacketQueue& rest, T
   std::array<std::byte, kOriginateLen> originate;
   copy_bits(head, rest, wire::kIcmpHeaderLen, originate.data(), originate.size());
 
+  std::array<std::byte, 40> opts{};
+  const std::optional<size_t> optlen = icmp_reply_options(stack, iph, now, opts);
+  if (!optlen) return;  // ip_options_echo refused: no reply
+
   FramePool* pool = egress_pool(stack, iph.src());
-  Packet p = Packet::allocate(pool != nullptr ? *pool : *head.pool(), kDefaultHeadroom + kIpv4HeaderLen);
+  Packet p = Packet::allocate(pool != nullptr ? *pool : *head.pool(), kDefaultHeadroom + kIpv4HeaderLen + 40);
   if (!p) {
     st.icmp.OutErrors++;
     st.drop(DropReason::kNoFrame);
@@ -97,6 +103,7 @@ void icmp_timestamp(Stack& stack, const Packet& head, const PacketQueue& rest, T
   ip.protocol = kIpProtoIcmp;
   ip.tos = iph.tos();
   ip.ttl = stack.config().ip_default_ttl;
+  ip.options = std::span<const std::byte>(opts.data(), *optlen);
   ip_build_header(stack, p, ip);
   st.icmp_out(kReplyCountedAsType);
   if (!ip_local_out(stack, std::move(p), now)) st.icmp.OutErrors++;

@@ -3,6 +3,8 @@
 
 #include "stack/ipv4/ip_options.h"
 
+#include <cstring>
+
 #include "stack/wire/ipv4_options.h"
 
 namespace xnet::stack {
@@ -86,6 +88,114 @@ Result<void, IpOptionsProblem> ip_options_compile(std::span<const std::byte> ip,
     l -= optlen;
   }
   return {};
+}
+
+namespace {
+
+void put_addr(uint8_t* at, wire::Ipv4Addr a) {
+  const uint32_t v = a.value();
+  at[0] = static_cast<uint8_t>(v >> 24);
+  at[1] = static_cast<uint8_t>(v >> 16);
+  at[2] = static_cast<uint8_t>(v >> 8);
+  at[3] = static_cast<uint8_t>(v);
+}
+void put_ms(uint8_t* at, uint32_t ms) { put_addr(at, wire::Ipv4Addr(ms)); }
+wire::Ipv4Addr get_addr(const uint8_t* at) {
+  return wire::Ipv4Addr(static_cast<uint32_t>(at[0]) << 24 | static_cast<uint32_t>(at[1]) << 16 |
+                        static_cast<uint32_t>(at[2]) << 8 | at[3]);
+}
+
+}  // namespace
+
+std::optional<size_t> ip_options_echo(std::span<const std::byte> ip, const IpOptions& opt, wire::Ipv4Addr local,
+                                      uint32_t ms, const std::function<bool(wire::Ipv4Addr)>& is_local,
+                                      std::array<std::byte, 40>& out) {
+  if (!opt.rr && !opt.ts) return 0;
+  // The request's header as the receive path of the kernel leaves it.
+  std::array<uint8_t, 60> h{};
+  const size_t hlen = std::min(ip.size(), h.size());
+  std::memcpy(h.data(), ip.data(), hlen);
+  bool rr_needaddr = false, ts_needaddr = false, ts_needtime = false;
+  constexpr uint8_t kTsOnly = 0, kTsAndAddr = 1, kTsPrespec = 3;
+  if (opt.rr) {
+    uint8_t* o = &h[opt.rr];
+    if (o[2] <= o[1]) {
+      put_addr(&o[o[2] - 1], local);
+      o[2] = static_cast<uint8_t>(o[2] + 4);
+      rr_needaddr = true;
+    }
+  }
+  if (opt.ts) {
+    uint8_t* o = &h[opt.ts];
+    const uint8_t flag = o[3] & 0xf;
+    if (o[2] <= o[1]) {
+      if (flag == kTsOnly) {
+        put_ms(&o[o[2] - 1], ms);
+        ts_needtime = true;
+        o[2] = static_cast<uint8_t>(o[2] + 4);
+      } else if (flag == kTsAndAddr) {
+        put_addr(&o[o[2] - 1], local);
+        put_ms(&o[o[2] + 3], ms);
+        ts_needaddr = ts_needtime = true;
+        o[2] = static_cast<uint8_t>(o[2] + 8);
+      } else if (flag == kTsPrespec) {
+        if (is_local(get_addr(&o[o[2] - 1]))) {
+          put_ms(&o[o[2] + 3], ms);
+          ts_needtime = true;
+          o[2] = static_cast<uint8_t>(o[2] + 8);
+        }
+      }
+    } else if (flag != kTsPrespec) {
+      o[3] = static_cast<uint8_t>((o[3] & 0xf) | (((o[3] >> 4) + 1) << 4));  // the overflow counter
+    }
+  }
+
+  // ip_options_echo, then ip_options_build's fills.
+  std::array<uint8_t, 40> d{};
+  size_t n = 0;
+  if (opt.rr) {
+    const uint8_t* o = &h[opt.rr];
+    const uint8_t len = o[1];
+    std::memcpy(&d[n], o, len);
+    uint8_t off = o[2];
+    if (rr_needaddr && off <= len) {
+      if (off + 3 > len) return std::nullopt;
+      d[n + 2] = static_cast<uint8_t>(off + 4);
+      put_addr(&d[n + d[n + 2] - 5], local);
+    }
+    n += len;
+  }
+  if (opt.ts) {
+    const uint8_t* o = &h[opt.ts];
+    const uint8_t len = o[1];
+    std::memcpy(&d[n], o, len);
+    uint8_t off = o[2];
+    bool need_addr = false, need_time = false;
+    if (off <= len) {
+      if (ts_needaddr) {
+        if (off + 3 > len) return std::nullopt;
+        need_addr = true;
+        off = static_cast<uint8_t>(off + 4);
+      }
+      if (ts_needtime) {
+        if (off + 3 > len) return std::nullopt;
+        if ((d[n + 3] & 0xf) != kTsPrespec) {
+          need_time = true;
+          off = static_cast<uint8_t>(off + 4);
+        } else if (off + 7 <= len && is_local(get_addr(&d[n + off - 1]))) {
+          need_time = true;
+          off = static_cast<uint8_t>(off + 8);
+        }
+      }
+      d[n + 2] = off;
+    }
+    if (need_addr) put_addr(&d[n + d[n + 2] - 9], local);
+    if (need_time) put_ms(&d[n + d[n + 2] - 5], ms);
+    n += len;
+  }
+  while (n % 4 != 0) d[n++] = 0;  // EOL
+  for (size_t i = 0; i < n; ++i) out[i] = std::byte{d[i]};
+  return n;
 }
 
 }  // namespace xnet::stack

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <vector>
@@ -115,6 +116,55 @@ TEST(IpOptionsCompile, EolEndsTheOptionsAndNoOptionsIsFine) {
   const std::vector<std::byte> bare(20, std::byte{0});
   EXPECT_TRUE(ip_options_compile(bare, o).ok());
   EXPECT_EQ(o.optlen, 0);
+}
+
+
+// ip_options_echo: what an ICMP reply carries (checked against the running
+// kernel by //tests/conformance: "echo with Record Route" & co.).
+std::vector<int> echoed(std::initializer_list<int> options, bool prespec_ours = true) {
+  IpOptions opt;
+  const auto h = header(options);
+  EXPECT_TRUE(ip_options_compile(h, opt).ok());
+  std::array<std::byte, 40> out{};
+  const auto n = ip_options_echo(h, opt, wire::Ipv4Addr(10, 0, 0, 1), 0x01020304,
+                                 [&](wire::Ipv4Addr) { return prespec_ours; }, out);
+  if (!n) return {-1};
+  std::vector<int> v;
+  for (size_t i = 0; i < *n; ++i) v.push_back(std::to_integer<int>(out[i]));
+  return v;
+}
+
+TEST(IpOptionsEcho, NoneWithoutRecordRouteOrTimestamp) {
+  EXPECT_EQ(echoed({}), std::vector<int>{});
+  EXPECT_EQ(echoed({148, 4, 0, 0}), std::vector<int>{});  // router alert is not echoed
+}
+
+TEST(IpOptionsEcho, RecordRouteGetsOurAddressOnReceiveAndOnOutput) {
+  EXPECT_EQ(echoed({7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 1}),
+            (std::vector<int>{7, 11, 12, 10, 0, 0, 1, 10, 0, 0, 1, 0}));
+  // One slot: filled on receive; full on output.
+  EXPECT_EQ(echoed({7, 7, 4, 0, 0, 0, 0, 1}), (std::vector<int>{7, 7, 8, 10, 0, 0, 1, 0}));
+}
+
+TEST(IpOptionsEcho, TimestampsOnlyAndWithAddresses) {
+  EXPECT_EQ(echoed({68, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0}),
+            (std::vector<int>{68, 12, 13, 0, 1, 2, 3, 4, 1, 2, 3, 4}));
+  EXPECT_EQ(echoed({68, 20, 5, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}),
+            (std::vector<int>{68, 20, 21, 1, 10, 0, 0, 1, 1, 2, 3, 4, 10, 0, 0, 1, 1, 2, 3, 4}));
+  // Full: the overflow counter counts us on receive.
+  EXPECT_EQ(echoed({68, 8, 9, 0, 9, 9, 9, 9}), (std::vector<int>{68, 8, 9, 0x10, 9, 9, 9, 9}));
+}
+
+TEST(IpOptionsEcho, PrespecifiedOnlyForOurAddress) {
+  EXPECT_EQ(echoed({68, 12, 5, 3, 10, 0, 0, 1, 0, 0, 0, 0}, true),
+            (std::vector<int>{68, 12, 13, 3, 10, 0, 0, 1, 1, 2, 3, 4}));
+  EXPECT_EQ(echoed({68, 12, 5, 3, 10, 0, 0, 9, 0, 0, 0, 0}, false),
+            (std::vector<int>{68, 12, 5, 3, 10, 0, 0, 9, 0, 0, 0, 0}));
+}
+
+TEST(IpOptionsEcho, RecordRouteBeforeTimestampPaddedWithEol) {
+  EXPECT_EQ(echoed({68, 8, 5, 0, 0, 0, 0, 0, 7, 7, 4, 0, 0, 0, 0, 1}),
+            (std::vector<int>{7, 7, 8, 10, 0, 0, 1, 68, 8, 9, 0, 1, 2, 3, 4, 0}));
 }
 
 }  // namespace
