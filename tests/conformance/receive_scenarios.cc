@@ -386,6 +386,19 @@ std::vector<Scenario> receive_scenarios() {
   with_opts("Loose Source Route", {131, 7, 4, 10, 77, 0, 2, 1});
   with_opts("Strict Source Route through us", {137, 11, 4, 10, 77, 0, 1, 10, 77, 0, 2, 1});
   with_opts("an unknown option", {0x9e, 4, 0, 0});
+  with_opts("Record Route, full", {7, 7, 8, 10, 9, 9, 9, 1});
+  with_opts("Timestamp, full", {68, 8, 9, 0, 0, 0, 0, 1});
+  with_opts("Timestamp (prespecified: us, then another)",
+            {68, 20, 5, 3, 10, 77, 0, 1, 0, 0, 0, 0, 10, 77, 0, 9, 0, 0, 0, 0});
+  with_opts("Timestamp (prespecified: another)", {68, 12, 5, 3, 10, 77, 0, 9, 0, 0, 0, 0});
+  with_opts("Record Route and Timestamp", {7, 7, 4, 0, 0, 0, 0, 68, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+  v.push_back({"timestamp request with Record Route",
+               [](Ctx& c) {
+                 Ipv4Spec ip;
+                 ip.options = {7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+                 c.inject_ip(icmp_packet(icmp_message(13, 0, 0x00150001, Bytes(12, 0)), ip));
+               },
+               {}});
 
   // ---- ICMP ---------------------------------------------------------------------------------
   v.push_back({"echo request", [](Ctx& c) { c.inject_ip(icmp_packet(echo(0x77, 3, 56))); }, {}});
