@@ -125,7 +125,7 @@ Result<void> Stack::add_address(uint16_t ifindex, wire::Ipv4Prefix prefix, TimeP
       routes_.add(make_route({prefix.broadcast(), 32}, RouteType::kBroadcast, ifindex, prefix.addr));
     }
   }
-  arp_announce(*this, ifindex, prefix.addr, now);
+  if (config_.arp_notify) arp_announce(*this, ifindex, prefix.addr, now);
   return {};
 }
 

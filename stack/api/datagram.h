@@ -93,6 +93,12 @@ class Datagram {
       : d_(std::move(d)), info_(stack::udp_datagram_info(d_)) {
     info_.info.drops = drops;
   }
+  // With the stack it came from: every field of info() is known (spec_dst
+  // of a broadcast or multicast datagram too).
+  Datagram(stack::RxDatagram d, const stack::Stack& s, uint64_t drops)
+      : d_(std::move(d)), info_(stack::udp_datagram_info(s, d_)) {
+    info_.info.drops = drops;
+  }
   Datagram(Datagram&&) noexcept = default;
   Datagram& operator=(Datagram&&) noexcept = default;
 

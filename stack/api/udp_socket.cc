@@ -83,7 +83,7 @@ Result<RecvResult> recv_now(SocketState& s, std::span<std::byte> buf, const Recv
 Result<Datagram> take_datagram(SocketState& s) {
   Result<stack::RxDatagram> r = stack::udp_recv_datagram(stack_of(s), *s.sk);
   if (!r) return r.error();
-  return Datagram(std::move(*r), s.sk->drops);
+  return Datagram(std::move(*r), stack_of(s), s.sk->drops);
 }
 
 // Up to out.size() datagrams; the first may report the pending error. Later

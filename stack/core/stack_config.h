@@ -32,6 +32,11 @@ struct StackConfig {
   uint32_t min_pmtu = 552;
   std::chrono::seconds mtu_expires{600};
 
+  // net.ipv4.conf.*.arp_notify: announce an address with a gratuitous ARP
+  // when it is added. Off, as in the kernel, which (with arp_notify = 1)
+  // announces on link up and address change, never on a plain `ip addr add`.
+  bool arp_notify = false;
+
   // net.ipv4.neigh.default
   std::chrono::milliseconds neigh_retrans_time{1000};
   uint32_t neigh_probes = 3;  // mcast_solicit: broadcast requests before failing

@@ -41,6 +41,19 @@ RecvInfo udp_datagram_info(const RxDatagram& d) {
   info.info.ttl = iph.ttl();
   info.info.tos = iph.tos();
   info.info.ifindex = d.head.meta().ifindex;
+  if (d.head.meta().route_type == RouteType::kLocal) info.info.spec_dst = iph.dst();
+  return info;
+}
+
+wire::Ipv4Addr udp_spec_dst(const Stack& stack, const RxDatagram& d) {
+  const wire::ConstIpv4View iph = ip_hdr(d.head);
+  if (d.head.meta().route_type == RouteType::kLocal) return iph.dst();
+  return stack.select_source(d.head.meta().ifindex, iph.src());
+}
+
+RecvInfo udp_datagram_info(const Stack& stack, const RxDatagram& d) {
+  RecvInfo info = udp_datagram_info(d);
+  info.info.spec_dst = udp_spec_dst(stack, d);
   return info;
 }
 
@@ -66,7 +79,7 @@ Result<RecvInfo> udp_recvmsg(Stack& stack, UdpSock& sk, std::span<std::byte> buf
   if (sk.rxq.empty()) return std::errc::resource_unavailable_try_again;
   stage::mark(stage::Point::kAppReceived);
   RxDatagram& d = sk.rxq.front();
-  RecvInfo info = udp_datagram_info(d);
+  RecvInfo info = udp_datagram_info(stack, d);
   info.copied = udp_copy_datagram(d, buf);
   info.truncated = info.copied < d.size;
   info.size = flags.trunc ? d.size : info.copied;

@@ -28,6 +28,10 @@ struct RecvFlags {
 // Per-datagram metadata (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, SO_RXQ_OVFL).
 struct DatagramInfo {
   wire::Ipv4Addr dst_addr{};  // the datagram's destination (ipi_addr)
+  // ipi_spec_dst (fib_compute_spec_dst): the local address a reply would come
+  // from: the destination of a datagram delivered as local, our address on
+  // the arrival interface for a broadcast or multicast one (udp_spec_dst).
+  wire::Ipv4Addr spec_dst{};
   uint16_t ifindex = 0;       // the interface it arrived on (ipi_ifindex)
   uint8_t ttl = 0;
   uint8_t tos = 0;
@@ -59,8 +63,15 @@ Result<RecvInfo> udp_recvmsg(Stack& stack, UdpSock& sk, std::span<std::byte> buf
 Result<RxDatagram> udp_recv_datagram(Stack& stack, UdpSock& sk);
 
 // Metadata of a datagram handed out by udp_recv_datagram (what udp_recvmsg
-// reports besides the bytes).
+// reports besides the bytes). Without the stack, spec_dst is only known for
+// a datagram delivered as local (0 for broadcast / multicast).
 RecvInfo udp_datagram_info(const RxDatagram& d);
+RecvInfo udp_datagram_info(const Stack& stack, const RxDatagram& d);
+
+// ipi_spec_dst of a received datagram (fib_compute_spec_dst): its destination
+// when it was delivered as local, else inet_select_addr on the arrival
+// interface towards its source.
+wire::Ipv4Addr udp_spec_dst(const Stack& stack, const RxDatagram& d);
 
 // Copies a datagram's payload (all frames) into `buf`; returns bytes copied.
 size_t udp_copy_datagram(const RxDatagram& d, std::span<std::byte> buf);

@@ -68,8 +68,16 @@ TEST_F(StackAddressTest, AddAddressInstallsLocalBroadcastAndConnected) {
   net.sent(0);
 }
 
-TEST_F(StackAddressTest, AddAddressSendsGratuitousArp) {
+TEST_F(StackAddressTest, AddAddressSendsNoGratuitousArpByDefault) {
+  // As the kernel: `ip addr add` announces nothing (arp_notify = 0).
+  ASSERT_TRUE(s.add_address(1, {Ipv4Addr(10, 0, 0, 1), 24}, net.now()).ok());
+  net.run();
+  EXPECT_TRUE(net.sent(0).empty());
+}
+
+TEST_F(StackAddressTest, AddAddressSendsGratuitousArpWithArpNotify) {
   const Ipv4Addr a(10, 0, 0, 1);
+  s.config().arp_notify = true;
   ASSERT_TRUE(s.add_address(1, {a, 24}, net.now()).ok());
   net.run();
   const auto sent = net.sent(0);

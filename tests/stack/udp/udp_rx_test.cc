@@ -123,6 +123,7 @@ TEST_F(UdpRx, BroadcastReachesEverySocket) {
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->size, 100u);
     EXPECT_EQ(r->info.dst_addr, kIpv4Broadcast);
+    EXPECT_EQ(r->info.spec_dst, kUs);  // our address, not the broadcast
     EXPECT_EQ(0, std::memcmp(buf.data(), pattern(100).data(), 100));
   }
   EXPECT_EQ(st().udp.InDatagrams, 2u);
@@ -188,6 +189,7 @@ TEST_F(UdpRx, TruncPeekAndMetadata) {
   EXPECT_EQ(r->source.addr, kPeer);
   EXPECT_EQ(r->source.port, 4321);
   EXPECT_EQ(r->info.dst_addr, kUs);
+  EXPECT_EQ(r->info.spec_dst, kUs);
   EXPECT_EQ(r->info.ifindex, ifindex_);
   EXPECT_EQ(r->info.ttl, 17);
   EXPECT_EQ(r->info.tos, 0x28);
