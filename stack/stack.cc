@@ -288,23 +288,6 @@ std::optional<TimePoint> Stack::next_deadline() const {
 void Stack::dev_queue_xmit(uint16_t ifindex, Packet frame) {
   Interface* iface = interface(ifindex);
   if (iface == nullptr) return;
-  // ip_finish_output2 counts every IPv4 packet it hands down (OutTransmits and
-  // OutOctets, 6.3+; IP_UPD_PO_STATS), before the qdisc may drop it.
-  const std::byte* eth = frame.data();
-  if (frame.size() >= kEthHeaderLen &&
-      ((std::to_integer<uint16_t>(eth[12]) << 8) | std::to_integer<uint16_t>(eth[13])) == kEtherTypeIpv4) {
-    const uint64_t ip_len = frame.size() - kEthHeaderLen;
-    stats_.ip.OutTransmits++;
-    stats_.ip_ext.OutOctets += ip_len;
-    const bool bcast = std::all_of(eth, eth + 6, [](std::byte b) { return b == std::byte{0xff}; });
-    if (bcast) {
-      stats_.ip_ext.OutBcastPkts++;
-      stats_.ip_ext.OutBcastOctets += ip_len;
-    } else if ((std::to_integer<uint8_t>(eth[0]) & 1) != 0) {
-      stats_.ip_ext.OutMcastPkts++;
-      stats_.ip_ext.OutMcastOctets += ip_len;
-    }
-  }
   if (iface->txq.size() >= config_.txqueuelen) {
     stats_.drop(DropReason::kTxQueueFull);  // the qdisc's drop: no Ip counter
     return;

@@ -23,6 +23,19 @@
 
 namespace xnet::stack {
 
+void ip_count_transmit(Stack& stack, RouteType route, uint64_t ip_len) {
+  Stats& st = stack.stats();
+  st.ip.OutTransmits++;
+  st.ip_ext.OutOctets += ip_len;
+  if (route == RouteType::kBroadcast) {
+    st.ip_ext.OutBcastPkts++;
+    st.ip_ext.OutBcastOctets += ip_len;
+  } else if (route == RouteType::kMulticast) {
+    st.ip_ext.OutMcastPkts++;
+    st.ip_ext.OutMcastOctets += ip_len;
+  }
+}
+
 void ip_build_header(Stack& stack, Packet& pkt, const IpHeaderParams& params, uint16_t segs) {
   push_ipv4_header(pkt, params,
                    stack.ip_idents().next(params.saddr, params.daddr, params.protocol, segs));
@@ -35,9 +48,11 @@ uint32_t datagram_bytes(const Packet& head, const PacketQueue& rest) {
   return head.size() + static_cast<uint32_t>(rest.bytes());
 }
 
-// ip_finish_output2: checksum completion the device cannot do, a frame from the
-// egress link's pool, then the neighbour layer.
-void ip_finish_output2(Stack& stack, Link& link, Packet pkt, TimePoint now) {
+// ip_finish_output2: the transmit counters (not for the segments of a GSO
+// datagram, counted whole before segmentation), checksum completion the device
+// cannot do, a frame from the egress link's pool, then the neighbour layer.
+void ip_finish_output2(Stack& stack, Link& link, Packet pkt, TimePoint now, bool count = true) {
+  if (count) ip_count_transmit(stack, pkt.meta().route_type, pkt.size());
   if (pkt.meta().csum_state == ChecksumState::kPartial && !link.features().tx_checksum) {
     checksum_help(pkt);
   }
@@ -72,6 +87,7 @@ Result<void> ip_finish_output(Stack& stack, Packet head, PacketQueue rest, uint3
       stack.stats().ip.OutDiscards++;  // nothing can segment it (only UDP sets gso_size)
       return std::errc::invalid_argument;
     }
+    ip_count_transmit(stack, m.route_type, head.size() + rest.bytes());
     PacketQueue dg;
     dg.push_back(std::move(head));
     dg.splice_back(rest);
@@ -93,10 +109,10 @@ Result<void> ip_finish_output(Stack& stack, Packet head, PacketQueue rest, uint3
         }
         stack.stats().ip.FragOKs++;
         stack.stats().ip.FragCreates += *n;
-        while (!frags.empty()) ip_finish_output2(stack, *link, frags.pop_front(), now);
+        while (!frags.empty()) ip_finish_output2(stack, *link, frags.pop_front(), now, /*count=*/false);
         continue;
       }
-      ip_finish_output2(stack, *link, std::move(s), now);
+      ip_finish_output2(stack, *link, std::move(s), now, /*count=*/false);
     }
     return res;
   }

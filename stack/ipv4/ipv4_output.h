@@ -59,6 +59,12 @@ void push_ipv4_header(Packet& pkt, const IpHeaderParams& params, uint16_t id);
 // header built outside a packet (udp_header_cache's template).
 void write_ipv4_header(const wire::Ipv4View& h, const IpHeaderParams& params, uint16_t id);
 
+// ip_finish_output2's counters for a packet of `ip_len` bytes handed to the
+// neighbour layer (IP_UPD_PO_STATS: OutTransmits and OutOctets, 6.3+, and by
+// the route OutBcast/OutMcast), before ARP or the qdisc may hold or drop it.
+// A GSO datagram counts once, whole, as the kernel segments it at the device.
+void ip_count_transmit(Stack& stack, RouteType route, uint64_t ip_len);
+
 // ip_send_check: sets total length and the header checksum of the header at
 // the packet's network header.
 void ip_send_check(Packet& pkt, uint16_t tot_len);

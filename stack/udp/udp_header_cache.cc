@@ -197,10 +197,11 @@ std::optional<Result<size_t>> udp_sendmsg_cached(Stack& stack, UdpSock& sk, std:
   ip.set_ident(id);
   ip.set_checksum(static_cast<uint16_t>(~wire::checksum_fold(c.ip_sum + ip_len + id)));
 
-  // ip_local_out's and udp_send_skb's counters; neigh_output's use of the
-  // entry; dev_queue_xmit counts the transmit (or the qdisc's drop).
+  // ip_local_out's, ip_finish_output2's and udp_send_skb's counters;
+  // neigh_output's use of the entry; the qdisc's drop, if any, is its own.
   stage::mark(stage::Point::kIpLocalOut);
   stack.stats().ip.OutRequests++;
+  ip_count_transmit(stack, RouteType::kUnicast, ip_len);
   e->used = now;
   stack.dev_queue_xmit(c.ifindex, std::move(f));
   stack.stats().udp.OutDatagrams++;
