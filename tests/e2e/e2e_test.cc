@@ -609,10 +609,11 @@ TEST_F(E2e, GsoSendArrivesAsSeparateDatagrams) {
   }
   EXPECT_EQ(k.recv(buf, 200ms), -EAGAIN) << "more than 5 datagrams";
   const stack::Stats st = stats();
-  // udp_send_skb counts OutDatagrams once per send, GSO or not; the wire
-  // carries five datagrams.
+  // udp_send_skb counts OutDatagrams once per send, GSO or not, and
+  // ip_finish_output2 OutTransmits once for the GSO datagram (Linux 6.18:
+  // the device segments it); the wire carries five datagrams.
   EXPECT_EQ(st.udp.OutDatagrams, 1u);
-  EXPECT_GE(st.ip.OutTransmits, 5u);
+  EXPECT_EQ(st.ip.OutTransmits, 1u);
 }
 
 TEST_F(E2e, ClosedPortGivesKernelEconnrefused) {
@@ -893,8 +894,11 @@ void cli_echo_and_exit(bool interrupt) {
       cli + " echo --dev " + topo->xnet_if() + " --addr " + kXnetIp + "/24 --port 7";
   // Only processes started here are signalled: `timeout` sends SIGINT to
   // its own child.
+  // xnet announces no address (arp_notify = 0, as the kernel): the kernel
+  // side resolves it with its own ARP retries (1 s apart), so give the
+  // service time to come up and be found.
   const std::string command =
-      interrupt ? "timeout --preserve-status -s INT 2.5 " + echo : echo + " --duration 2.5";
+      interrupt ? "timeout --preserve-status -s INT 6 " + echo : echo + " --duration 6";
   CommandResult result;
   std::thread runner([&] { result = topo->xnet_ns().exec(command, 20s); });
 
@@ -902,13 +906,21 @@ void cli_echo_and_exit(bool interrupt) {
   ASSERT_TRUE(k.valid());
   std::vector<std::byte> buf(2048);
   uint32_t answered = 0;
-  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
   // Until the service is up (first answer), then 100 in lockstep.
   for (uint32_t i = 0; answered < 100 && std::chrono::steady_clock::now() < deadline; ++i) {
     const std::vector<std::byte> p = pattern(i, 1 + i % 1400);
     if (k.send_to(p, kXnetIp, 7) != static_cast<long>(p.size())) break;
-    const long n = k.recv(buf, answered == 0 ? 100ms : 1s);
-    if (n == static_cast<long>(p.size()) && std::memcmp(buf.data(), p.data(), n) == 0) ++answered;
+    // Replies to requests the kernel held while it resolved xnet's address
+    // (the service announces none) come late: skip them.
+    for (int stale = 0; stale < 64; ++stale) {
+      const long n = k.recv(buf, answered == 0 ? 100ms : 1s);
+      if (n < 0) break;
+      if (n == static_cast<long>(p.size()) && std::memcmp(buf.data(), p.data(), n) == 0) {
+        ++answered;
+        break;
+      }
+    }
   }
   runner.join();
   EXPECT_EQ(answered, 100u);
