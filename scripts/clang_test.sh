@@ -4,7 +4,8 @@
 # so neither compiler's build throws the other's away.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-output_base="${XNET_CLANG_OUTPUT_BASE:-$HOME/.cache/xnet-clang-build}"
+source scripts/output_base.sh
+output_base="${XNET_CLANG_OUTPUT_BASE:-$(xnet_output_base clang)}"
 # The targets, listed by the default output base: `//...` under another output
 # base would also walk this one's convenience symlink (bazel-<directory>),
 # whose name .bazelignore cannot know.

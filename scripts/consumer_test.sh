@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-output_base="${XNET_CONSUMER_OUTPUT_BASE:-$HOME/.cache/xnet-consumer-build}"
+source scripts/output_base.sh
+output_base="${XNET_CONSUMER_OUTPUT_BASE:-$(xnet_output_base consumer)}"
 (cd examples/bazel_consumer &&
   bazel --output_base="$output_base" build --experimental_convenience_symlinks=ignore //:my_echo)
 bin="$(cd examples/bazel_consumer && bazel --output_base="$output_base" info bazel-bin 2>/dev/null)/my_echo"

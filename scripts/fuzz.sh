@@ -23,7 +23,8 @@ out=$(cd "$out" && pwd)
 targets=(frame_fuzzer frame_sequence_fuzzer socket_api_fuzzer wire_fuzzer)
 
 scripts/install_deps.sh
-output_base="${XNET_FUZZ_OUTPUT_BASE:-$HOME/.cache/xnet-fuzz-build}"
+source scripts/output_base.sh
+output_base="${XNET_FUZZ_OUTPUT_BASE:-$(xnet_output_base fuzz)}"
 bazel --output_base="$output_base" build --config=fuzz --experimental_convenience_symlinks=ignore "${targets[@]/#///tests/fuzz:}" 2>&1 |
   grep -v "Cannot export local symbol" || true
 bin="$(bazel --output_base="$output_base" info --config=fuzz bazel-bin 2>/dev/null)/tests/fuzz"
