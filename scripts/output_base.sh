@@ -3,9 +3,9 @@
 # its default one: an output base shared by two checkouts keeps runfiles that
 # point into whichever checkout built them first, and a test then runs the
 # other checkout's files, or none once that checkout is gone.
-#   xnet_output_base <kind>  ->  $HOME/.cache/xnet-<kind>-build/<md5 of $PWD>
+#   xnet_output_base <kind>  ->  $HOME/.cache/xnet-build/<kind>-<md5 of $PWD>
 xnet_output_base() {
   local key
   key=$(printf '%s' "$PWD" | md5sum)
-  printf '%s/.cache/xnet-%s-build/%s' "$HOME" "$1" "${key%% *}"
+  printf '%s/.cache/xnet-build/%s-%s' "$HOME" "$1" "${key%% *}"
 }
