@@ -115,15 +115,6 @@ bool is_martian_sender(wire::Ipv4Addr a) {
   return a.is_unspecified() || a.is_multicast() || a.is_broadcast() || a.is_loopback() || a.is_class_e();
 }
 
-bool on_link(const Stack& stack, uint16_t ifindex, wire::Ipv4Addr a) {
-  const Interface* iface = stack.interface(ifindex);
-  if (iface == nullptr) return false;
-  for (const wire::Ipv4Prefix& p : iface->addrs) {
-    if (p.contains(a) && !(p.len < 31 && a == p.broadcast())) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 void neigh_solicit(Stack& stack, NeighEntry& e, TimePoint now) {
@@ -276,13 +267,26 @@ void arp_rcv(Stack& stack, Packet pkt, TimePoint now) {
     }
     return;
   }
-  if (is_martian_sender(sip) || stack.is_local_address(sip) || !on_link(stack, ifindex, sip)) {
+  // The sender passes what ip_route_input passes as a source with rp_filter =
+  // 0: not a martian, not one of our addresses. It need not be on the
+  // interface's subnet (Linux 6.18 answered and learned 192.168.9.9, 0.1.2.3
+  // and the network address 10.0.0.0 asking for 10.0.0.1/24). Class E stays a
+  // martian, as in route_input.cc (Linux answered 240.0.0.1).
+  if (is_martian_sender(sip) || stack.is_local_address(sip)) {
     stack.stats().drop(DropReason::kArpBogusSender);
     return;
   }
+  // A subnet broadcast sender gets its answer but no entry: the kernel's entry
+  // for a broadcast address is NUD_NOARP (arp_constructor), which no ARP
+  // message updates.
+  const bool learnable = !stack.is_broadcast_on(ifindex, sip);
 
   NeighbourTable& table = stack.neighbours();
   if (request && for_us) {
+    if (!learnable) {
+      arp_send(stack, ifindex, wire::ArpOperation::kReply, arp.sender_mac, tip, arp.sender_mac, sip);
+      return;
+    }
     // neigh_event_ns: the requester is about to talk to us; learn it (stale,
     // override), then answer.
     NeighEntry* e = table.find(ifindex, sip);
@@ -304,6 +308,10 @@ void arp_rcv(Stack& stack, Packet pkt, TimePoint now) {
   const NeighState state = !request && pkt.meta().pkt_type == PacketType::kHost
                                ? NeighState::kReachable
                                : NeighState::kStale;
+  if (!learnable) {
+    if (!for_us) stack.stats().drop(DropReason::kArpNotForUs);
+    return;
+  }
   NeighEntry* e = table.find(ifindex, sip);
   if (e == nullptr) {
     // arp_accept = 0: unsolicited information creates nothing. With several

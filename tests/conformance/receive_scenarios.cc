@@ -673,6 +673,24 @@ std::vector<Scenario> receive_scenarios() {
                                    arp_packet({1, c.peer_mac(), ip4("192.168.9.9"), {}, host()})));
                },
                {}});
+  // Linux answers senders the route input accepts as sources (rp_filter = 0)
+  // and learns them, except the subnet broadcast (a NUD_NOARP entry).
+  auto arp_request_from = [](const char* sip) {
+    return [sip](Ctx& c) {
+      const Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+      c.inject(ethernet(bcast, c.peer_mac(), kEthArp, arp_packet({1, c.peer_mac(), ip4(sip), {}, host()})));
+    };
+  };
+  v.push_back({"ARP request from the subnet broadcast address", arp_request_from(kSubnetBroadcast), {}});
+  v.push_back({"ARP request from 0.1.2.3", arp_request_from("0.1.2.3"), {}});
+  // Learned: the datagram goes straight to the sender's MAC, no request first.
+  v.push_back({"ARP request from the network address, then a datagram to it",
+               [arp_request_from](Ctx& c) {
+                 arp_request_from("10.77.0.0")(c);
+                 c.wait(50);
+                 c.sendto(c.sock(), 20, "10.77.0.0", 9);
+               },
+               {}});
   v.push_back({"ARP request unicast to the host",
                [](Ctx& c) {
                  c.inject(ethernet(c.host_mac(), c.peer_mac(), kEthArp,

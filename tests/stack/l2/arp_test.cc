@@ -92,6 +92,35 @@ TEST_F(ArpTest, RequestForAnotherHostIsNotForUs) {
                  DropReason::kArpNotForUs);
 }
 
+// Linux 6.18 (rp_filter = 0) answers a request for its address from senders
+// off the interface's subnets, from 0/8 and from the network address, and
+// learns each of them.
+TEST_F(ArpTest, RequestFromOffTheSubnetIsAnsweredAndLearned) {
+  for (const Ipv4Addr sip : {Ipv4Addr(192, 168, 9, 9), Ipv4Addr(0, 1, 2, 3), Ipv4Addr(10, 0, 0, 0)}) {
+    request_from(kHostMac, sip);
+    const auto sent = net.sent(0);
+    ASSERT_EQ(sent.size(), 1u) << sip.to_string();
+    const auto r = parse_arp(sent[0]);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->op, kArpReply);
+    EXPECT_EQ(r->tip, sip);
+    const auto e = s.neighbours().lookup(1, sip);
+    ASSERT_TRUE(e) << sip.to_string();
+    EXPECT_EQ(e->state, NeighState::kStale);
+  }
+  EXPECT_EQ(total_drops(s.stats()), 0u);
+}
+
+// The subnet broadcast as a sender is answered but not learned (the kernel's
+// entry for it is NUD_NOARP, which no ARP message updates).
+TEST_F(ArpTest, RequestFromTheSubnetBroadcastIsAnsweredNotLearned) {
+  request_from(kHostMac, Ipv4Addr(10, 0, 0, 255));
+  ASSERT_EQ(net.sent(0).size(), 1u);
+  EXPECT_FALSE(s.neighbours().lookup(1, Ipv4Addr(10, 0, 0, 255)));
+  EXPECT_EQ(s.neighbours().size(), 0u);
+  EXPECT_EQ(total_drops(s.stats()), 0u);
+}
+
 TEST_F(ArpTest, TruncatedIsMalformed) {
   Bytes body = arp(arp_fields(kArpRequest, kHostMac, kHostIp, MacAddr(), kOurIp));
   body.resize(27);
@@ -122,11 +151,8 @@ TEST_F(ArpTest, BogusSendersAreDropped) {
   expect_dropped(from(MacAddr({0x01, 0x00, 0x5e, 0, 0, 1}), kHostIp), DropReason::kArpBogusSender);
   expect_dropped(from(kHostMac, Ipv4Addr(224, 0, 0, 1)), DropReason::kArpBogusSender);
   expect_dropped(from(kHostMac, Ipv4Addr(255, 255, 255, 255)), DropReason::kArpBogusSender);
-  expect_dropped(from(kHostMac, Ipv4Addr(10, 0, 0, 255)), DropReason::kArpBogusSender);  // subnet broadcast
   expect_dropped(from(kHostMac, Ipv4Addr(127, 0, 0, 1)), DropReason::kArpBogusSender);
-  expect_dropped(from(kHostMac, Ipv4Addr(0, 1, 2, 3)), DropReason::kArpBogusSender);
   expect_dropped(from(kHostMac, Ipv4Addr(240, 0, 0, 1)), DropReason::kArpBogusSender);
-  expect_dropped(from(kHostMac, Ipv4Addr(192, 168, 1, 1)), DropReason::kArpBogusSender);  // off-subnet
   expect_dropped(from(kHostMac, kOurIp), DropReason::kArpBogusSender);  // claims our address
 }
 
