@@ -122,12 +122,13 @@ class DiscardLink final : public Link {
   uint64_t frames_ = 0;
 };
 
-// One stack on a DiscardLink; datagrams go to the subnet broadcast with
-// SO_BROADCAST, whose MAC needs no ARP (a discarding link never answers one),
-// so the whole path runs: route, cork, UDP, ip_local_out, hooks, neighbour
-// output, the interface queue and the link.
+// One stack on a DiscardLink; datagrams go to a unicast peer whose MAC the
+// neighbour table knows (a discarding link never answers ARP), so the whole
+// path runs: route, cork, UDP, ip_local_out, hooks, neighbour output, the
+// interface queue and the link. `broadcast` sends to the subnet broadcast
+// instead, which also loops a copy back to our own sockets (ip_mc_output).
 struct SendBench {
-  explicit SendBench(bool tx_checksum) : link(tx_checksum) {
+  explicit SendBench(bool tx_checksum, bool broadcast = false) : link(tx_checksum) {
     StackConfig cfg;
     cfg.seed = 1;
     stack = std::make_unique<Stack>(cfg);
@@ -135,10 +136,16 @@ struct SendBench {
     (void)stack->add_address(ifx, wire::Ipv4Prefix{wire::Ipv4Addr(10, 0, 0, 1), 24}, now);
     stack->poll(now);
     sk = stack->udp().open();
-    udp_set_broadcast(*sk, true);
-    dest.to = {wire::Ipv4Addr(10, 0, 0, 255), 9};
+    if (broadcast) {
+      udp_set_broadcast(*sk, true);
+      dest.to = {wire::Ipv4Addr(10, 0, 0, 255), 9};
+    } else {
+      (void)stack->neighbours().learn_from_peer(ifx, kPeer, wire::MacAddr({2, 0, 0, 0, 0, 2}), now);
+      dest.to = {kPeer, 9};
+    }
   }
   ~SendBench() { stack->udp().close(sk); }
+  static constexpr wire::Ipv4Addr kPeer{10, 0, 0, 2};
   DiscardLink link;
   std::unique_ptr<Stack> stack;
   UdpSock* sk = nullptr;
@@ -146,11 +153,13 @@ struct SendBench {
   TimePoint now{};
 };
 
-// ns per datagram, udp_sendmsg → link (flushed every 32 sends, as a poll would).
+// ns per datagram, udp_sendmsg → link (flushed every 32 sends, as a poll
+// would), unconnected: the route and headers are made for every datagram.
+// broadcast:1 adds the loopback copy to our own sockets.
 void BM_Send(benchmark::State& state) {
   const size_t size = static_cast<size_t>(state.range(0));
   const bool hw = state.range(1) != 0;
-  SendBench b(hw);
+  SendBench b(hw, state.range(2) != 0);
   std::vector<std::byte> data(size, std::byte{0x5a});
   uint64_t n = 0;
   for (auto _ : state) {
@@ -162,7 +171,13 @@ void BM_Send(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(n));
   state.SetBytesProcessed(static_cast<int64_t>(n * size));
 }
-BENCHMARK(BM_Send)->Args({64, 0})->Args({1400, 0})->Args({64, 1})->Args({1400, 1})->ArgNames({"bytes", "device_csum"});
+BENCHMARK(BM_Send)
+    ->Args({64, 0, 0})
+    ->Args({1400, 0, 0})
+    ->Args({64, 1, 0})
+    ->Args({1400, 1, 0})
+    ->Args({64, 0, 1})
+    ->ArgNames({"bytes", "device_csum", "broadcast"});
 
 // ns per datagram of a connected socket to a unicast peer whose MAC is known
 // (the ping-pong's and the throughput sender's send): through the socket's
@@ -171,9 +186,7 @@ void BM_SendConnected(benchmark::State& state) {
   const size_t size = static_cast<size_t>(state.range(0));
   SendBench b(state.range(1) != 0);
   b.stack->config().udp_header_cache = state.range(2) != 0;
-  const wire::Ipv4Addr peer(10, 0, 0, 2);
-  (void)b.stack->neighbours().learn_from_peer(1, peer, wire::MacAddr({2, 0, 0, 0, 0, 2}), b.now);
-  (void)b.stack->udp().connect(*b.sk, peer, 9);
+  (void)b.stack->udp().connect(*b.sk, SendBench::kPeer, 9);
   std::vector<std::byte> data(size, std::byte{0x5a});
   uint64_t n = 0;
   for (auto _ : state) {
