@@ -58,7 +58,7 @@ class McastE2e : public ::testing::Test {
     topo_->xnet_ns().run([&] { host_ = ServiceHost::open(so, &open_error); });
     ASSERT_TRUE(host_) << open_error;
     ifindex_ = host_->xdp().shard(0).ifindex;
-    sk_ = call([&](stack::Stack& s) {
+    sk_ = on_stack(*host_, [&](stack::Stack& s) {
       stack::UdpSock* sk = s.udp().open();
       EXPECT_TRUE(s.udp().bind(*sk, wire::Ipv4Addr(), kPort).ok());
       return sk;
@@ -73,15 +73,9 @@ class McastE2e : public ::testing::Test {
     ASSERT_EQ(setsockopt(tx_.fd(), IPPROTO_IP, IP_MULTICAST_IF, &ifaddr, sizeof ifaddr), 0);
   }
 
-  // Runs fn(stack) on the shard and returns what it returns.
-  template <typename F>
-  auto call(F fn) -> decltype(fn(std::declval<stack::Stack&>())) {
-    return on_stack(*host_, std::move(fn));
-  }
-
   void TearDown() override {
     if (host_) {
-      call([&](stack::Stack& s) {
+      on_stack(*host_, [&](stack::Stack& s) {
         if (sk_ != nullptr) s.udp().close(sk_);
       });
       stop_and_check(host_, topo_->xnet_ns());
@@ -99,7 +93,7 @@ class McastE2e : public ::testing::Test {
   std::optional<stack::RecvInfo> recv(std::chrono::milliseconds timeout) {
     const auto until = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      auto r = call([&](stack::Stack& s) {
+      auto r = on_stack(*host_, [&](stack::Stack& s) {
         std::vector<std::byte> buf(2048);
         return stack::udp_recvmsg(s, *sk_, buf);
       });
@@ -123,7 +117,7 @@ TEST_F(McastE2e, BroadcastsAndAJoinedGroupReachXnetUntilLeft) {
   ASSERT_NO_FATAL_FAILURE(start());
   // The stack's all-hosts join reached the steering program.
   EXPECT_EQ(steered_groups(), std::vector<wire::Ipv4Addr>{wire::kIpv4AllHosts});
-  const auto join = call([&](stack::Stack& s) {
+  const auto join = on_stack(*host_, [&](stack::Stack& s) {
     return stack::udp_join_group(s, *sk_, {kGroup, wire::Ipv4Addr(), ifindex_});
   });
   ASSERT_TRUE(join.ok()) << join.error().message();
@@ -142,14 +136,14 @@ TEST_F(McastE2e, BroadcastsAndAJoinedGroupReachXnetUntilLeft) {
     EXPECT_EQ(r->source.port, tx_.port());
     EXPECT_EQ(r->info.dst_addr, dsts[i]);
   }
-  stack::Stats st = call([](stack::Stack& s) { return s.stats(); });
+  stack::Stats st = on_stack(*host_, [](stack::Stack& s) { return s.stats(); });
   EXPECT_EQ(st.ip_ext.InBcastPkts, 2u);
   EXPECT_EQ(st.ip_ext.InMcastPkts, 2u);
   EXPECT_EQ(st.udp.InDatagrams, 4u);
   EXPECT_EQ(st.udp.InErrors, 0u);
 
   // Left: the program no longer steers the group, so xnet never sees it.
-  const auto leave = call([&](stack::Stack& s) {
+  const auto leave = on_stack(*host_, [&](stack::Stack& s) {
     return stack::udp_leave_group(s, *sk_, {kGroup, wire::Ipv4Addr(), ifindex_});
   });
   ASSERT_TRUE(leave.ok());
@@ -158,7 +152,7 @@ TEST_F(McastE2e, BroadcastsAndAJoinedGroupReachXnetUntilLeft) {
   const uint64_t passed = host_->xdp().interface().counters().passed;
   ASSERT_EQ(send("239.7.7.7", 9), 100);
   EXPECT_FALSE(recv(300ms));
-  st = call([](stack::Stack& s) { return s.stats(); });
+  st = on_stack(*host_, [](stack::Stack& s) { return s.stats(); });
   EXPECT_EQ(st.ip.InReceives, receives);
   EXPECT_EQ(st.dropped(stack::DropReason::kMulticastNotJoined), 0u);  // not even at L2
   EXPECT_GT(host_->xdp().interface().counters().passed, passed);

@@ -82,21 +82,15 @@ class PmtuE2e : public ::testing::Test {
     topo_->xnet_ns().run([&] { host_ = ServiceHost::open(so, &open_error); });
     ASSERT_TRUE(host_) << open_error;
     ifindex_ = host_->xdp().shard(0).ifindex;
-    const bool routed = call([&](stack::Stack& s) {
+    const bool routed = on_stack(*host_, [&](stack::Stack& s) {
       return s.add_gateway_route(wire::Ipv4Prefix{wire::Ipv4Addr(), 0}, kRouterAddr, ifindex_).ok();
     });
     ASSERT_TRUE(routed);
   }
 
-  // Runs fn(stack) on the shard and returns what it returns.
-  template <typename F>
-  auto call(F fn) -> decltype(fn(std::declval<stack::Stack&>())) {
-    return on_stack(*host_, std::move(fn));
-  }
-
   void TearDown() override {
     if (host_) {
-      call([&](stack::Stack& s) {
+      on_stack(*host_, [&](stack::Stack& s) {
         if (sk_ != nullptr) s.udp().close(sk_);
       });
       stop_and_check(host_, topo_->xnet_ns());
@@ -106,7 +100,7 @@ class PmtuE2e : public ::testing::Test {
   }
 
   Result<size_t> send(size_t n) {
-    return call([&](stack::Stack& s) {
+    return on_stack(*host_, [&](stack::Stack& s) {
       const std::vector<std::byte> data = pattern(static_cast<uint32_t>(n), n);
       const stack::SockAddrIn dst{stack::kAfInet, {kFarAddr, kFarPort}};
       return stack::udp_sendmsg(s, *sk_, data, &dst, {}, std::chrono::steady_clock::now());
@@ -117,7 +111,7 @@ class PmtuE2e : public ::testing::Test {
   Result<stack::SockError> wait_error(std::chrono::milliseconds timeout) {
     const auto until = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      auto e = call([&](stack::Stack&) { return stack::udp_recv_error(*sk_); });
+      auto e = on_stack(*host_, [&](stack::Stack&) { return stack::udp_recv_error(*sk_); });
       if (e || std::chrono::steady_clock::now() >= until) return e;
       std::this_thread::sleep_for(5ms);
     }
@@ -135,7 +129,7 @@ TEST_F(PmtuE2e, RouterFragNeededTeachesThePathAndWantSendsArriveFragmented) {
   ASSERT_NO_FATAL_FAILURE(start());
   KernelUdp rx = KernelUdp::open(*far_, kFarIp, kFarPort);
   ASSERT_TRUE(rx.valid());
-  sk_ = call([&](stack::Stack& s) {
+  sk_ = on_stack(*host_, [&](stack::Stack& s) {
     stack::UdpSock* sk = s.udp().open();
     EXPECT_TRUE(s.udp().bind(*sk, kXnetAddr, 0).ok());
     stack::udp_set_pmtudisc(*sk, stack::PmtuDisc::kDo);
@@ -169,13 +163,13 @@ TEST_F(PmtuE2e, RouterFragNeededTeachesThePathAndWantSendsArriveFragmented) {
   EXPECT_EQ(rx.recv(buf, 3s), 972);
 
   // "want": fragmented at 1000 by xnet, reassembled by b's kernel.
-  call([&](stack::Stack&) { stack::udp_set_pmtudisc(*sk_, stack::PmtuDisc::kWant); });
+  on_stack(*host_, [&](stack::Stack&) { stack::udp_set_pmtudisc(*sk_, stack::PmtuDisc::kWant); });
   ASSERT_TRUE(send(1472).ok());
   const long got = rx.recv(buf, 3s);
   ASSERT_EQ(got, 1472);
   const std::vector<std::byte> want = pattern(1472, 1472);
   EXPECT_TRUE(std::equal(want.begin(), want.end(), buf.begin()));
-  const stack::Stats st = call([](stack::Stack& s) { return s.stats(); });
+  const stack::Stats st = on_stack(*host_, [](stack::Stack& s) { return s.stats(); });
   EXPECT_EQ(st.ip.FragOKs, 1u);
   EXPECT_EQ(st.ip.FragCreates, 2u);
   EXPECT_EQ(st.icmp.InDestUnreachs, 1u);
