@@ -40,6 +40,21 @@ void pmtu_case(std::vector<Scenario>& v, const char* mode_name, int mode, size_t
                {}});
 }
 
+// SO_SNDBUF at its minimum (4608): ip_append_data takes the first fragment
+// against the buffer and the others against twice the buffer, so a datagram of
+// more than four wire fragments fails whole with ENOBUFS (SndbufErrors), as
+// Linux 6.18 does (3000 bytes sent, 6000 ENOBUFS, blocking or not).
+void sndbuf_case(std::vector<Scenario>& v, size_t n) {
+  v.push_back({"SO_SNDBUF minimum, send " + std::to_string(n),
+               [n](Ctx& c) {
+                 const int s = bound(c);
+                 c.opt(s, Opt::kSndBuf, 1);
+                 c.send(s, to_peer(n));
+                 c.send(s, to_peer(100, 1));
+               },
+               {}});
+}
+
 }  // namespace
 
 std::vector<Scenario> send_scenarios() {
@@ -47,6 +62,7 @@ std::vector<Scenario> send_scenarios() {
 
   // ---- sizes at the MTU boundaries -----------------------------------------
   for (size_t n : {0, 1, 1472, 1473, 2960, 65507, 65508}) size_case(v, n);
+  for (size_t n : {3000, 5900, 6000, 65507}) sndbuf_case(v, n);
 
   // ---- IP_MTU_DISCOVER and DF ------------------------------------------------
   pmtu_case(v, "DONT", 0, 1000);
