@@ -1,5 +1,6 @@
 // Runtime micro-benchmarks: the costs every layer above pays.
 //  - task create + await (a coroutine frame allocation and two transfers)
+//  - the same under with_timeout (what a per-receive timeout adds)
 //  - wake-up latency of a sleeping reactor from another thread (eventfd)
 //  - cross-shard submit_to round trip (two SPSC hops)
 
@@ -13,6 +14,7 @@
 #include "runtime/reactor.h"
 #include "runtime/runtime.h"
 #include "runtime/task.h"
+#include "runtime/with_timeout.h"
 
 namespace xnet::rt {
 namespace {
@@ -32,6 +34,26 @@ void BM_TaskCreateAndAwait(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
 BENCHMARK(BM_TaskCreateAndAwait);
+
+Task<long> await_many_with_timeout(long n) {
+  long sum = 0;
+  for (long i = 0; i < n; ++i) {
+    auto r = co_await with_timeout(leaf(static_cast<int>(i)), std::chrono::milliseconds(100));
+    sum += *r;
+  }
+  co_return sum;
+}
+
+// The pinger's per-receive guard: a child cancellation source, a timer armed
+// and withdrawn, the wrapper's frames. Items are awaits; subtract
+// BM_TaskCreateAndAwait for the guard alone.
+void BM_TaskAwaitWithTimeout(benchmark::State& state) {
+  Reactor r;
+  constexpr long kBatch = 1000;
+  for (auto _ : state) benchmark::DoNotOptimize(r.block_on(await_many_with_timeout(kBatch)));
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+BENCHMARK(BM_TaskAwaitWithTimeout);
 
 // Another thread posts to a reactor that is asleep in io_uring; measures post
 // to the moment the reactor runs the posted function.
