@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <span>
 
 #include "stack/core/packet.h"
 #include "stack/wire/addr.h"
@@ -30,6 +31,9 @@ struct IcmpErrorInfo {
   uint16_t sport = 0;    // host order: the first 16 bits of the quoted transport header
   uint16_t dport = 0;    // host order: the next 16 bits
   uint16_t ifindex = 0;  // interface the ICMP message arrived on
+  // The quoted packet after its IP header (transport header first), as far
+  // as the ICMP message's first frame carries it; valid during the call.
+  std::span<const std::byte> quoted_transport;
 };
 
 struct NetProtocol {

@@ -4,8 +4,10 @@
 // layer because IPv4's send path reports local errors (ip_local_error) to
 // whichever socket owns the send buffer, without knowing what kind it is.
 
+#include <cstddef>
 #include <cstdint>
 #include <system_error>
+#include <vector>
 
 #include "stack/wire/addr.h"
 
@@ -24,6 +26,11 @@ struct SockError {
   wire::Ipv4Addr offender;    // the ICMP sender (SO_EE_OFFENDER)
   wire::Ipv4Addr dest_addr;   // the original datagram's destination
   uint16_t dest_port = 0;
+  // What a MSG_ERRQUEUE read returns as data: for an ICMP error the quoted
+  // datagram's payload after its UDP header, as far as the ICMP message
+  // carried it (Linux 6.18: all 100 bytes of a 100-byte datagram, 520 of a
+  // fragmented 3000-byte one); nothing for a local error (ip_local_error).
+  std::vector<std::byte> payload;
 };
 
 }  // namespace xnet::stack

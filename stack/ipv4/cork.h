@@ -43,7 +43,7 @@ struct SendBuffer {
   uint32_t allocated = 0;   // truesize of this socket's frames not yet freed
   bool orphaned = false;
   // The socket that owns the buffer and how to tell it about a transmit error
-  // of one of its frames (ip_local_error from ip_report_tx_error); null once
+  // of one of its frames (ip_local_error); null once
   // orphaned. IPv4 does not know which transport the socket belongs to.
   void* owner = nullptr;
   void (*error_report)(void* owner, const SockError& err) = nullptr;

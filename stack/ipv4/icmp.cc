@@ -155,6 +155,7 @@ void icmp_unreach(Stack& stack, const Packet& head, TimePoint now) {
   e.sport = ports.src_port();
   e.dport = ports.dst_port();
   e.ifindex = head.meta().ifindex;
+  e.quoted_transport = ih.data().subspan(ihl);
   if (!err_handler(stack, e, now)) {
     is.InErrors++;  // __udp4_lib_err: no socket sent that
     stack.stats().drop(DropReason::kIcmpBogusError);

@@ -277,58 +277,14 @@ Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now, uin
   return ip_output_queue(stack, std::move(head), std::move(datagram), mtu, now);
 }
 
-void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoint now) {
-  // Linux: arp_error_report → ipv4_link_failure → icmp_send(host unreachable)
-  // to the packet's source. For a forwarded packet that ICMP goes back to the
-  // remote sender (ROBUSTNESS case 25; neigh_fail sends it); for our own it comes back to us over
-  // loopback and the transport's err_handler (__udp4_lib_err) hands it to the
-  // sending socket (sk_err on a connected socket, the error queue with
-  // IP_RECVERR). Here the local case goes to the err_handler directly, without
-  // the ICMP round trip (and so without Icmp Out/In counters). Like icmp_send,
-  // only the first fragment of a datagram is reported: the others carry no ports.
-  const PacketMeta& m = pkt.meta();
-  if (m.network_off == kNoOffset) return;
-  const wire::ConstIpv4View ip = ip_hdr(pkt);
-  const size_t hl = ip.header_len();
-  const wire::Ipv4Addr saddr = ip.src();
-  const wire::Ipv4Addr daddr = ip.dst();
-  // The ports: the first 4 bytes of the transport header, as icmp_send quotes them.
-  const bool ports = ip.frag_offset() == 0 && hl + 4 <= ip.size();
-  // The quoted ports as icmp_unreach reads them: a UDP view of the first 4 bytes.
-  const auto quoted = [&] { return wire::ConstUdpView::unchecked(ip.bytes().subspan(hl)); };
-
-  const bool charged = m.destructor == &SendBuffer::release && m.destructor_ctx != nullptr;
-  const auto* sb = charged ? static_cast<const SendBuffer*>(m.destructor_ctx) : nullptr;
-  const bool local = sb != nullptr || stack.is_local_address(saddr);
-  // A forwarded packet: neigh_fail answers its source with ICMP 3/1 itself.
-  if (!local) return;
-  if (err == std::errc::host_unreachable) {
-    const auto err_handler = stack.protocols()[ip.protocol()].err_handler;
-    if (!ports || err_handler == nullptr) return;
-    IcmpErrorInfo e;
-    e.type = static_cast<uint8_t>(wire::IcmpType::kDestUnreachable);
-    e.code = static_cast<uint8_t>(wire::IcmpUnreachCode::kHost);
-    e.offender = saddr;  // the ICMP would come from ourselves
-    e.saddr = saddr;
-    e.daddr = daddr;
-    e.sport = quoted().src_port();
-    e.dport = quoted().dst_port();
-    e.ifindex = m.out_ifindex;
-    (void)err_handler(stack, e, now);
-    return;
-  }
-  // Any other local transmit error: ip_local_error to the owning socket.
-  const uint16_t port =
-      ports && ip.protocol() == static_cast<uint8_t>(wire::IpProtocol::kUdp) ? quoted().dst_port() : 0;
-  ip_local_error(sb, err, daddr, port, 0);
-}
-
 void ipv4_link_failure(Stack& stack, const Packet& pkt, TimePoint now) {
-  ip_report_tx_error(stack, pkt, std::errc::host_unreachable, now);
-  if (pkt.meta().network_off != kNoOffset &&
-      !stack.is_local_address(ip_hdr(pkt).src())) {
-    icmp_send(stack, pkt, wire::IcmpType::kDestUnreachable, wire::IcmpUnreachCode::kHost, 0, now);
-  }
+  // dst_link_failure: icmp_send(host unreachable) to the packet's source,
+  // ours or a forwarded packet's sender alike. Ours comes back over the
+  // loopback to icmp_rcv and the transport's err_handler (__udp4_lib_err: sk_err
+  // on a connected socket, the error queue with IP_RECVERR), counted on the
+  // way as the kernel counts it (Icmp Out and In, Ip InReceives, InDelivers).
+  if (pkt.meta().network_off == kNoOffset) return;
+  icmp_send(stack, pkt, wire::IcmpType::kDestUnreachable, wire::IcmpUnreachCode::kHost, 0, now);
 }
 
 }  // namespace xnet::stack

@@ -103,16 +103,10 @@ Result<void> ip_output(Stack& stack, Packet pkt, uint32_t mtu, TimePoint now);
 // 0: the route's MTU when the route is looked up here, else the device's.
 Result<void> ip_local_out(Stack& stack, PacketQueue datagram, TimePoint now, uint32_t mtu = 0);
 
-// Reports that a locally sent packet could not be transmitted (neighbour
-// resolution failed: EHOSTUNREACH) to the socket whose send buffer it is
-// charged to; neigh_output calls this before it drops such a packet. No-op for
-// packets no socket owns (forwarded, ICMP).
-void ip_report_tx_error(Stack& stack, const Packet& pkt, std::errc err, TimePoint now);
-
 // ipv4_link_failure (arp_error_report → dst_link_failure): the neighbour
-// table gave up on `pkt`'s next hop. Our own packet: its sender hears
-// EHOSTUNREACH (ip_report_tx_error); a forwarded one: ICMP host unreachable to
-// its source. The neighbour layer reaches it through NeighbourTable's
+// table gave up on `pkt`'s next hop; ICMP host unreachable goes to its source
+// (for our own packet: over the loopback to its socket, which hears
+// EHOSTUNREACH). The neighbour layer reaches it through NeighbourTable's
 // link-failure callback, which the Stack sets.
 void ipv4_link_failure(Stack& stack, const Packet& pkt, TimePoint now);
 

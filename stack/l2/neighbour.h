@@ -25,8 +25,8 @@ class NeighbourTable;  // defined in neighbour_table.h (NeighbourTable(Stack&), 
 // the MAC is unknown, queues the packet on the entry (bounded: unres_qlen,
 // DropReason::kNeighQueueFull) and sends an ARP request. Broadcast and
 // multicast next hops map to their MACs without ARP. Packets dropped when
-// resolution fails are reported to their socket (ip_report_tx_error,
-// EHOSTUNREACH) and counted (DropReason::kNeighFailed).
+// resolution fails are reported to their source (ipv4_link_failure:
+// ICMP host unreachable, EHOSTUNREACH for our own sockets) and counted (DropReason::kNeighFailed).
 void neigh_output(Stack& stack, Packet pkt, uint16_t ifindex, wire::Ipv4Addr next_hop, TimePoint now);
 
 // arp_rcv: data() at the ARP header, meta().ifindex and pkt_type set by eth_rcv.

@@ -258,10 +258,10 @@ void wake_error(UdpSock& sk) {
 }
 
 // sock_queue_err_skb: bounded by rcvbuf like the receive queue.
-bool queue_error(UdpSock& sk, const SockError& e) {
+bool queue_error(UdpSock& sk, SockError e) {
   if (sk.rmem_alloc + kErrEntryTruesize >= sk.rcvbuf) return false;
   sk.rmem_alloc += kErrEntryTruesize;
-  sk.errq.push_back(e);
+  sk.errq.push_back(std::move(e));
   return true;
 }
 
@@ -323,7 +323,12 @@ bool udp_err(Stack& stack, const IcmpErrorInfo& e, TimePoint now) {
     se.offender = e.offender;
     se.dest_addr = e.daddr;
     se.dest_port = e.dport;
-    queue_error(*sk, se);
+    // ip_icmp_error's payload: what follows the quoted UDP header.
+    if (e.quoted_transport.size() > wire::kUdpHeaderLen) {
+      const std::span<const std::byte> after_udp = e.quoted_transport.subspan(wire::kUdpHeaderLen);
+      se.payload.assign(after_udp.begin(), after_udp.end());
+    }
+    queue_error(*sk, std::move(se));
   }
   sk->sk_err = err;
   wake_error(*sk);

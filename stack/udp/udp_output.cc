@@ -188,7 +188,7 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
                            const SockAddrIn* dest, const SendOptions& opts, TimePoint now) {
   stage::mark(stage::Point::kSendmsg);
   UdpSendState& tx = sk.tx;
-  // The socket a frame's transmit error is reported to (ip_report_tx_error).
+  // The socket a frame's local transmit error is reported to (ip_local_error).
   // Set on every send rather than once at open: one store, and it stays right
   // whoever creates the socket and wherever the table keeps it.
   udp_claim_send_buffer(sk);

@@ -191,6 +191,7 @@ void Ctx::recv_error(int s, int wait_ms) {
     e.add("ee.info", static_cast<long long>(o.info));
     e.add("ee.offender", o.offender);
     e.add("name", o.dest.ip + ":" + port_text(o.dest.port));
+    e.add("data", o.data);
   }
 }
 

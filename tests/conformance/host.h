@@ -81,7 +81,8 @@ struct RecvOut {
 };
 
 struct ErrOut {
-  long ret = 0;  // 0 or -errno (-EAGAIN: nothing queued)
+  long ret = 0;  // bytes of payload returned, or -errno (-EAGAIN: nothing queued)
+  std::string data;  // digest of the payload
   int ee_errno = 0;
   int origin = 0;
   int type = 0;

@@ -183,7 +183,8 @@ class KernelHost final : public HostUnderTest {
       out.ret = -errno;
       return out;
     }
-    out.ret = 0;
+    out.ret = r;
+    out.data = digest(buf.data(), static_cast<size_t>(r));
     out.dest = {ntop(name.sin_addr), ntohs(name.sin_port)};
     for (cmsghdr* c = CMSG_FIRSTHDR(&m); c != nullptr; c = CMSG_NXTHDR(&m, c)) {
       if (c->cmsg_level != SOL_IP || c->cmsg_type != IP_RECVERR) continue;

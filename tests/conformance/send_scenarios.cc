@@ -299,6 +299,18 @@ std::vector<Scenario> send_scenarios() {
                  c.sendto(s, 10, "10.77.0.77", kPeerSink);
                },
                {}});
+  // After three unanswered requests a second apart the kernel's neighbour
+  // fails and the datagram's sender hears host unreachable.
+  v.push_back({"a neighbour that never answers ARP, IP_RECVERR",
+               [](Ctx& c) {
+                 const int s = bound(c);
+                 c.opt(s, Opt::kRecvErr, 1);
+                 c.sendto(s, 10, "10.77.0.77", kPeerSink);
+                 c.wait(3500);
+                 c.recv_error(s);
+                 c.so_error(s);
+               },
+               {}});
   v.push_back({"unbound socket autobinds on sendto",
                [](Ctx& c) {
                  const int s = c.sock();
@@ -368,6 +380,17 @@ std::vector<Scenario> send_scenarios() {
                  c.recv_error(s);
                  c.recv_error(s, 50);
                  c.so_error(s);
+               },
+               {}});
+  // The entry's data is the quoted payload: all of a small datagram, 520
+  // bytes of a fragmented one (the port unreachable quotes 548 bytes of its
+  // first fragment).
+  v.push_back({"IP_RECVERR: the entry's data for a 3000-byte datagram",
+               [](Ctx& c) {
+                 const int s = bound(c);
+                 c.opt(s, Opt::kRecvErr, 1);
+                 c.sendto(s, 3000, kPeerIp, kPeerClosed);
+                 c.recv_error(s);
                },
                {}});
   v.push_back({"IP_RECVERR connected: recv reports, then the queue",

@@ -135,6 +135,8 @@ class XnetHost final : public HostUnderTest {
         o.info = r->info;
         o.offender = r->origin == ErrOrigin::kIcmp ? r->offender.to_string() : "none";
         o.dest = {r->dest_addr.to_string(), r->dest_port};
+        o.ret = static_cast<long>(r->payload.size());
+        o.data = digest(reinterpret_cast<const uint8_t*>(r->payload.data()), r->payload.size());
         return o;
       });
       if (out.ret != -EAGAIN || std::chrono::steady_clock::now() >= deadline) return out;

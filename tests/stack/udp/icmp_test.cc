@@ -217,6 +217,25 @@ TEST_F(Icmp, RecverrQueuesError) {
   EXPECT_EQ(u->rmem_alloc, 0u);
 }
 
+// The entry's data is the quoted datagram's payload after its UDP header, as
+// far as the ICMP message carries it (ip_icmp_error's payload); a local error
+// carries none.
+TEST_F(Icmp, RecverrEntryCarriesTheQuotedPayload) {
+  UdpSock* u = udp().open();
+  ASSERT_TRUE(udp().bind(*u, kUs, 5001).ok());
+  u->recverr = true;
+  const auto payload = pattern(30);
+  const auto sent = udp_bytes({.src = kUs, .dst = kPeer}, 5001, 9999, payload);
+  icmp_in(icmp_bytes({}, 3, 3, 0, sent));                                   // all of it quoted
+  icmp_in(icmp_bytes({}, 3, 3, 0, {sent.begin(), sent.begin() + 28 + 10}));  // 10 bytes of it
+  auto e = udp_recv_error(*u);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->payload, payload);
+  auto e2 = udp_recv_error(*u);
+  ASSERT_TRUE(e2.ok());
+  EXPECT_EQ(e2->payload, std::vector<std::byte>(payload.begin(), payload.begin() + 10));
+}
+
 TEST_F(Icmp, ErrorForNoSocketAndTruncatedQuote) {
   icmp_in(error_about(3, 3, 6000, 9999));
   EXPECT_EQ(st().icmp.InErrors, 1u);
