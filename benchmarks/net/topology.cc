@@ -1,5 +1,7 @@
 #include "benchmarks/net/topology.h"
 
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include <vector>
@@ -41,6 +43,19 @@ bool Topology::set_threaded_napi(bool on) {
   bool ok = veth_->xnet_ns().exec("echo " + v + " > /sys/class/net/" + if_a() + "/threaded").ok();
   ok &= veth_->kernel_ns().exec("echo " + v + " > /sys/class/net/" + if_b() + "/threaded").ok();
   return ok;
+}
+
+Topology::DevDrops Topology::dev_drops() const {
+  auto read = [](const netns::Netns& ns, const std::string& ifname, const char* counter) -> uint64_t {
+    const netns::CommandResult r = ns.exec("cat /sys/class/net/" + ifname + "/statistics/" + counter);
+    return r.ok() ? std::strtoull(r.output.c_str(), nullptr, 10) : 0;
+  };
+  DevDrops d;
+  d.a_tx = read(veth_->xnet_ns(), if_a(), "tx_dropped");
+  d.a_rx = read(veth_->xnet_ns(), if_a(), "rx_dropped");
+  d.b_tx = read(veth_->kernel_ns(), if_b(), "tx_dropped");
+  d.b_rx = read(veth_->kernel_ns(), if_b(), "rx_dropped");
+  return d;
 }
 
 int Topology::pin_napi_threads(int cpu) {

@@ -56,6 +56,15 @@ class Topology {
   // Pins the NAPI kthreads of both ends to `cpu`; returns how many.
   int pin_napi_threads(int cpu);
 
+  // The veth's own drop counters (/sys/class/net/IF/statistics). A frame
+  // veth_xmit cannot put on the peer's NAPI ring (256 entries) when the
+  // peer's NAPI falls behind is dropped there, before any AF_XDP ring, and
+  // counted as the sending end's tx_dropped.
+  struct DevDrops {
+    uint64_t a_tx = 0, a_rx = 0, b_tx = 0, b_rx = 0;
+  };
+  DevDrops dev_drops() const;
+
  private:
   Topology() = default;
   std::unique_ptr<netns::VethTopology> veth_;  // A: its "xnet" end, B: its "kernel" end

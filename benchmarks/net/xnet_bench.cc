@@ -364,11 +364,18 @@ bool xnet_rate_run(Topology& t, const Options& o, uint32_t shards, bool busy, in
     }
     rx_side.stop_and_wait();
   };
+  const Topology::DevDrops dev_before = t.dev_drops();
   const bool ok = run_peers(t, o, steps, m);
+  const Topology::DevDrops dev_after = t.dev_drops();
   run.rss_after = tally.rss_after.load() != 0 ? tally.rss_after.load() : rss_kib();
   if (run.rss_before == 0) run.rss_before = run.rss_after;
   run.rx_drops = rx_side.drops();
   run.tx_drops = tx_side.drops();
+  // Senders on A, receivers on B.
+  run.tx_drops.dev_tx_dropped = dev_after.a_tx - dev_before.a_tx;
+  run.tx_drops.dev_rx_dropped = dev_after.a_rx - dev_before.a_rx;
+  run.rx_drops.dev_tx_dropped = dev_after.b_tx - dev_before.b_tx;
+  run.rx_drops.dev_rx_dropped = dev_after.b_rx - dev_before.b_rx;
   run.frames_idle = rx_side.frames_idle() && tx_side.frames_idle();
   run.frames_out = rx_side.frames_out() + tx_side.frames_out();
   return ok;

@@ -47,10 +47,12 @@ struct SideDrops {
   uint64_t link_rx_dropped = 0, link_tx_dropped = 0;
   uint64_t udp_rcvbuf_errors = 0, udp_in_errors = 0, udp_sndbuf_errors = 0, udp_no_ports = 0;
   uint64_t ip_in_discards = 0, ip_out_discards = 0, stack_drops = 0;
+  // The veth end of this side (Topology::dev_drops, deltas over the run).
+  uint64_t dev_tx_dropped = 0, dev_rx_dropped = 0;
 
   // Every counter with its name: describe(), sums and the JSON keys.
   using Field = std::pair<const char*, uint64_t SideDrops::*>;
-  static constexpr std::array<Field, 13> kFields = {{
+  static constexpr std::array<Field, 15> kFields = {{
       {"xsk_rx_dropped", &SideDrops::xsk_rx_dropped},
       {"xsk_rx_ring_full", &SideDrops::xsk_rx_ring_full},
       {"xsk_fill_ring_empty", &SideDrops::xsk_fill_ring_empty},
@@ -64,13 +66,17 @@ struct SideDrops {
       {"ip_in_discards", &SideDrops::ip_in_discards},
       {"ip_out_discards", &SideDrops::ip_out_discards},
       {"stack_drops", &SideDrops::stack_drops},
+      {"dev_tx_dropped", &SideDrops::dev_tx_dropped},
+      {"dev_rx_dropped", &SideDrops::dev_rx_dropped},
   }};
 
   // Datagrams gone for good (fill-ring-empty events, invalid descriptors and
-  // send-buffer refusals are causes or retries, not losses of their own).
+  // send-buffer refusals — with the OutDiscards they count — are causes or
+  // retries, not losses of their own; a veth drop shows on both ends, so
+  // only the sending end's counts).
   uint64_t total_lost() const {
     return xsk_rx_dropped + xsk_rx_ring_full + link_rx_dropped + link_tx_dropped + udp_rcvbuf_errors +
-           udp_in_errors + udp_no_ports + ip_in_discards + ip_out_discards + stack_drops;
+           udp_in_errors + udp_no_ports + ip_in_discards + stack_drops + dev_tx_dropped;
   }
   SideDrops& operator+=(const SideDrops& o) {
     for (const auto& [name, f] : kFields) this->*f += o.*f;
