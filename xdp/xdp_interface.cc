@@ -38,7 +38,7 @@ XdpResult<std::unique_ptr<XdpInterface>> XdpInterface::open(const XdpInterfaceCo
   }
   xnet_steer_config cfg{};
   std::memcpy(cfg.mac, iface->netdev_.mac.bytes().data(), 6);
-  cfg.mac_valid = 1;
+  cfg.mac_valid = config.shared ? 0 : 1;
   const uint32_t zero = 0;
   if (bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY) != 0) {
     return errno_error(errno, "could not write the steering config map");

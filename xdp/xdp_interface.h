@@ -25,6 +25,9 @@ namespace xnet::xdp {
 struct XdpInterfaceConfig {
   std::string ifname;
   XdpProgramConfig program;
+  // Shared mode: the interface's MAC is the kernel's, so ARP replies to it
+  // are the kernel's too (not steered, unlike for an owned address).
+  bool shared = false;
 };
 
 // Sum over CPUs of the program's counters (bpf/steer_abi.h).

@@ -3,9 +3,10 @@
 its echo: the fragment test of xnet_shared_test.sh (no scapy on the project's
 machines, so the fragments are built here with struct).
 
-  udp_frag_send.py SRC DST PORT SIZE ORDER   (ORDER: inorder | firstlast)
+  udp_frag_send.py SRC DST PORT SIZE ORDER [PREFIX]   (ORDER: inorder | firstlast)
 
-Exit 0 when the echo arrives intact within 3 s, 1 otherwise. The datagram is
+Exit 0 when the echo (PREFIX followed by the datagram) arrives intact within
+3 s, 1 otherwise. The datagram is
 sent from a kernel UDP socket's port (bound first, so the echo reaches it)
 through a raw socket (IP_HDRINCL) with fragments of 1000 payload bytes."""
 import os
@@ -25,6 +26,7 @@ def csum(data: bytes) -> int:
 
 def main() -> int:
     src, dst, port, size, order = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+    prefix = sys.argv[6].encode() if len(sys.argv) > 6 else b""
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rx.bind((src, 0))
     sport = rx.getsockname()[1]
@@ -55,7 +57,7 @@ def main() -> int:
     except socket.timeout:
         print(f"no echo of the {size}-byte datagram ({order}, {len(frags)} fragments)", file=sys.stderr)
         return 1
-    if data != payload:
+    if data != prefix + payload:
         print(f"echo differs: {len(data)} bytes back, {size} sent", file=sys.stderr)
         return 1
     return 0

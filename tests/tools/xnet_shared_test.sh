@@ -25,21 +25,25 @@ in_x ip addr add 10.89.0.1/24 dev "$DEV_X"
 in_x ethtool -K "$DEV_X" tx off >/dev/null
 
 out=$(in_x "$X" echo --dev "$DEV_K" --shared --duration 1 2>&1) && fail "--shared on an interface of another namespace"
-in_k ip link add xs$$ type dummy
+in_k ip link add xs$$ type veth peer name xt$$
 out=$(in_k "$X" echo --dev xs$$ --shared --duration 1 2>&1) && fail "--shared without a kernel address succeeded"
 grep -q "no IPv4 address on xs$$" <<<"$out" || fail "unclear error without a kernel address: $out"
 in_k ip link del xs$$
 
-# A kernel UDP echo service on 9000 and a TCP service on 9001, on the shared address.
+# A kernel UDP echo service on 9000 and a TCP service on 9001, on the shared
+# address. (A background job of a script starts with SIGINT ignored: the
+# services restore it, so cleanup's SIGINT ends them.)
 bg_in_x python3 -c '
-import socket
+import signal, socket
+signal.signal(signal.SIGINT, signal.SIG_DFL)
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("10.89.0.1", 9000))
 while True:
     d, a = s.recvfrom(65535)
     s.sendto(b"kernel:" + d, a)'
 bg_in_x python3 -c '
-import socket
+import signal, socket
+signal.signal(signal.SIGINT, signal.SIG_DFL)
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("10.89.0.1", 9001))
@@ -60,10 +64,13 @@ done
 grep -q "^XnetSharedPorts: Udp7" <<<"$stats" || fail "xnet never held port 7: $stats $(cat "$log")"
 grep -q "shared with the kernel" "$log" || fail "echo does not say it shares the address: $(cat "$log")"
 
-# Neither side knows the other yet: xnet must get the client's MAC from the
-# kernel's table (the kernel resolves it on xnet's behalf).
+# The client knows xnet's MAC without asking (so the xnet side's kernel
+# learns nothing from an ARP request), and the xnet side's kernel has no
+# entry for the client: xnet must ask the kernel to resolve it, and take the
+# MAC from the kernel's table.
+mac_x=$(in_x cat "/sys/class/net/$DEV_X/address")
+in_k ip neigh replace 10.89.0.1 lladdr "$mac_x" dev "$DEV_K" nud permanent
 in_x ip neigh flush dev "$DEV_X"
-in_k ip neigh flush dev "$DEV_K"
 
 # A UDP client in the kernel namespace: sends TEXT to PORT, prints the answer.
 udp_ask() {
@@ -71,7 +78,9 @@ udp_ask() {
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(3)
-s.sendto(sys.argv[2].encode(), ("10.89.0.1", int(sys.argv[1])))
+# Connected: Linux reports a port unreachable only to a connected socket.
+s.connect(("10.89.0.1", int(sys.argv[1])))
+s.send(sys.argv[2].encode())
 try:
     print(s.recv(65535).decode())
 except ConnectionRefusedError:
@@ -102,6 +111,13 @@ for order in inorder firstlast; do
     in_k python3 "$FRAG" 10.89.0.2 10.89.0.1 7 "$size" "$order" || fail "fragmented $size bytes ($order) not echoed"
   done
 done
+# To the kernel's port 9000: in order they never reach xnet; first fragment
+# last, xnet takes the datagram (its port is unknown until the end) and hands
+# it back to the kernel, whose service answers ("kernel:" + the datagram).
+for order in inorder firstlast; do
+  in_k python3 "$FRAG" 10.89.0.2 10.89.0.1 9000 3000 "$order" kernel: \
+    || fail "fragmented datagram to the kernel's 9000 ($order) not answered"
+done
 
 # No kernel application can bind port 7 while xnet holds it; 9003 is free.
 out=$(in_x python3 -c '
@@ -125,7 +141,8 @@ echo "$stats" | grep "^Xnet"
 shared=$(grep "^XnetShared: [0-9]" <<<"$stats") || fail "no XnetShared counters: $stats"
 read -r _ addrs held frag_early handed_back _ solicits asked learned <<<"$shared"
 [[ "$addrs" == 1 && "$held" == 1 ]] || fail "addresses/ports held: $shared"
-[[ "$frag_early" -ge 2 ]] || fail "fragments before their first were not counted: $shared"
+[[ "$frag_early" -ge 3 ]] || fail "fragments before their first were not counted: $shared"
+[[ "$handed_back" == 1 ]] || fail "the kernel's fragmented datagram was not handed back once: $shared"
 [[ "$solicits" -ge 1 && "$asked" -ge 1 && "$learned" -ge 1 ]] || fail "xnet did not ask the kernel for its peer: $shared"
 in_x ip neigh show dev "$DEV_X" | grep -q "10.89.0.2 .*lladdr" || fail "the kernel has no entry for the peer"
 json=$(in_x "$X" stats --dev "$DEV_X" --json) || fail "stats --json: $json"

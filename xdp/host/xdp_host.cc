@@ -82,6 +82,7 @@ XdpResult<std::unique_ptr<XdpHost>> XdpHost::open(const XdpHostConfig& config,
   XdpInterfaceConfig ic;
   ic.ifname = config.ifname;
   ic.program = config.program;
+  ic.shared = config.shared;
   auto iface = XdpInterface::open(ic);
   if (!iface) return iface.take_error();
   host->iface_ = std::move(iface.value());
