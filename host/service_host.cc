@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace xnet {
@@ -101,7 +102,7 @@ std::unique_ptr<ServiceHost> ServiceHost::open(const ServiceOptions& options, st
                options.dev);
   }
 
-  if (options.shared && !h->start_kernel_neighbours(error)) return nullptr;
+  if (options.shared && !h->start_kernel_tables(error)) return nullptr;
 
   rt::RuntimeOptions ro;
   ro.shards = static_cast<unsigned>(h->host_->shard_count());
@@ -124,9 +125,9 @@ std::unique_ptr<ServiceHost> ServiceHost::open(const ServiceOptions& options, st
     net.stack = std::move(s.stack);
     return net;
   });
-  if (h->kernel_neigh_) {
-    for (unsigned i = 0; i < h->stacks_->shard_count(); ++i) h->neigh_stacks_.push_back(&h->stacks_->stack(i));
-    h->neigh_ready_ = true;
+  if (h->kernel_tables_) {
+    for (unsigned i = 0; i < h->stacks_->shard_count(); ++i) h->shared_stacks_.push_back(&h->stacks_->stack(i));
+    h->shared_ready_ = true;
   }
   if (!options.capture_path.empty()) {
     if (auto r = h->start_capture(options.capture_path); !r) {
@@ -146,16 +147,17 @@ void ServiceHost::stop_services() {
   if (stacks_) stacks_->stop_services();
 }
 
-bool ServiceHost::start_kernel_neighbours(std::string* error) {
-  auto k = xdp::KernelNeighbours::start(host_->interface().ifindex(),
-                                        [this](wire::Ipv4Addr ip, const wire::MacAddr& mac) { learn_neighbour(ip, mac); });
+bool ServiceHost::start_kernel_tables(std::string* error) {
+  auto k = xdp::KernelTables::start(
+      host_->interface().ifindex(), [this](wire::Ipv4Addr ip, const wire::MacAddr& mac) { learn_neighbour(ip, mac); },
+      [this](const xdp::KernelRoute& r, bool deleted) { follow_route(r, deleted); });
   if (!k) {
-    *error = "following the kernel's neighbours on " + options_.dev + ": " + k.message();
+    *error = "following the kernel's neighbours and routes on " + options_.dev + ": " + k.message();
     return false;
   }
-  kernel_neigh_ = std::move(k.value());
-  xdp::KernelNeighbours* kn = kernel_neigh_.get();
-  neigh_ifindex_ = host_->shard(0).ifindex;
+  kernel_tables_ = std::move(k.value());
+  xdp::KernelTables* kn = kernel_tables_.get();
+  shared_ifindex_ = host_->shard(0).ifindex;
   for (size_t i = 0; i < host_->shard_count(); ++i) {
     set_neighbour_solicitor(*host_->shard(i).stack, [kn](wire::Ipv4Addr ip) { kn->solicit(ip); });
   }
@@ -163,13 +165,37 @@ bool ServiceHost::start_kernel_neighbours(std::string* error) {
 }
 
 void ServiceHost::learn_neighbour(wire::Ipv4Addr ip, const wire::MacAddr& mac) {
-  // Until the shards run, the kernel's table (KernelNeighbours keeps it)
+  // Until the shards run, the kernel's table (KernelTables keeps it)
   // answers each stack's first solicit instead.
-  if (!neigh_ready_) return;
-  const uint16_t ifindex = neigh_ifindex_;
-  for (unsigned i = 0; i < neigh_stacks_.size(); ++i) {
-    stack::Stack* s = neigh_stacks_[i];
+  if (!shared_ready_) return;
+  const uint16_t ifindex = shared_ifindex_;
+  for (unsigned i = 0; i < shared_stacks_.size(); ++i) {
+    stack::Stack* s = shared_stacks_[i];
     runtime_->reactor(i).post([s, ifindex, ip, mac] { (void)xnet::learn_neighbour(*s, ifindex, ip, mac, rt::Reactor::now()); });
+  }
+}
+
+void ServiceHost::follow_route(const xdp::KernelRoute& r, bool deleted) {
+  // A change before the shards run is in the routes XdpHost read, or races
+  // with that read by microseconds: the next change applies it.
+  if (!shared_ready_) return;
+  const uint16_t ifindex = shared_ifindex_;
+  for (unsigned i = 0; i < shared_stacks_.size(); ++i) {
+    stack::Stack* s = shared_stacks_[i];
+    runtime_->reactor(i).post([s, ifindex, r, deleted] {
+      if (!deleted) {
+        // ENETUNREACH: the gateway is not on a subnet xnet has (the kernel
+        // accepted it with onlink, or an address changed): not followed.
+        if (auto ok = s->add_gateway_route(r.prefix, r.gateway, ifindex); !ok) {
+          std::fprintf(stderr, "xnet: the kernel's route %s/%d via %s is not followed: %s\n",
+                       r.prefix.addr.to_string().c_str(), r.prefix.len, r.gateway.to_string().c_str(),
+                       ok.error().message().c_str());
+        }
+        return;
+      }
+      const auto have = s->routes().exact(r.prefix);
+      if (have && have->gateway == r.gateway && have->ifindex == ifindex) s->routes().remove(r.prefix);
+    });
   }
 }
 
@@ -177,7 +203,7 @@ xdp::XdpResult<void> ServiceHost::stop() {
   if (stopped_) return {};
   stopped_ = true;
   // Nothing posts to the shards after this (it joins its thread).
-  kernel_neigh_.reset();
+  kernel_tables_.reset();
   if (stacks_) stacks_->stop();
   stacks_.reset();
   if (runtime_) runtime_->stop();
@@ -306,12 +332,13 @@ std::string ServiceHost::steer_text() {
   xdp::SharedPorts* ports = host_->shared_ports();
   if (ports == nullptr) return out;
   const std::vector<uint16_t> held = ports->held();
-  const xdp::KernelNeighbourCounts n = kernel_neigh_ ? kernel_neigh_->counts() : xdp::KernelNeighbourCounts{};
+  const xdp::KernelTableCounts n = kernel_tables_ ? kernel_tables_->counts() : xdp::KernelTableCounts{};
   out += fmt::format(
-      "XnetShared: Addresses PortsHeld FragEarly HandedBack HandBackFailed NeighSolicits NeighAsked NeighLearned\n"
-      "XnetShared: {} {} {} {} {} {} {} {}\n",
+      "XnetShared: Addresses PortsHeld FragEarly HandedBack HandBackFailed NeighSolicits NeighAsked NeighLearned "
+      "RouteChanges\n"
+      "XnetShared: {} {} {} {} {} {} {} {} {}\n",
       ports->addresses().size(), held.size(), c.frag_early, ports->handed_back(), ports->hand_back_failed(),
-      n.solicited, n.asked, n.learned);
+      n.solicited, n.asked, n.learned, n.route_changes);
   std::string names = "XnetSharedPorts:", values = "XnetSharedPorts:";
   for (uint16_t p : held) {
     names += fmt::format(" Udp{}", p);

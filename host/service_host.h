@@ -37,7 +37,7 @@
 #include "host/capture_link.h"
 #include "host/control.h"
 #include "xdp/host/xdp_host.h"
-#include "xdp/kernel_neighbours.h"
+#include "xdp/kernel_tables.h"
 
 namespace xnet {
 
@@ -154,11 +154,13 @@ class ServiceHost {
   // stderr): without it nothing reaches xnet, silently. False, with a line,
   // when the interface is gone or the program cannot be attached again.
   bool watch_link();
-  // Shared mode: neighbours from the kernel's table (KernelNeighbours); each
-  // stack's solicitor asks the kernel, and what it learns is applied on
-  // every shard. Before the stacks go to their shards.
-  bool start_kernel_neighbours(std::string* error);
+  // Shared mode: neighbours and gateway routes from the kernel's tables
+  // (KernelTables); each stack's solicitor asks the kernel, and what the
+  // kernel learns or changes is applied on every shard. Before the stacks
+  // go to their shards.
+  bool start_kernel_tables(std::string* error);
   void learn_neighbour(wire::Ipv4Addr ip, const wire::MacAddr& mac);
+  void follow_route(const xdp::KernelRoute& route, bool deleted);
   // The interface's MTU changed under us: the links follow it when their
   // frames hold it, and one stderr line says which.
   void follow_mtu();
@@ -169,10 +171,10 @@ class ServiceHost {
   std::unique_ptr<ShardedStacks> stacks_;
   std::vector<xdp::XdpLink*> links_;       // per shard, owned by the shard's ShardNet
   std::vector<CaptureLink*> captures_;     // per shard
-  std::unique_ptr<xdp::KernelNeighbours> kernel_neigh_;  // shared mode
-  std::vector<stack::Stack*> neigh_stacks_;  // per shard, set before neigh_ready_
-  uint16_t neigh_ifindex_ = 0;               // the interface inside each stack
-  std::atomic<bool> neigh_ready_{false};
+  std::unique_ptr<xdp::KernelTables> kernel_tables_;  // shared mode
+  std::vector<stack::Stack*> shared_stacks_;  // per shard, set before shared_ready_
+  uint16_t shared_ifindex_ = 0;               // the interface inside each stack
+  std::atomic<bool> shared_ready_{false};
   std::shared_ptr<SharedPcap> pcap_;
   std::optional<ControlServer> control_;
   int signal_fd_ = -1;

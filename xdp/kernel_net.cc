@@ -52,21 +52,24 @@ XdpResult<std::vector<KernelRoute>> kernel_gateway_routes(uint32_t ifindex) {
       nlh,
       [&](const nlmsghdr* m) {
         if (m->nlmsg_type != RTM_NEWROUTE) return;
-        const auto* rt = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(m));
-        if (rt->rtm_family != AF_INET || rt->rtm_type != RTN_UNICAST) return;
-        const nlattr* a[RTA_MAX + 1];
-        rtnl_attrs(m, sizeof(rtmsg), a);
-        const uint32_t table = a[RTA_TABLE] != nullptr ? mnl_attr_get_u32(a[RTA_TABLE]) : rt->rtm_table;
-        const uint32_t oif = a[RTA_OIF] != nullptr ? mnl_attr_get_u32(a[RTA_OIF]) : 0;
-        const uint32_t dst = a[RTA_DST] != nullptr ? ntohl(mnl_attr_get_u32(a[RTA_DST])) : 0;
-        const bool has_gw = a[RTA_GATEWAY] != nullptr;
-        const uint32_t gw = has_gw ? ntohl(mnl_attr_get_u32(a[RTA_GATEWAY])) : 0;
-        if (table != RT_TABLE_MAIN || oif != ifindex || !has_gw) return;
-        out.push_back(KernelRoute{wire::Ipv4Prefix{wire::Ipv4Addr(dst), rt->rtm_dst_len}, wire::Ipv4Addr(gw)});
+        if (auto r = parse_gateway_route(m, ifindex)) out.push_back(*r);
       },
       "reading the kernel's routes (RTM_GETROUTE)");
   if (!r) return r.take_error();
   return out;
+}
+
+std::optional<KernelRoute> parse_gateway_route(const nlmsghdr* m, uint32_t ifindex) {
+  const auto* rt = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(m));
+  if (rt->rtm_family != AF_INET || rt->rtm_type != RTN_UNICAST) return std::nullopt;
+  const nlattr* a[RTA_MAX + 1];
+  rtnl_attrs(m, sizeof(rtmsg), a);
+  const uint32_t table = a[RTA_TABLE] != nullptr ? mnl_attr_get_u32(a[RTA_TABLE]) : rt->rtm_table;
+  const uint32_t oif = a[RTA_OIF] != nullptr ? mnl_attr_get_u32(a[RTA_OIF]) : 0;
+  if (table != RT_TABLE_MAIN || oif != ifindex || a[RTA_GATEWAY] == nullptr) return std::nullopt;
+  const uint32_t dst = a[RTA_DST] != nullptr ? ntohl(mnl_attr_get_u32(a[RTA_DST])) : 0;
+  return KernelRoute{wire::Ipv4Prefix{wire::Ipv4Addr(dst), rt->rtm_dst_len},
+                     wire::Ipv4Addr(ntohl(mnl_attr_get_u32(a[RTA_GATEWAY])))};
 }
 
 }  // namespace xnet::xdp

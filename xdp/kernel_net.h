@@ -4,7 +4,10 @@
 // on it, and the routes through gateways that leave by it. Read once, when
 // xnet starts; rtnetlink (libmnl) for the routes.
 
+#include <linux/netlink.h>
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,5 +28,9 @@ struct KernelRoute {
 // The main table's unicast IPv4 routes through a gateway whose output
 // interface is `ifindex` (connected routes come with the addresses).
 XdpResult<std::vector<KernelRoute>> kernel_gateway_routes(uint32_t ifindex);
+
+// One RTM_NEWROUTE / RTM_DELROUTE message as such a route, or nullopt when it
+// is not one (another table, interface or family; no gateway).
+std::optional<KernelRoute> parse_gateway_route(const nlmsghdr* m, uint32_t ifindex);
 
 }  // namespace xnet::xdp

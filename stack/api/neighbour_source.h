@@ -1,7 +1,7 @@
 #pragma once
 // Neighbours from outside the stack (shared mode: the kernel keeps the
 // address and gets the ARP replies, so a host resolves through the kernel's
-// table, xdp/kernel_neighbours.h). For composition roots, which cannot reach
+// table, xdp/kernel_tables.h). For composition roots, which cannot reach
 // stack/l2 themselves.
 
 #include <functional>

@@ -136,7 +136,7 @@ class NeighbourTable {
   // neigh->ops->solicit, replaced: who resolves a neighbour instead of an
   // ARP request from this stack. Set in shared mode (the kernel keeps the
   // address and gets the ARP replies: xnet asks the kernel to resolve and
-  // takes the MAC from its table, xdp/kernel_neighbours.h, through
+  // takes the MAC from its table, xdp/kernel_tables.h, through
   // learn_from_peer). Called where the request would be sent (each
   // resolution or probe attempt, with the same timers and probe counts), on
   // this stack's thread. Empty (the default): ARP.

@@ -4,7 +4,8 @@
 // kernel peer's port unreachable (an ICMP error steered by its quoted source
 // port); its peer's MAC comes from the kernel's neighbour table; while the
 // socket holds its port the port is in the steering map and no kernel socket
-// can bind it; closed, both are undone; stopped, no program is left. Root
+// can bind it; closed, both are undone; a gateway route added to and deleted
+// from the kernel's table is followed; stopped, no program is left. Root
 // only (tags no-sandbox); the namespaces go with the topology, on failure too.
 
 #include <gtest/gtest.h>
@@ -107,6 +108,24 @@ TEST(SharedE2e, ClientGetsRefusedResolvesThroughKernelAndHoldsItsPort) {
   ASSERT_TRUE(neigh.has_value());
   EXPECT_EQ(neigh->mac.to_string(), topo->kernel_mac());
   EXPECT_NE(host->steer_text().find("NeighLearned"), std::string::npos);
+
+  // A gateway route the kernel gains through the interface is followed, and
+  // so is its removal.
+  const wire::Ipv4Prefix far{wire::Ipv4Addr(10, 99, 0, 0), 16};
+  auto route_via = [&]() {
+    return on_stack(*host, [&](stack::Stack& s) {
+      const auto r = s.routes().exact(far);
+      return r ? r->gateway : wire::Ipv4Addr();
+    });
+  };
+  auto wait_route = [&](wire::Ipv4Addr want) {
+    for (int i = 0; i < 40 && route_via() != want; ++i) std::this_thread::sleep_for(50ms);
+    return route_via();
+  };
+  ASSERT_TRUE(topo->xnet_ns().exec("ip route add 10.99.0.0/16 via 10.87.0.2").ok());
+  EXPECT_EQ(wait_route(kPeer), kPeer) << "the kernel's new route was not followed";
+  ASSERT_TRUE(topo->xnet_ns().exec("ip route del 10.99.0.0/16 via 10.87.0.2").ok());
+  EXPECT_EQ(wait_route(wire::Ipv4Addr()), wire::Ipv4Addr()) << "the kernel's deleted route is still in xnet";
 
   // Closed: the map entry goes and the kernel may bind the port again.
   on_stack(*host, [&](stack::Stack& s) { s.udp().close(sk); });

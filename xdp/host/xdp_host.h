@@ -32,7 +32,7 @@
 // from the kernel's main table (kernel_net.h). Step 2 steers only the UDP
 // ports xnet's sockets hold, which SharedPorts (shared_ports()) keeps for every
 // shard's stack: each port held by a kernel socket too while xnet has it.
-// Neighbours come from the kernel (KernelNeighbours), which the service host
+// Neighbours come from the kernel (KernelTables), which the service host
 // starts: a stack here resolves nothing until it gets a solicitor.
 //
 // A veth peer in the kernel must send complete UDP checksums (veth leaves them

@@ -1,4 +1,4 @@
-#include "xdp/kernel_neighbours.h"
+#include "xdp/kernel_tables.h"
 
 #include <arpa/inet.h>
 #include <linux/neighbour.h>
@@ -21,14 +21,14 @@ constexpr uint16_t kNudValid =
 
 }  // namespace
 
-XdpResult<std::unique_ptr<KernelNeighbours>> KernelNeighbours::start(uint32_t ifindex, Learn learn) {
-  auto events = RtnlSocket::open(RTMGRP_NEIGH);
+XdpResult<std::unique_ptr<KernelTables>> KernelTables::start(uint32_t ifindex, Learn learn, RouteChange route) {
+  auto events = RtnlSocket::open(RTMGRP_NEIGH | RTMGRP_IPV4_ROUTE);
   if (!events) return events.take_error();
   auto requests = RtnlSocket::open();
   if (!requests) return requests.take_error();
   const int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake < 0) return errno_error(errno, std::string("eventfd: ") + std::strerror(errno));
-  std::unique_ptr<KernelNeighbours> k(new KernelNeighbours(ifindex, std::move(learn), std::move(events.value()),
+  std::unique_ptr<KernelTables> k(new KernelTables(ifindex, std::move(learn), std::move(route), std::move(events.value()),
                                                            std::move(requests.value()), wake));
   // The table as it is now, before the thread follows its changes (joined
   // first, so no change falls between the dump and the notifications).
@@ -38,7 +38,7 @@ XdpResult<std::unique_ptr<KernelNeighbours>> KernelNeighbours::start(uint32_t if
   nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   auto* ndm = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
   ndm->ndm_family = AF_INET;
-  KernelNeighbours* self = k.get();
+  KernelTables* self = k.get();
   if (auto r = k->requests_.request(nlh, [self](const nlmsghdr* m) { self->on_message(m); },
                                     "reading the kernel's neighbours (RTM_GETNEIGH)");
       !r) {
@@ -48,15 +48,16 @@ XdpResult<std::unique_ptr<KernelNeighbours>> KernelNeighbours::start(uint32_t if
   return k;
 }
 
-KernelNeighbours::KernelNeighbours(uint32_t ifindex, Learn learn, RtnlSocket events, RtnlSocket requests,
-                                   int wake_fd)
+KernelTables::KernelTables(uint32_t ifindex, Learn learn, RouteChange route, RtnlSocket events,
+                           RtnlSocket requests, int wake_fd)
     : ifindex_(ifindex),
       learn_(std::move(learn)),
+      route_(std::move(route)),
       events_(std::move(events)),
       requests_(std::move(requests)),
       wake_fd_(wake_fd) {}
 
-KernelNeighbours::~KernelNeighbours() {
+KernelTables::~KernelTables() {
   stop_ = true;
   const uint64_t one = 1;
   (void)::write(wake_fd_, &one, sizeof one);
@@ -64,7 +65,7 @@ KernelNeighbours::~KernelNeighbours() {
   ::close(wake_fd_);
 }
 
-void KernelNeighbours::solicit(wire::Ipv4Addr ip) {
+void KernelTables::solicit(wire::Ipv4Addr ip) {
   ++solicited_;
   {
     std::lock_guard lock(mu_);
@@ -74,11 +75,18 @@ void KernelNeighbours::solicit(wire::Ipv4Addr ip) {
   (void)::write(wake_fd_, &one, sizeof one);
 }
 
-KernelNeighbourCounts KernelNeighbours::counts() const {
-  return {solicited_.load(), sent_.load(), learned_.load()};
+KernelTableCounts KernelTables::counts() const {
+  return {solicited_.load(), sent_.load(), learned_.load(), route_changes_.load()};
 }
 
-void KernelNeighbours::on_message(const nlmsghdr* m) {
+void KernelTables::on_message(const nlmsghdr* m) {
+  if (m->nlmsg_type == RTM_NEWROUTE || m->nlmsg_type == RTM_DELROUTE) {
+    if (auto r = parse_gateway_route(m, ifindex_)) {
+      ++route_changes_;
+      route_(*r, m->nlmsg_type == RTM_DELROUTE);
+    }
+    return;
+  }
   if (m->nlmsg_type != RTM_NEWNEIGH && m->nlmsg_type != RTM_DELNEIGH) return;
   const auto* ndm = static_cast<const ndmsg*>(mnl_nlmsg_get_payload(m));
   if (ndm->ndm_family != AF_INET || static_cast<uint32_t>(ndm->ndm_ifindex) != ifindex_) return;
@@ -102,7 +110,7 @@ void KernelNeighbours::on_message(const nlmsghdr* m) {
   learn_(ip, mac);
 }
 
-void KernelNeighbours::ask_kernel(wire::Ipv4Addr ip) {
+void KernelTables::ask_kernel(wire::Ipv4Addr ip) {
   // What xnet's table asks, the kernel may already know (answered now); the
   // kernel is asked anyway, so a stale entry of its own is confirmed.
   if (auto it = known_.find(ip.value()); it != known_.end()) {
@@ -126,11 +134,11 @@ void KernelNeighbours::ask_kernel(wire::Ipv4Addr ip) {
   }
 }
 
-void KernelNeighbours::run() {
+void KernelTables::run() {
   std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-  KernelNeighbours* self = this;
+  KernelTables* self = this;
   auto cb = [](const nlmsghdr* m, void* data) -> int {
-    static_cast<KernelNeighbours*>(data)->on_message(m);
+    static_cast<KernelTables*>(data)->on_message(m);
     return MNL_CB_OK;
   };
   while (!stop_) {
