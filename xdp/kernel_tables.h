@@ -1,9 +1,9 @@
 #pragma once
 // KernelTables: the kernel's neighbour table and gateway routes of one
-// interface, followed over rtnetlink (shared mode). The kernel keeps the address and answers its
-// ARP, so ARP replies go to the kernel, not to xnet: xnet takes its
-// neighbours' MACs from the kernel's table instead of resolving them itself,
-// and never sends ARP from the kernel's MAC address.
+// interface, followed over rtnetlink (shared mode). The kernel keeps the
+// address and answers its ARP, so ARP replies go to the kernel, not to
+// xnet: xnet takes its neighbours' MACs from the kernel's table instead of
+// resolving them itself, and never sends ARP from the kernel's MAC address.
 //
 // A thread reads the table once (RTM_GETNEIGH dump), then its change
 // notifications (RTNLGRP_NEIGH), and reports every valid entry (reachable,
@@ -11,7 +11,7 @@
 // — the stacks' neighbour solicitor in shared mode — asks the kernel to
 // resolve or confirm `ip` (RTM_NEWNEIGH with NTF_USE, what `ip neigh ...
 // use` does: neigh_event_send, so the kernel sends its own ARP request), and
-// reports a MAC it already knows at once. `learn` runs on this object's
+// reports a MAC it already knows at once.
 //
 // Routes: the gateway routes that leave by the interface are read when xnet
 // starts (kernel_net.h); this object follows their changes (RTNLGRP_IPV4_ROUTE)
