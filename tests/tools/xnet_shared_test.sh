@@ -156,4 +156,32 @@ import socket
 socket.socket(socket.AF_INET, socket.SOCK_DGRAM).bind(("10.89.0.1", 7))' || fail "port 7 not free after xnet exited"
 xdp=$(in_x ip -d link show dev "$DEV_X")
 grep -q "prog/xdp" <<<"$xdp" && fail "an XDP program is left on $DEV_X: $xdp"
+
+# A crash (SIGKILL: no cleanup at all) gives the port back too: the kernel
+# closes xnet's sockets, and the program left behind finds no AF_XDP socket
+# and passes everything to the kernel. The next xnet replaces that program.
+wait_port7() {
+  for _ in $(seq 50); do
+    stats=$(in_x "$X" stats --dev "$DEV_X" 2>/dev/null) && grep -q "^XnetSharedPorts: Udp7" <<<"$stats" && return 0
+    sleep 0.2
+  done
+  fail "xnet never held port 7: $stats $(cat "$log")"
+}
+bg_in_x "$X" echo --dev "$DEV_X" --shared --port 7 --duration 60 2>"$log"
+crash_pid=$BG_PID
+wait_port7
+kill -KILL "$crash_pid"
+wait "$crash_pid" 2>/dev/null || true
+out=$(udp_ask 7 after-crash) || fail "udp client: $out"
+[[ "$out" == refused ]] || fail "after xnet was killed, port 7 answered '$out' (port unreachable expected)"
+in_x python3 -c '
+import socket
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).bind(("10.89.0.1", 7))' || fail "port 7 not free after xnet was killed"
+bg_in_x "$X" echo --dev "$DEV_X" --shared --port 7 --duration 60 2>"$log"
+again_pid=$BG_PID
+wait_port7
+grep -q "replacing a stale" "$log" || fail "the program left by the killed xnet was not replaced: $(cat "$log")"
+out=$(udp_ask 7 again) || fail "udp client: $out"
+[[ "$out" == again ]] || fail "xnet started after a crash answered '$out'"
+stop_bg "$again_pid"
 echo PASS
