@@ -68,7 +68,11 @@ enum xnet_steer_stat {
 struct xnet_steer_config {
   unsigned char mac[6];
   unsigned char mac_valid;
-  unsigned char pad;
+  /* 1: shared mode. Then UDP to the XNET_MAP_UDP_DESTS destinations
+   * (broadcasts, groups) is xnet's only for ports in XNET_MAP_PORTS: the
+   * kernel keeps the others (a DHCP client on the interface, its own
+   * services), and their fragments after the first. */
+  unsigned char shared;
 };
 
 #endif

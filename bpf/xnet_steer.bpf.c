@@ -31,6 +31,8 @@
  *     a datagram for a port it does not hold back to the kernel. Counted
  *     (XNET_STAT_FRAG_EARLY). The alternative, passing it, would split the
  *     datagram between two reassemblers and lose it in both.
+ * In shared mode (xnet_config.shared) the broadcasts and groups of
+ * XNET_MAP_UDP_DESTS are steered by port too: the kernel keeps its own.
  *
  * A frame we cannot parse is passed, never dropped: the kernel is the authority
  * on garbage that is not addressed to us, and counting it is enough. */
@@ -225,6 +227,24 @@ static __always_inline int shared_udp(struct xdp_md* ctx, struct iphdr* ip, void
   return ours ? steer(ctx) : pass(XNET_STAT_PASSED);
 }
 
+static __always_inline int shared_mode(void) {
+  __u32 zero = 0;
+  const struct xnet_steer_config* cfg = bpf_map_lookup_elem(&xnet_config, &zero);
+  return cfg && cfg->shared;
+}
+
+/* Shared mode, UDP to a broadcast or a joined group: by port, like the
+ * shared address. Only an unfragmented datagram or a first fragment shows
+ * its port; the later fragments of a broadcast stay the kernel's (sending
+ * fragmented broadcasts is rare, and following them would need the LRU
+ * for every broadcast source on the link). */
+static __always_inline int shared_udp_dest(struct xdp_md* ctx, struct iphdr* ip, void* data_end) {
+  if ((bpf_ntohs(ip->frag_off) & XNET_IP_OFFSET) != 0) return pass(XNET_STAT_PASSED);
+  struct udphdr* udp = (void*)ip + ip->ihl * 4;
+  if ((void*)(udp + 1) > data_end) return pass(XNET_STAT_MALFORMED);
+  return is_xnet_port(udp->dest) ? steer(ctx) : pass(XNET_STAT_PASSED);
+}
+
 /* Shared address, ICMP: an error quoting a UDP datagram xnet sent. */
 static __always_inline int shared_icmp(struct xdp_md* ctx, struct iphdr* ip, void* data_end) {
   /* A fragment of an ICMP message is the kernel's to reassemble. */
@@ -286,7 +306,7 @@ int xnet_steer(struct xdp_md* ctx) {
       return pass(XNET_STAT_PASSED);
     }
     if (ip->protocol == IPPROTO_UDP && is_udp_dest((const __u8*)&ip->daddr)) {
-      return steer(ctx);
+      return shared_mode() ? shared_udp_dest(ctx, ip, data_end) : steer(ctx);
     }
     return pass(XNET_STAT_PASSED);
   }

@@ -39,6 +39,7 @@ XdpResult<std::unique_ptr<XdpInterface>> XdpInterface::open(const XdpInterfaceCo
   xnet_steer_config cfg{};
   std::memcpy(cfg.mac, iface->netdev_.mac.bytes().data(), 6);
   cfg.mac_valid = config.shared ? 0 : 1;
+  cfg.shared = config.shared ? 1 : 0;
   const uint32_t zero = 0;
   if (bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY) != 0) {
     return errno_error(errno, "could not write the steering config map");
@@ -164,7 +165,13 @@ std::vector<wire::Ipv4Addr> XdpInterface::groups() const {
   return out;
 }
 
-XdpResult<void> XdpInterface::add_shared_address(wire::Ipv4Addr addr) {
+XdpResult<void> XdpInterface::add_shared_address(const wire::Ipv4Prefix& prefix) {
+  // The subnet broadcast as a UDP destination: in shared mode the program
+  // steers it by port, like the address.
+  if (prefix.len < 31) {
+    if (auto r = put_udp_dest(prefix.broadcast().value()); !r) return r;
+  }
+  const wire::Ipv4Addr addr = prefix.addr;
   const uint32_t key = htonl(addr.value());
   const uint8_t one = 1;
   if (bpf_map_update_elem(shared_fd_, &key, &one, BPF_ANY) != 0) {

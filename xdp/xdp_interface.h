@@ -92,11 +92,12 @@ class XdpInterface {
   // The groups steered now (tests, diagnostics).
   std::vector<wire::Ipv4Addr> groups() const;
 
-  // Shared mode (the kernel keeps `addr`; bpf/xnet_steer.bpf.c says what of
-  // its traffic is steered): the address, and the UDP ports xnet holds on it
+  // Shared mode (open with XdpInterfaceConfig::shared; the kernel keeps the
+  // address; bpf/xnet_steer.bpf.c says what of its traffic is steered): the
+  // address and its subnet broadcast, and the UDP ports xnet holds on them
   // (xdp/shared_ports.h keeps those, counting sockets; these only write the
   // map). E2BIG when the map is full.
-  XdpResult<void> add_shared_address(wire::Ipv4Addr addr);
+  XdpResult<void> add_shared_address(const wire::Ipv4Prefix& prefix);
   XdpResult<void> steer_port(uint16_t port);
   void unsteer_port(uint16_t port);
   // The ports in the map now (tests, diagnostics: read from the kernel).

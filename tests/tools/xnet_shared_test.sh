@@ -91,6 +91,18 @@ out=$(udp_ask 7 hello-xnet) || fail "udp client: $out"
 [[ "$out" == hello-xnet ]] || fail "xnet echo on port 7 answered '$out'"
 out=$(udp_ask 9000 hello-kernel) || fail "udp client: $out"
 [[ "$out" == kernel:hello-kernel ]] || fail "the kernel service on 9000 answered '$out'"
+# The subnet broadcast to port 7 is xnet's too (steered by port, as the address).
+out=$(in_k python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s.settimeout(3)
+s.sendto(b"hello-broadcast", ("10.89.0.255", 7))
+try:
+    print(s.recv(100).decode())
+except socket.timeout:
+    print("timeout")') || fail "broadcast client: $out"
+[[ "$out" == hello-broadcast ]] || fail "a broadcast to port 7 answered '$out'"
 out=$(udp_ask 9002 nobody) || fail "udp client: $out"
 [[ "$out" == refused ]] || fail "a port nobody holds answered '$out' (the kernel's port unreachable expected)"
 

@@ -23,6 +23,8 @@ constexpr const char* kObjectPath = "bpf/xnet_steer.bpf.o";
 constexpr uint8_t kShared[4] = {10, 86, 0, 1};
 constexpr uint8_t kPeer[4] = {10, 86, 0, 2};
 constexpr uint8_t kOther[4] = {10, 86, 0, 9};  // an address nobody shares
+constexpr uint8_t kSubnetBroadcast[4] = {10, 86, 0, 255};
+constexpr uint8_t kLimitedBroadcast[4] = {255, 255, 255, 255};
 constexpr uint16_t kXnetPort = 7;
 constexpr uint16_t kKernelPort = 9000;
 constexpr uint16_t kMf = 0x2000;
@@ -89,6 +91,21 @@ class SharedSteer : public ::testing::Test {
     ASSERT_EQ(bpf_map_update_elem(bpf_object__find_map_fd_by_name(obj_.get(), XNET_MAP_SHARED), &addr, &one, 0), 0);
     const uint16_t port = htons(kXnetPort);
     ASSERT_EQ(bpf_map_update_elem(bpf_object__find_map_fd_by_name(obj_.get(), XNET_MAP_PORTS), &port, &one, 0), 0);
+    // As XdpInterface sets them up in shared mode: broadcasts are UDP
+    // destinations, steered by port.
+    const int dests = bpf_object__find_map_fd_by_name(obj_.get(), XNET_MAP_UDP_DESTS);
+    for (const uint8_t* b : {kSubnetBroadcast, kLimitedBroadcast}) {
+      std::memcpy(&addr, b, 4);
+      ASSERT_EQ(bpf_map_update_elem(dests, &addr, &one, 0), 0);
+    }
+    set_shared(true);
+  }
+
+  void set_shared(bool on) {
+    xnet_steer_config cfg{};
+    cfg.shared = on ? 1 : 0;
+    const uint32_t zero = 0;
+    ASSERT_EQ(bpf_map_update_elem(bpf_object__find_map_fd_by_name(obj_.get(), XNET_MAP_CONFIG), &zero, &cfg, 0), 0);
   }
 
   uint64_t stat(uint32_t key) {
@@ -131,6 +148,18 @@ TEST_F(SharedSteer, UdpByPortEverythingElseToTheKernel) {
   std::memcpy(&arp[14 + 14], kPeer, 4);
   std::memcpy(&arp[14 + 24], kShared, 4);
   EXPECT_FALSE(to_xnet(arp));
+}
+
+TEST_F(SharedSteer, BroadcastsByPortInSharedModeOnly) {
+  EXPECT_TRUE(to_xnet(ipv4(17, kPeer, kSubnetBroadcast, 1, 0, udp(5000, kXnetPort))));
+  EXPECT_TRUE(to_xnet(ipv4(17, kPeer, kLimitedBroadcast, 2, 0, udp(5000, kXnetPort))));
+  EXPECT_FALSE(to_xnet(ipv4(17, kPeer, kLimitedBroadcast, 3, 0, udp(67, 68)))) << "a DHCP offer is the kernel's";
+  EXPECT_FALSE(to_xnet(ipv4(17, kPeer, kSubnetBroadcast, 4, 0, udp(5000, kKernelPort))));
+  EXPECT_FALSE(to_xnet(ipv4(17, kPeer, kLimitedBroadcast, 5, 8, std::vector<uint8_t>(64, 0))))
+      << "a later fragment of a broadcast";
+  // An owned address (not shared mode): every UDP to the destinations is xnet's.
+  set_shared(false);
+  EXPECT_TRUE(to_xnet(ipv4(17, kPeer, kLimitedBroadcast, 6, 0, udp(67, 68))));
 }
 
 TEST_F(SharedSteer, IcmpErrorsQuotingAnXnetSourcePort) {

@@ -159,7 +159,7 @@ XdpResult<std::unique_ptr<XdpHost>> XdpHost::open(const XdpHostConfig& config,
   }
 
   for (const wire::Ipv4Prefix& a : host->addresses_) {
-    auto r = config.shared ? xi.add_shared_address(a.addr) : xi.add_address(a);
+    auto r = config.shared ? xi.add_shared_address(a) : xi.add_address(a);
     if (!r) {
       Error e = r.take_error();
       e.message = "steering " + prefix_text(a) + " on " + xi.name() + ": " + e.message;
