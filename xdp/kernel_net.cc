@@ -17,9 +17,13 @@ XdpResult<std::vector<wire::Ipv4Prefix>> kernel_addresses(const std::string& ifn
   if (getifaddrs(&list) != 0) return errno_error(errno, "getifaddrs failed");
   std::vector<wire::Ipv4Prefix> out;
   // getifaddrs lists an interface's addresses in the kernel's order: the
-  // primary first.
+  // primary first. An address with a label ("eth1:0") is named by it.
+  auto on_interface = [&](const char* name) {
+    const std::string n = name;
+    return n == ifname || n.rfind(ifname + ":", 0) == 0;
+  };
   for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
-    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET || ifname != a->ifa_name) continue;
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET || !on_interface(a->ifa_name)) continue;
     const uint32_t addr = ntohl(reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr);
     uint8_t len = 32;
     if (a->ifa_netmask != nullptr) {
