@@ -16,12 +16,31 @@
  * Owned addresses are the keys of XNET_MAP_OWNED (network byte order); userspace
  * also adds the subnet broadcast of each owned prefix there.
  *
+ * Shared addresses (XNET_MAP_SHARED: the kernel keeps the address, its ARP,
+ * ICMP, TCP and other ports) belong to xnet only for:
+ *   - UDP whose destination port is in XNET_MAP_PORTS (xnet's sockets hold it);
+ *   - ICMP errors (unreachable, time exceeded, parameter problem) quoting a UDP
+ *     header whose source port is in XNET_MAP_PORTS: the errors of what xnet
+ *     sent (ECONNREFUSED, path MTU);
+ *   - the fragments of datagrams for those ports. Only a first fragment carries
+ *     the port, so its (source, destination, id, protocol) is remembered in
+ *     XNET_MAP_FRAGS with the verdict, and the later fragments follow it. A
+ *     fragment that arrives before its first fragment has no verdict yet: xnet
+ *     takes it, and the whole datagram with it (XNET_FRAG_XNET is recorded, so
+ *     the first fragment follows whatever its port), reassembles it and hands
+ *     a datagram for a port it does not hold back to the kernel. Counted
+ *     (XNET_STAT_FRAG_EARLY). The alternative, passing it, would split the
+ *     datagram between two reassemblers and lose it in both.
+ * In shared mode (xnet_config.shared) the broadcasts and groups of
+ * XNET_MAP_UDP_DESTS are steered by port too: the kernel keeps its own.
+ *
  * A frame we cannot parse is passed, never dropped: the kernel is the authority
  * on garbage that is not addressed to us, and counting it is enough. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
+#include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
@@ -40,6 +59,27 @@ struct {
   __type(key, __u32);
   __type(value, __u8);
 } xnet_udp_dests SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, XNET_MAX_SHARED);
+  __type(key, __u32);
+  __type(value, __u8);
+} xnet_shared SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, XNET_MAX_PORTS);
+  __type(key, __u16);
+  __type(value, __u8);
+} xnet_ports SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, XNET_MAX_FRAGS);
+  __type(key, struct xnet_frag_key);
+  __type(value, __u8);
+} xnet_frags SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -74,6 +114,18 @@ struct arp_ipv4 {
   __u8 tha[6];
   __u8 tpa[4];
 };
+
+/* linux/icmp.h pulls in libc headers the BPF target cannot include: the
+ * 8-byte ICMP header (type, code, checksum, rest) is all we read. */
+struct icmp_head {
+  __u8 type;
+  __u8 code;
+  __be16 checksum;
+  __be32 rest;
+};
+#define XNET_ICMP_DEST_UNREACH 3
+#define XNET_ICMP_TIME_EXCEEDED 11
+#define XNET_ICMP_PARAMETERPROB 12
 
 struct vlan_tag {
   __be16 tci;
@@ -110,6 +162,14 @@ static __always_inline int is_udp_dest(const __u8 addr[4]) {
   return bpf_map_lookup_elem(&xnet_udp_dests, &key) != NULL;
 }
 
+static __always_inline int is_shared(__u32 addr_be) {
+  return bpf_map_lookup_elem(&xnet_shared, &addr_be) != NULL;
+}
+
+static __always_inline int is_xnet_port(__u16 port_be) {
+  return bpf_map_lookup_elem(&xnet_ports, &port_be) != NULL;
+}
+
 static __always_inline int steer(struct xdp_md* ctx) {
   __u32 queue = ctx->rx_queue_index;
   /* Looking up first tells "no socket on this queue" apart from a redirect;
@@ -134,6 +194,74 @@ static __always_inline int arp_is_ours(const struct arp_ipv4* arp) {
 #pragma unroll
   for (int i = 0; i < 6; i++) diff |= arp->tha[i] ^ cfg->mac[i];
   return diff == 0;
+}
+
+#define XNET_IP_MF 0x2000
+#define XNET_IP_OFFSET 0x1fff
+
+/* Shared address, UDP: the port decides; for fragments, the first one does. */
+static __always_inline int shared_udp(struct xdp_md* ctx, struct iphdr* ip, void* data_end) {
+  const __u16 frag = bpf_ntohs(ip->frag_off);
+  const int fragment = (frag & (XNET_IP_MF | XNET_IP_OFFSET)) != 0;
+  struct xnet_frag_key key = {.saddr = ip->saddr, .daddr = ip->daddr, .id = ip->id, .proto = ip->protocol};
+  if ((frag & XNET_IP_OFFSET) != 0) {
+    /* A later fragment: no port here, the first fragment's verdict decides. */
+    __u8* verdict = bpf_map_lookup_elem(&xnet_frags, &key);
+    if (verdict) return *verdict == XNET_FRAG_XNET ? steer(ctx) : pass(XNET_STAT_PASSED);
+    __u8 take = XNET_FRAG_XNET;
+    bpf_map_update_elem(&xnet_frags, &key, &take, BPF_ANY);
+    count(XNET_STAT_FRAG_EARLY);
+    return steer(ctx);
+  }
+  struct udphdr* udp = (void*)ip + ip->ihl * 4;
+  if ((void*)(udp + 1) > data_end) return pass(XNET_STAT_MALFORMED);
+  const int ours = is_xnet_port(udp->dest);
+  if (fragment) {
+    /* A first fragment: an earlier fragment may already have taken the
+     * datagram for xnet (then it follows, whatever its port). */
+    __u8* verdict = bpf_map_lookup_elem(&xnet_frags, &key);
+    if (verdict && *verdict == XNET_FRAG_XNET) return steer(ctx);
+    __u8 v = ours ? XNET_FRAG_XNET : XNET_FRAG_KERNEL;
+    bpf_map_update_elem(&xnet_frags, &key, &v, BPF_ANY);
+  }
+  return ours ? steer(ctx) : pass(XNET_STAT_PASSED);
+}
+
+static __always_inline int shared_mode(void) {
+  __u32 zero = 0;
+  const struct xnet_steer_config* cfg = bpf_map_lookup_elem(&xnet_config, &zero);
+  return cfg && cfg->shared;
+}
+
+/* Shared mode, UDP to a broadcast or a joined group: by port, like the
+ * shared address. Only an unfragmented datagram or a first fragment shows
+ * its port; the later fragments of a broadcast stay the kernel's (sending
+ * fragmented broadcasts is rare, and following them would need the LRU
+ * for every broadcast source on the link). */
+static __always_inline int shared_udp_dest(struct xdp_md* ctx, struct iphdr* ip, void* data_end) {
+  if ((bpf_ntohs(ip->frag_off) & XNET_IP_OFFSET) != 0) return pass(XNET_STAT_PASSED);
+  struct udphdr* udp = (void*)ip + ip->ihl * 4;
+  if ((void*)(udp + 1) > data_end) return pass(XNET_STAT_MALFORMED);
+  return is_xnet_port(udp->dest) ? steer(ctx) : pass(XNET_STAT_PASSED);
+}
+
+/* Shared address, ICMP: an error quoting a UDP datagram xnet sent. */
+static __always_inline int shared_icmp(struct xdp_md* ctx, struct iphdr* ip, void* data_end) {
+  /* A fragment of an ICMP message is the kernel's to reassemble. */
+  if ((bpf_ntohs(ip->frag_off) & (XNET_IP_MF | XNET_IP_OFFSET)) != 0) return pass(XNET_STAT_PASSED);
+  struct icmp_head* icmp = (void*)ip + ip->ihl * 4;
+  if ((void*)(icmp + 1) > data_end) return pass(XNET_STAT_MALFORMED);
+  if (icmp->type != XNET_ICMP_DEST_UNREACH && icmp->type != XNET_ICMP_TIME_EXCEEDED &&
+      icmp->type != XNET_ICMP_PARAMETERPROB)
+    return pass(XNET_STAT_PASSED);
+  struct iphdr* inner = (void*)(icmp + 1);
+  if ((void*)(inner + 1) > data_end) return pass(XNET_STAT_MALFORMED);
+  if (inner->protocol != IPPROTO_UDP || inner->ihl < 5) return pass(XNET_STAT_PASSED);
+  /* Only a datagram that went out from this address. */
+  if (!is_shared(inner->saddr)) return pass(XNET_STAT_PASSED);
+  struct udphdr* udp = (void*)inner + inner->ihl * 4;
+  if ((void*)(udp + 1) > data_end) return pass(XNET_STAT_MALFORMED);
+  return is_xnet_port(udp->source) ? steer(ctx) : pass(XNET_STAT_PASSED);
 }
 
 SEC("xdp")
@@ -172,8 +300,13 @@ int xnet_steer(struct xdp_md* ctx) {
     if (ip->version != 4 || ip->ihl < 5 || (void*)ip + ip->ihl * 4 > data_end) {
       return pass(XNET_STAT_MALFORMED);
     }
+    if (is_shared(ip->daddr)) {
+      if (ip->protocol == IPPROTO_UDP) return shared_udp(ctx, ip, data_end);
+      if (ip->protocol == IPPROTO_ICMP) return shared_icmp(ctx, ip, data_end);
+      return pass(XNET_STAT_PASSED);
+    }
     if (ip->protocol == IPPROTO_UDP && is_udp_dest((const __u8*)&ip->daddr)) {
-      return steer(ctx);
+      return shared_mode() ? shared_udp_dest(ctx, ip, data_end) : steer(ctx);
     }
     return pass(XNET_STAT_PASSED);
   }

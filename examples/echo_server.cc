@@ -1,6 +1,7 @@
 // A UDP echo server on xnet: every datagram is sent back to its sender.
 //
 //   echo_server --dev veth0 --addr 10.0.0.1/24 [--port 7] [--queues N (0: all)] [--seconds S]
+//   echo_server --dev eth1 --shared [--port 7]   (the kernel keeps eth1's address)
 //
 // One coroutine per shard (receive queue); each binds the port with
 // SO_REUSEPORT, so together they form a reuseport group and each datagram is
@@ -40,7 +41,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   host->serve([port](StackDriver& d) { return serve(d, port); });
-  std::fprintf(stderr, "echo_server: %s port %u ready\n", args.get("--addr").c_str(), port);
+  std::fprintf(stderr, "echo_server: %s port %u ready\n",
+               args.has("--shared") ? "the kernel's address (shared)" : args.get("--addr").c_str(), port);
   const long seconds = args.number("--seconds", 0);
   host->run(seconds > 0 ? std::optional(std::chrono::milliseconds(seconds * 1000)) : std::nullopt);
   const auto stats = host->stats();

@@ -1,6 +1,7 @@
 #pragma once
 // Tiny argument handling shared by the examples: `--dev IF --addr A.B.C.D/N`
-// and a few named values. The examples stay about the socket API; the xnet
+// (or `--dev IF --shared`: the kernel's address on IF, README "Sharing the
+// host's address") and a few named values. The examples stay about the socket API; the xnet
 // command (tools/) shows full CLI handling.
 
 #include <cstdio>
@@ -17,8 +18,16 @@ namespace xnet::examples {
 class Args {
  public:
   Args(int argc, char** argv) {
-    for (int i = 1; i + 1 < argc; i += 2) values_[argv[i]] = argv[i + 1];
+    for (int i = 1; i < argc; ++i) {
+      const std::string name = argv[i];
+      if (name == "--shared") {
+        values_[name] = "1";  // the one flag: takes no value
+      } else if (i + 1 < argc) {
+        values_[name] = argv[++i];
+      }
+    }
   }
+  bool has(const std::string& name) const { return values_.count(name) != 0; }
   std::string get(const std::string& name, const std::string& fallback = "") const {
     auto it = values_.find(name);
     return it == values_.end() ? fallback : it->second;
@@ -27,16 +36,18 @@ class Args {
     auto it = values_.find(name);
     return it == values_.end() ? fallback : std::strtol(it->second.c_str(), nullptr, 10);
   }
-  // --dev and --addr as ServiceOptions; exits with a usage line when missing.
+  // --dev and --addr (or --shared) as ServiceOptions; exits with a usage
+  // line when missing.
   ServiceOptions service(const char* usage) const {
     ServiceOptions o;
     o.dev = get("--dev");
+    o.shared = has("--shared");
     auto addr = wire::Ipv4Prefix::parse(get("--addr"));
-    if (o.dev.empty() || !addr) {
-      std::fprintf(stderr, "usage: %s\n", usage);
+    if (o.dev.empty() || (o.shared == addr.has_value())) {
+      std::fprintf(stderr, "usage: %s\n  (--shared instead of --addr: the kernel's address on IF)\n", usage);
       std::exit(2);
     }
-    o.addr = *addr;
+    if (addr) o.addr = *addr;
     o.queues = static_cast<uint32_t>(number("--queues", 0));  // 0: every receive queue
     o.control = false;  // examples leave `xnet stats` to the xnet command
     return o;

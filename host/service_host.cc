@@ -1,5 +1,6 @@
 #include "host/service_host.h"
 
+#include "stack/api/neighbour_source.h"
 #include "xdp/netdev.h"
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace xnet {
@@ -65,6 +67,7 @@ std::unique_ptr<ServiceHost> ServiceHost::open(const ServiceOptions& options, st
   xdp::XdpHostConfig hc;
   hc.ifname = options.dev;
   hc.address = options.addr;
+  hc.shared = options.shared;
   hc.gateway = options.gateway;
   hc.queues = options.queues;
   hc.link = options.link;
@@ -99,6 +102,8 @@ std::unique_ptr<ServiceHost> ServiceHost::open(const ServiceOptions& options, st
                options.dev);
   }
 
+  if (options.shared && !h->start_kernel_tables(error)) return nullptr;
+
   rt::RuntimeOptions ro;
   ro.shards = static_cast<unsigned>(h->host_->shard_count());
   ro.mode = options.busy_poll ? rt::PollMode::kBusy : rt::PollMode::kIdle;
@@ -120,6 +125,10 @@ std::unique_ptr<ServiceHost> ServiceHost::open(const ServiceOptions& options, st
     net.stack = std::move(s.stack);
     return net;
   });
+  if (h->kernel_tables_) {
+    for (unsigned i = 0; i < h->stacks_->shard_count(); ++i) h->shared_stacks_.push_back(&h->stacks_->stack(i));
+    h->shared_ready_ = true;
+  }
   if (!options.capture_path.empty()) {
     if (auto r = h->start_capture(options.capture_path); !r) {
       *error = fmt::format("cannot write {}: {}", options.capture_path, r.error().message());
@@ -138,9 +147,63 @@ void ServiceHost::stop_services() {
   if (stacks_) stacks_->stop_services();
 }
 
+bool ServiceHost::start_kernel_tables(std::string* error) {
+  auto k = xdp::KernelTables::start(
+      host_->interface().ifindex(), [this](wire::Ipv4Addr ip, const wire::MacAddr& mac) { learn_neighbour(ip, mac); },
+      [this](const xdp::KernelRoute& r, bool deleted) { follow_route(r, deleted); });
+  if (!k) {
+    *error = "following the kernel's neighbours and routes on " + options_.dev + ": " + k.message();
+    return false;
+  }
+  kernel_tables_ = std::move(k.value());
+  xdp::KernelTables* kn = kernel_tables_.get();
+  shared_ifindex_ = host_->shard(0).ifindex;
+  for (size_t i = 0; i < host_->shard_count(); ++i) {
+    set_neighbour_solicitor(*host_->shard(i).stack, [kn](wire::Ipv4Addr ip) { kn->solicit(ip); });
+  }
+  return true;
+}
+
+void ServiceHost::learn_neighbour(wire::Ipv4Addr ip, const wire::MacAddr& mac) {
+  // Until the shards run, the kernel's table (KernelTables keeps it)
+  // answers each stack's first solicit instead.
+  if (!shared_ready_) return;
+  const uint16_t ifindex = shared_ifindex_;
+  for (unsigned i = 0; i < shared_stacks_.size(); ++i) {
+    stack::Stack* s = shared_stacks_[i];
+    runtime_->reactor(i).post([s, ifindex, ip, mac] { (void)xnet::learn_neighbour(*s, ifindex, ip, mac, rt::Reactor::now()); });
+  }
+}
+
+void ServiceHost::follow_route(const xdp::KernelRoute& r, bool deleted) {
+  // A change before the shards run is in the routes XdpHost read, or races
+  // with that read by microseconds: the next change applies it.
+  if (!shared_ready_) return;
+  const uint16_t ifindex = shared_ifindex_;
+  for (unsigned i = 0; i < shared_stacks_.size(); ++i) {
+    stack::Stack* s = shared_stacks_[i];
+    runtime_->reactor(i).post([s, ifindex, r, deleted] {
+      if (!deleted) {
+        // ENETUNREACH: the gateway is not on a subnet xnet has (the kernel
+        // accepted it with onlink, or an address changed): not followed.
+        if (auto ok = s->add_gateway_route(r.prefix, r.gateway, ifindex); !ok) {
+          std::fprintf(stderr, "xnet: the kernel's route %s/%d via %s is not followed: %s\n",
+                       r.prefix.addr.to_string().c_str(), r.prefix.len, r.gateway.to_string().c_str(),
+                       ok.error().message().c_str());
+        }
+        return;
+      }
+      const auto have = s->routes().exact(r.prefix);
+      if (have && have->gateway == r.gateway && have->ifindex == ifindex) s->routes().remove(r.prefix);
+    });
+  }
+}
+
 xdp::XdpResult<void> ServiceHost::stop() {
   if (stopped_) return {};
   stopped_ = true;
+  // Nothing posts to the shards after this (it joins its thread).
+  kernel_tables_.reset();
   if (stacks_) stacks_->stop();
   stacks_.reset();
   if (runtime_) runtime_->stop();
@@ -262,10 +325,26 @@ std::string ServiceHost::snmp_text() {
 std::string ServiceHost::steer_text() {
   if (!host_) return "";
   const xdp::SteerCounters c = host_->interface().counters();
-  return fmt::format(
+  std::string out = fmt::format(
       "XnetSteer: Steered Passed Malformed NoSocket QueuesServed Queues\n"
       "XnetSteer: {} {} {} {} {} {}\n",
       c.steered, c.passed, c.malformed, c.no_socket, host_->shard_count(), host_->interface().queue_count());
+  xdp::SharedPorts* ports = host_->shared_ports();
+  if (ports == nullptr) return out;
+  const std::vector<uint16_t> held = ports->held();
+  const xdp::KernelTableCounts n = kernel_tables_ ? kernel_tables_->counts() : xdp::KernelTableCounts{};
+  out += fmt::format(
+      "XnetShared: Addresses PortsHeld FragEarly HandedBack HandBackFailed NeighSolicits NeighAsked NeighLearned "
+      "RouteChanges\n"
+      "XnetShared: {} {} {} {} {} {} {} {} {}\n",
+      ports->addresses().size(), held.size(), c.frag_early, ports->handed_back(), ports->hand_back_failed(),
+      n.solicited, n.asked, n.learned, n.route_changes);
+  std::string names = "XnetSharedPorts:", values = "XnetSharedPorts:";
+  for (uint16_t p : held) {
+    names += fmt::format(" Udp{}", p);
+    values += " 1";
+  }
+  return out + names + "\n" + values + "\n";
 }
 
 std::string ServiceHost::ring_text() {

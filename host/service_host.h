@@ -20,6 +20,7 @@
 // after its services ended calls stop_services(), reads them (stats(),
 // ring_text(), link()), then stop().
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <functional>
@@ -36,12 +37,18 @@
 #include "host/capture_link.h"
 #include "host/control.h"
 #include "xdp/host/xdp_host.h"
+#include "xdp/kernel_tables.h"
 
 namespace xnet {
 
 struct ServiceOptions {
   std::string dev;
   wire::Ipv4Prefix addr;
+  // Share the kernel's address(es) on `dev` instead of owning `addr` (which
+  // is then unused): xnet gets only the UDP ports its sockets hold, each held
+  // by a kernel socket too; neighbours and routes come from the kernel
+  // (xdp/host/xdp_host.h, README "Sharing the host's address").
+  bool shared = false;
   std::optional<wire::Ipv4Addr> gateway;
   // 0: every receive queue of the interface (the default: an AF_XDP socket
   // sees only its queue, and the NIC decides where each flow lands).
@@ -131,7 +138,10 @@ class ServiceHost {
   // Per-queue ring figures: rx, tx, fill, completion, drops, frames in flight.
   std::string ring_text();
   // The steering program's counters (steered, passed to the kernel,
-  // malformed, no socket on the queue) and how many queues are served.
+  // malformed, no socket on the queue) and how many queues are served; in
+  // shared mode also the XnetShared group (addresses, ports held, fragments
+  // taken before their first, neighbour requests to the kernel) and the
+  // ports held (XnetSharedPorts: one UdpN column per port).
   std::string steer_text();
 
   Result<void> start_capture(const std::string& path);
@@ -144,6 +154,13 @@ class ServiceHost {
   // stderr): without it nothing reaches xnet, silently. False, with a line,
   // when the interface is gone or the program cannot be attached again.
   bool watch_link();
+  // Shared mode: neighbours and gateway routes from the kernel's tables
+  // (KernelTables); each stack's solicitor asks the kernel, and what the
+  // kernel learns or changes is applied on every shard. Before the stacks
+  // go to their shards.
+  bool start_kernel_tables(std::string* error);
+  void learn_neighbour(wire::Ipv4Addr ip, const wire::MacAddr& mac);
+  void follow_route(const xdp::KernelRoute& route, bool deleted);
   // The interface's MTU changed under us: the links follow it when their
   // frames hold it, and one stderr line says which.
   void follow_mtu();
@@ -154,6 +171,10 @@ class ServiceHost {
   std::unique_ptr<ShardedStacks> stacks_;
   std::vector<xdp::XdpLink*> links_;       // per shard, owned by the shard's ShardNet
   std::vector<CaptureLink*> captures_;     // per shard
+  std::unique_ptr<xdp::KernelTables> kernel_tables_;  // shared mode
+  std::vector<stack::Stack*> shared_stacks_;  // per shard, set before shared_ready_
+  uint16_t shared_ifindex_ = 0;               // the interface inside each stack
+  std::atomic<bool> shared_ready_{false};
   std::shared_ptr<SharedPcap> pcap_;
   std::optional<ControlServer> control_;
   int signal_fd_ = -1;

@@ -7,7 +7,7 @@ packages=(
   bazel-bootstrap bazel-platforms bazel-rules-java
   g++ clang libclang-rt-14-dev
   libxdp-dev libbpf-dev liburing-dev libfmt-dev libgtest-dev libgmock-dev
-  libbenchmark-dev libpcap-dev libcli11-dev
+  libbenchmark-dev libpcap-dev libcli11-dev libmnl-dev
   xdp-tools bpftool iproute2 ethtool iputils-ping tcpdump gnuplot-nox procps
 )
 

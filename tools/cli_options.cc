@@ -17,10 +17,26 @@ std::optional<wire::Ipv4Prefix> parse_prefix_arg(const std::string& text, std::s
 
 bool parse_service_args(const std::string& dev, const std::string& addr, const std::string& gateway,
                         ServiceOptions& o, std::string* error) {
+  return parse_service_args(dev, addr, gateway, false, o, error);
+}
+
+bool parse_service_args(const std::string& dev, const std::string& addr, const std::string& gateway, bool shared,
+                        ServiceOptions& o, std::string* error) {
   o.dev = dev;
-  auto prefix = parse_prefix_arg(addr, error);
-  if (!prefix) return false;
-  o.addr = *prefix;
+  o.shared = shared;
+  if (shared && !addr.empty()) {
+    *error = fmt::format("--shared uses the address the kernel has on {}; leave out --addr {}", dev, addr);
+    return false;
+  }
+  if (!shared && addr.empty()) {
+    *error = "--addr A.B.C.D/N is required (an address xnet owns), or --shared to use the kernel's address";
+    return false;
+  }
+  if (!shared) {
+    auto prefix = parse_prefix_arg(addr, error);
+    if (!prefix) return false;
+    o.addr = *prefix;
+  }
   if (!gateway.empty()) {
     auto g = wire::Ipv4Addr::parse(gateway);
     if (!g) {

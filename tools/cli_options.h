@@ -20,6 +20,10 @@ std::optional<wire::Ipv4Prefix> parse_prefix_arg(const std::string& text, std::s
 // --dev, --addr A.B.C.D/N and an optional --gateway (empty: none) into `o`.
 bool parse_service_args(const std::string& dev, const std::string& addr, const std::string& gateway,
                         ServiceOptions& o, std::string* error);
+// The same with --shared: then the kernel's address(es) on --dev are used and
+// --addr must be left out; without it --addr is required.
+bool parse_service_args(const std::string& dev, const std::string& addr, const std::string& gateway, bool shared,
+                        ServiceOptions& o, std::string* error);
 // "a.b.c.d" or "a.b.c.d:port" (default port 7, the echo service)
 std::optional<EndpointArg> parse_endpoint_arg(const std::string& text, std::string* error);
 

@@ -1,5 +1,6 @@
 // xnet echo: a UDP echo service (and ICMP echo, answered by the stack) on an
-// address xnet owns. Prints the counters in /proc/net/snmp format at exit.
+// address xnet owns, or (--shared) on a UDP port of the address the kernel
+// has on the interface. Prints the counters in /proc/net/snmp format at exit.
 
 #include <fmt/format.h>
 
@@ -19,6 +20,7 @@ struct EchoArgs {
   uint16_t port = 7;
   uint32_t queues = 0;  // every queue
   bool busy_poll = false;
+  bool shared = false;
   int64_t idle_spin_us = 50;
   double duration = 0;
   std::string capture;
@@ -55,7 +57,7 @@ int run_echo(const EchoArgs& a) {
   if (!require_root("xnet echo")) return 1;
   std::string err;
   ServiceOptions o;
-  if (!parse_service_args(a.dev, a.addr, a.gateway, o, &err)) return fail(err);
+  if (!parse_service_args(a.dev, a.addr, a.gateway, a.shared, o, &err)) return fail(err);
   o.queues = a.queues;
   o.busy_poll = a.busy_poll;
   o.idle_spin = std::chrono::microseconds(a.idle_spin_us);
@@ -64,7 +66,14 @@ int run_echo(const EchoArgs& a) {
   if (!host) return fail(err);
   const uint16_t port = a.port;
   host->serve([port](StackDriver& d) { return echo_service(d, port); });
-  fmt::print(stderr, "xnet echo: {} on {} port {} ({} shard{}, {} mode); Ctrl-C to stop\n", a.addr, a.dev, port,
+  std::string where = a.addr;
+  if (a.shared) {
+    where.clear();
+    for (const wire::Ipv4Prefix& p : host->xdp().addresses()) {
+      where += fmt::format("{}{} (shared with the kernel)", where.empty() ? "" : ", ", p.addr.to_string());
+    }
+  }
+  fmt::print(stderr, "xnet echo: {} on {} port {} ({} shard{}, {} mode); Ctrl-C to stop\n", where, a.dev, port,
              host->shard_count(), host->shard_count() == 1 ? "" : "s", a.busy_poll ? "busy-poll" : "idle");
   std::optional<std::chrono::milliseconds> dur;
   if (a.duration > 0) dur = std::chrono::milliseconds(static_cast<int64_t>(a.duration * 1000));
@@ -81,8 +90,13 @@ int run_echo(const EchoArgs& a) {
 Command add_echo_command(CLI::App& app) {
   auto args = std::make_shared<EchoArgs>();
   CLI::App* c = app.add_subcommand("echo", "UDP echo service on an address xnet owns (AF_XDP)");
-  c->add_option("--dev", args->dev, "interface to attach to (the kernel must not own --addr there)")->required();
-  c->add_option("--addr", args->addr, "address/prefix xnet owns, e.g. 10.0.0.1/24")->required();
+  c->add_option("--dev", args->dev, "interface to attach to (the kernel must not own --addr there, unless --shared)")
+      ->required();
+  CLI::Option* addr = c->add_option("--addr", args->addr, "address/prefix xnet owns, e.g. 10.0.0.1/24");
+  c->add_flag("--shared", args->shared,
+              "use the address the kernel has on --dev: xnet takes only its UDP port(s), the kernel keeps ARP, "
+              "ICMP, TCP and its other ports")
+      ->excludes(addr);
   c->add_option("--gateway", args->gateway, "default gateway (on the --addr subnet)");
   c->add_option("--port", args->port, "UDP port to echo on")->capture_default_str();
   c->add_option("--queues", args->queues, "receive queues to serve, one shard (thread) each; 0 = every queue (fewer: what lands on the others is lost)")
@@ -100,7 +114,8 @@ Command add_echo_command(CLI::App& app) {
   c->footer(
       "On SIGINT/SIGTERM or after --duration: detaches the XDP program, prints the\n"
       "counters (Ip:, Icmp:, IcmpMsg:, Udp: as in /proc/net/snmp) and exits 0.\n"
-      "Example: xnet echo --dev veth0 --addr 10.0.0.1/24 --port 7 --duration 60");
+      "Example: xnet echo --dev veth0 --addr 10.0.0.1/24 --port 7 --duration 60\n"
+      "         xnet echo --dev eth1 --shared --port 7   # the kernel keeps eth1's address");
   return [args] { return run_echo(*args); };
 }
 

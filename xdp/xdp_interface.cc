@@ -28,15 +28,18 @@ XdpResult<std::unique_ptr<XdpInterface>> XdpInterface::open(const XdpInterfaceCo
   iface->xsks_fd_ = iface->program_->map_fd(XNET_MAP_XSKS);
   iface->stats_fd_ = iface->program_->map_fd(XNET_MAP_STATS);
   iface->udp_dests_fd_ = iface->program_->map_fd(XNET_MAP_UDP_DESTS);
+  iface->shared_fd_ = iface->program_->map_fd(XNET_MAP_SHARED);
+  iface->ports_fd_ = iface->program_->map_fd(XNET_MAP_PORTS);
   const int config_fd = iface->program_->map_fd(XNET_MAP_CONFIG);
   if (iface->owned_fd_ < 0 || iface->xsks_fd_ < 0 || iface->stats_fd_ < 0 || config_fd < 0 ||
-      iface->udp_dests_fd_ < 0) {
+      iface->udp_dests_fd_ < 0 || iface->shared_fd_ < 0 || iface->ports_fd_ < 0) {
     return make_error(std::errc::invalid_argument,
                       "the BPF object lacks one of the xnet maps (stale object file?)");
   }
   xnet_steer_config cfg{};
   std::memcpy(cfg.mac, iface->netdev_.mac.bytes().data(), 6);
-  cfg.mac_valid = 1;
+  cfg.mac_valid = config.shared ? 0 : 1;
+  cfg.shared = config.shared ? 1 : 0;
   const uint32_t zero = 0;
   if (bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY) != 0) {
     return errno_error(errno, "could not write the steering config map");
@@ -162,6 +165,51 @@ std::vector<wire::Ipv4Addr> XdpInterface::groups() const {
   return out;
 }
 
+XdpResult<void> XdpInterface::add_shared_address(const wire::Ipv4Prefix& prefix) {
+  // The subnet broadcast as a UDP destination: in shared mode the program
+  // steers it by port, like the address.
+  if (prefix.len < 31) {
+    if (auto r = put_udp_dest(prefix.broadcast().value()); !r) return r;
+  }
+  const wire::Ipv4Addr addr = prefix.addr;
+  const uint32_t key = htonl(addr.value());
+  const uint8_t one = 1;
+  if (bpf_map_update_elem(shared_fd_, &key, &one, BPF_ANY) != 0) {
+    const int err = errno;
+    return errno_error(err, "could not share " + addr.to_string() + ": " + std::strerror(err) +
+                                (err == E2BIG ? " (map full)" : ""));
+  }
+  return {};
+}
+
+XdpResult<void> XdpInterface::steer_port(uint16_t port) {
+  const uint16_t key = htons(port);
+  const uint8_t one = 1;
+  if (bpf_map_update_elem(ports_fd_, &key, &one, BPF_ANY) != 0) {
+    const int err = errno;
+    return errno_error(err, "could not steer UDP port " + std::to_string(port) + ": " + std::strerror(err));
+  }
+  return {};
+}
+
+void XdpInterface::unsteer_port(uint16_t port) {
+  const uint16_t key = htons(port);
+  bpf_map_delete_elem(ports_fd_, &key);
+}
+
+std::vector<uint16_t> XdpInterface::steered_ports() const {
+  std::vector<uint16_t> out;
+  uint16_t key = 0;
+  uint16_t next = 0;
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(ports_fd_, prev, &next) == 0) {
+    out.push_back(ntohs(next));
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
 XdpResult<void> XdpInterface::register_xsk(uint32_t queue, int xsk_fd) {
   if (queue >= XNET_MAX_QUEUES) {
     return make_error(std::errc::invalid_argument,
@@ -191,6 +239,7 @@ SteerCounters XdpInterface::counters() const {
   c.passed = sum(XNET_STAT_PASSED);
   c.malformed = sum(XNET_STAT_MALFORMED);
   c.no_socket = sum(XNET_STAT_NO_SOCKET);
+  c.frag_early = sum(XNET_STAT_FRAG_EARLY);
   return c;
 }
 

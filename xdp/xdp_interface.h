@@ -25,6 +25,9 @@ namespace xnet::xdp {
 struct XdpInterfaceConfig {
   std::string ifname;
   XdpProgramConfig program;
+  // Shared mode: the interface's MAC is the kernel's, so ARP replies to it
+  // are the kernel's too (not steered, unlike for an owned address).
+  bool shared = false;
 };
 
 // Sum over CPUs of the program's counters (bpf/steer_abi.h).
@@ -41,6 +44,7 @@ struct SteerCounters {
   uint64_t passed = 0;     // not xnet's: to the kernel
   uint64_t malformed = 0;  // unparseable: to the kernel
   uint64_t no_socket = 0;  // xnet's, but no socket on that queue: to the kernel
+  uint64_t frag_early = 0;  // shared mode: a fragment before its first, taken by xnet
 };
 
 class XdpInterface {
@@ -88,6 +92,17 @@ class XdpInterface {
   // The groups steered now (tests, diagnostics).
   std::vector<wire::Ipv4Addr> groups() const;
 
+  // Shared mode (open with XdpInterfaceConfig::shared; the kernel keeps the
+  // address; bpf/xnet_steer.bpf.c says what of its traffic is steered): the
+  // address and its subnet broadcast, and the UDP ports xnet holds on them
+  // (xdp/shared_ports.h keeps those, counting sockets; these only write the
+  // map). E2BIG when the map is full.
+  XdpResult<void> add_shared_address(const wire::Ipv4Prefix& prefix);
+  XdpResult<void> steer_port(uint16_t port);
+  void unsteer_port(uint16_t port);
+  // The ports in the map now (tests, diagnostics: read from the kernel).
+  std::vector<uint16_t> steered_ports() const;
+
   // XSKMAP[queue] = xsk_fd. Used by XdpLink.
   XdpResult<void> register_xsk(uint32_t queue, int xsk_fd);
   void unregister_xsk(uint32_t queue);
@@ -111,6 +126,8 @@ class XdpInterface {
   int stats_fd_ = -1;
   std::map<uint32_t, int> owned_refs_;  // host order -> references
   int udp_dests_fd_ = -1;
+  int shared_fd_ = -1;
+  int ports_fd_ = -1;
   mutable std::mutex groups_mu_;        // guards group_refs_ (shard threads join)
   std::map<uint32_t, int> group_refs_;  // host order -> references
 };

@@ -25,6 +25,7 @@
 #include "stack/core/link.h"
 #include "stack/core/packet.h"
 #include "stack/core/pmtu_cache.h"
+#include "stack/core/port_claims.h"
 #include "stack/core/protocol.h"
 #include "stack/core/route.h"
 #include "stack/core/stack_config.h"
@@ -141,6 +142,11 @@ class Stack {
   // inet_protos: UDP and ICMP are registered by the constructor (inet_init).
   ProtocolTable& protocols() { return protocols_; }
   const ProtocolTable& protocols() const { return protocols_; }
+  // The host's say on UDP ports (a shared address: the kernel must hold them
+  // too). Null (the default): every free port is the stack's. Outlives the
+  // stack's sockets.
+  void set_port_claims(PortClaims* claims) { port_claims_ = claims; }
+  PortClaims* port_claims() const { return port_claims_; }
   // Deterministic per-stack randomness (ephemeral ports, jitter), from config().seed.
   uint64_t random();
 
@@ -173,6 +179,7 @@ class Stack {
   IpIdentGenerator idents_;
   ProtocolTable protocols_;
   PacketTypeHandler ipv4_rcv_ = nullptr;
+  PortClaims* port_claims_ = nullptr;
   std::vector<Interface> ifaces_;  // ifindex i at [i - 1]
   uint64_t tx_queued_ = 0;  // frames ever queued by dev_queue_xmit (poll: did this pass queue any?)
   std::unique_ptr<NeighbourTable> neigh_;

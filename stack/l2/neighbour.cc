@@ -123,6 +123,8 @@ void neigh_solicit(Stack& stack, NeighEntry& e, TimePoint now) {
   const wire::MacAddr dst = e.probing ? e.mac : wire::kMacBroadcast;
   ++e.probes;
   e.last_request = now;
+  // Shared mode: the kernel resolves (NeighbourTable::set_solicitor).
+  if (const auto& solicit = stack.neighbours().solicitor()) return solicit(e.ifindex, e.ip);
   arp_send(stack, e.ifindex, wire::ArpOperation::kRequest, dst, solicit_source(stack, e),
            wire::MacAddr(), e.ip);
 }

@@ -133,6 +133,17 @@ class NeighbourTable {
   // The general form: `a` as the observer of another table received it.
   bool learn_from_peer(const NeighAnnouncement& a, TimePoint now);
 
+  // neigh->ops->solicit, replaced: who resolves a neighbour instead of an
+  // ARP request from this stack. Set in shared mode (the kernel keeps the
+  // address and gets the ARP replies: xnet asks the kernel to resolve and
+  // takes the MAC from its table, xdp/kernel_tables.h, through
+  // learn_from_peer). Called where the request would be sent (each
+  // resolution or probe attempt, with the same timers and probe counts), on
+  // this stack's thread. Empty (the default): ARP.
+  using Solicitor = std::function<void(uint16_t ifindex, wire::Ipv4Addr ip)>;
+  void set_solicitor(Solicitor s) { solicitor_ = std::move(s); }
+  const Solicitor& solicitor() const { return solicitor_; }
+
   // neigh->ops->error_report: what to call for each packet queued on an entry
   // whose resolution failed (the network layer's link failure; the Stack sets
   // ipv4_link_failure). Null: the packets are dropped silently.
@@ -169,6 +180,7 @@ class NeighbourTable {
   TimePoint next_due_ = TimePoint::max();
   NeighbourObserver observer_;
   LinkFailure link_failure_ = nullptr;
+  Solicitor solicitor_;
   TimePoint foreign_window_{};   // start of the current unknown-announcement window
   uint32_t foreign_in_window_ = 0;
 };

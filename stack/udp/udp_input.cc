@@ -234,6 +234,8 @@ void udp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
     // No socket: silently dropped if the checksum is wrong, else NoPorts and
     // port unreachable (icmp_send applies the broadcast/fragment rules).
     if (csum_bad()) return;
+    // A shared address: the port may be the kernel's (stack/core/port_claims.h).
+    if (PortClaims* claims = stack.port_claims(); claims != nullptr && claims->hand_back(head, rest)) return;
     us.NoPorts++;
     icmp_send(stack, head, IcmpType::kDestUnreachable, IcmpUnreachCode::kPort, 0, now);
     return;

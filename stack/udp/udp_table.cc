@@ -71,10 +71,13 @@ void UdpTable::close(UdpSock* sk) {
   socks_.pop_back();  // ~SendBufferRef orphans the send buffer
 }
 
-void UdpTable::hash(UdpSock& sk, uint16_t port) {
+bool UdpTable::hash(UdpSock& sk, uint16_t port) {
+  // A shared address: the kernel must hold the port too (stack/core/port_claims.h).
+  if (PortClaims* claims = stack_.port_claims(); claims != nullptr && !claims->claim(port)) return false;
   sk.local_port = port;
   slot(port).push_back(&sk);
   static_cast<Entry&>(sk).hashed = true;
+  return true;
 }
 
 void UdpTable::unhash(UdpSock& sk) {
@@ -82,6 +85,7 @@ void UdpTable::unhash(UdpSock& sk) {
   if (!e.hashed) return;
   std::erase(slot(sk.local_port), &sk);
   e.hashed = false;
+  if (PortClaims* claims = stack_.port_claims(); claims != nullptr) claims->release(sk.local_port);
 }
 
 // udp_lib_lport_inuse: another socket on `port` whose address and device
@@ -106,10 +110,7 @@ Result<void> UdpTable::autobind(UdpSock& sk) {
   const uint32_t start = static_cast<uint32_t>(stack_.random() % span);
   for (uint32_t i = 0; i < span; ++i) {
     const auto port = static_cast<uint16_t>(kEphemeralLow + (start + i) % span);
-    if (!port_conflict(sk, sk.local_addr, port)) {
-      hash(sk, port);
-      return {};
-    }
+    if (!port_conflict(sk, sk.local_addr, port) && hash(sk, port)) return {};
   }
   return std::errc::resource_unavailable_try_again;
 }
@@ -136,11 +137,10 @@ Result<void> UdpTable::bind(UdpSock& sk, wire::Ipv4Addr addr, uint16_t port) {
       return std::errc::address_in_use;
     }
   } else {
-    if (port_conflict(sk, addr, port)) {
+    if (port_conflict(sk, addr, port) || !hash(sk, port)) {
       sk.local_addr = old;
       return std::errc::address_in_use;
     }
-    hash(sk, port);
     e.bind_port_lock = true;
   }
   if (!addr.is_unspecified()) e.bind_addr_lock = true;

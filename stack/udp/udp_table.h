@@ -84,7 +84,8 @@ class UdpTable {
   static bool is_mcast_sock(const UdpSock& sk, wire::Ipv4Addr saddr, uint16_t sport,
                             wire::Ipv4Addr daddr, uint16_t ifindex);
   bool port_conflict(const UdpSock& sk, wire::Ipv4Addr addr, uint16_t port) const;
-  void hash(UdpSock& sk, uint16_t port);
+  // False when the host refused the port (Stack::port_claims): not hashed.
+  bool hash(UdpSock& sk, uint16_t port);
   void unhash(UdpSock& sk);
   uint32_t tuple_hash(wire::Ipv4Addr saddr, uint16_t sport, wire::Ipv4Addr daddr, uint16_t dport);
 

@@ -41,6 +41,9 @@ void check_object(bpf_object* obj) {
   expect_map(obj, XNET_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, XNET_STAT_COUNT, 4, 8);
   expect_map(obj, XNET_MAP_CONFIG, BPF_MAP_TYPE_ARRAY, 1, 4, sizeof(xnet_steer_config));
   expect_map(obj, XNET_MAP_UDP_DESTS, BPF_MAP_TYPE_HASH, XNET_MAX_UDP_DESTS, 4, 1);
+  expect_map(obj, XNET_MAP_SHARED, BPF_MAP_TYPE_HASH, XNET_MAX_SHARED, 4, 1);
+  expect_map(obj, XNET_MAP_PORTS, BPF_MAP_TYPE_HASH, XNET_MAX_PORTS, 2, 1);
+  expect_map(obj, XNET_MAP_FRAGS, BPF_MAP_TYPE_LRU_HASH, XNET_MAX_FRAGS, sizeof(xnet_frag_key), 1);
 }
 
 TEST(BpfObject, OpensWithProgramAndMaps) {

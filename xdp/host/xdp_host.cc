@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "xdp/kernel_net.h"
+
 namespace xnet::xdp {
 namespace {
 
@@ -34,6 +36,7 @@ std::string kernel_holder_of(wire::Ipv4Addr addr) {
 XdpResult<void> check_config(const XdpHostConfig& c) {
   const wire::Ipv4Addr a = c.address.addr;
   if (c.ifname.empty()) return make_error(std::errc::invalid_argument, "no interface name given");
+  if (c.shared) return {};  // the kernel's addresses and routes, checked by the kernel
   if (c.address.len < 1 || c.address.len > 32 || a.is_unspecified() || a.is_broadcast() ||
       a.is_multicast() || a.is_loopback() || a.is_unspecified() || a.is_class_e()) {
     return make_error(std::errc::invalid_argument,
@@ -79,6 +82,7 @@ XdpResult<std::unique_ptr<XdpHost>> XdpHost::open(const XdpHostConfig& config,
   XdpInterfaceConfig ic;
   ic.ifname = config.ifname;
   ic.program = config.program;
+  ic.shared = config.shared;
   auto iface = XdpInterface::open(ic);
   if (!iface) return iface.take_error();
   host->iface_ = std::move(iface.value());
@@ -91,6 +95,23 @@ XdpResult<std::unique_ptr<XdpHost>> XdpHost::open(const XdpHostConfig& config,
                           " has " + std::to_string(available) + " receive queue(s)");
   }
   const uint32_t queues = config.queues == 0 ? available : config.queues;
+
+  std::vector<GatewayRoute> routes = config.routes;
+  if (config.shared) {
+    auto addrs = kernel_addresses(config.ifname);
+    if (!addrs) return addrs.take_error();
+    host->addresses_ = std::move(addrs.value());
+    auto kroutes = kernel_gateway_routes(xi.ifindex());
+    if (!kroutes) return kroutes.take_error();
+    for (const KernelRoute& r : kroutes.value()) routes.push_back(GatewayRoute{r.prefix, r.gateway});
+    std::vector<wire::Ipv4Addr> shared;
+    for (const wire::Ipv4Prefix& p : host->addresses_) shared.push_back(p.addr);
+    auto handback = KernelHandback::open();
+    if (!handback) return handback.take_error();
+    host->ports_ = std::make_unique<SharedPorts>(xi, std::move(shared), std::move(handback.value()));
+  } else {
+    host->addresses_ = {config.address};
+  }
 
   // Links and stacks first, steering last: until a socket is on a queue the
   // program passes the address's frames to the kernel (no_socket), which
@@ -112,10 +133,12 @@ XdpResult<std::unique_ptr<XdpHost>> XdpHost::open(const XdpHostConfig& config,
     if (config.wrap_link) shard.wrapper = config.wrap_link(q, *shard.link);
     shard.ifindex = shard.stack->add_interface(shard.wrapper ? *shard.wrapper : *shard.link);
     stack::Stack& st = *shard.stack;
-    if (auto r = st.add_address(shard.ifindex, config.address, now); !r) {
-      return errno_error(r.error().value(), "adding " + prefix_text(config.address) +
-                                                " to the stack of queue " + std::to_string(q) +
-                                                ": " + r.error().message());
+    st.set_port_claims(host->ports_.get());
+    for (const wire::Ipv4Prefix& a : host->addresses_) {
+      if (auto r = st.add_address(shard.ifindex, a, now); !r) {
+        return errno_error(r.error().value(), "adding " + prefix_text(a) + " to the stack of queue " +
+                                                  std::to_string(q) + ": " + r.error().message());
+      }
     }
     if (config.gateway) {
       if (auto r = st.add_gateway_route(wire::Ipv4Prefix{wire::Ipv4Addr(0u), 0}, *config.gateway,
@@ -125,7 +148,7 @@ XdpResult<std::unique_ptr<XdpHost>> XdpHost::open(const XdpHostConfig& config,
                                                   ": " + r.error().message());
       }
     }
-    for (const GatewayRoute& gr : config.routes) {
+    for (const GatewayRoute& gr : routes) {
       if (auto r = st.add_gateway_route(gr.prefix, gr.gateway, shard.ifindex); !r) {
         return errno_error(r.error().value(), "route " + prefix_text(gr.prefix) + " via " +
                                                   gr.gateway.to_string() + ": " +
@@ -135,10 +158,13 @@ XdpResult<std::unique_ptr<XdpHost>> XdpHost::open(const XdpHostConfig& config,
     host->shards_.push_back(std::move(shard));
   }
 
-  if (auto r = xi.add_address(config.address); !r) {
-    Error e = r.take_error();
-    e.message = "steering " + prefix_text(config.address) + " on " + xi.name() + ": " + e.message;
-    return e;
+  for (const wire::Ipv4Prefix& a : host->addresses_) {
+    auto r = config.shared ? xi.add_shared_address(a) : xi.add_address(a);
+    if (!r) {
+      Error e = r.take_error();
+      e.message = "steering " + prefix_text(a) + " on " + xi.name() + ": " + e.message;
+      return e;
+    }
   }
   return host;
 }
@@ -150,6 +176,7 @@ XdpResult<void> XdpHost::close() {
   // interface's XSKMAP: destroy in that order.
   for (XdpShard& s : shards_) s.stack.reset();
   shards_.clear();
+  ports_.reset();  // every port back to the kernel, before the program goes
   if (!iface_) return {};
   XdpResult<void> r = iface_->detach();
   iface_.reset();

@@ -25,6 +25,16 @@
 // thread). Destruction order: stacks, then links, then the interface, which
 // detaches the program, so no XDP program is left behind.
 //
+// Shared mode (`shared`): the kernel keeps the interface's address(es) and
+// everything but xnet's UDP ports. Step 1 is replaced: the addresses are the
+// ones the kernel holds on the interface (ENOENT when none), `address` is not
+// used, and the routes through gateways that leave by the interface are read
+// from the kernel's main table (kernel_net.h). Step 2 steers only the UDP
+// ports xnet's sockets hold, which SharedPorts (shared_ports()) keeps for every
+// shard's stack: each port held by a kernel socket too while xnet has it.
+// Neighbours come from the kernel (KernelTables), which the service host
+// starts: a stack here resolves nothing until it gets a solicitor.
+//
 // A veth peer in the kernel must send complete UDP checksums (veth leaves them
 // CHECKSUM_PARTIAL, which an AF_XDP receiver sees as invalid): run
 // `ethtool -K <peer> tx off` on the kernel-side end. Physical NICs need nothing.
@@ -42,6 +52,7 @@
 #include "stack/core/stack_config.h"
 #include "stack/wire/addr.h"
 #include "xdp/error.h"
+#include "xdp/shared_ports.h"
 #include "xdp/xdp_interface.h"
 #include "xdp/xdp_link.h"
 
@@ -55,7 +66,10 @@ struct GatewayRoute {
 struct XdpHostConfig {
   std::string ifname;
   // The address xnet owns, with its prefix length (the connected subnet).
+  // Unused with `shared`.
   wire::Ipv4Prefix address;
+  // Share the kernel's address(es) on the interface instead (see above).
+  bool shared = false;
   // Default route (0.0.0.0/0) via this gateway, which must be on the subnet.
   std::optional<wire::Ipv4Addr> gateway;
   // More routes through gateways on the subnet.
@@ -94,6 +108,10 @@ class XdpHost {
 
   XdpInterface& interface() { return *iface_; }
   const XdpHostConfig& config() const { return config_; }
+  // The addresses xnet serves on: the owned one, or the kernel's (shared).
+  const std::vector<wire::Ipv4Prefix>& addresses() const { return addresses_; }
+  // Shared mode: the UDP ports held (null when xnet owns its address).
+  SharedPorts* shared_ports() { return ports_.get(); }
   size_t shard_count() const { return shards_.size(); }
   XdpShard& shard(size_t i) { return shards_[i]; }
   const XdpShard& shard(size_t i) const { return shards_[i]; }
@@ -111,6 +129,10 @@ class XdpHost {
   XdpHost() = default;
   XdpHostConfig config_;
   std::unique_ptr<XdpInterface> iface_;
+  std::vector<wire::Ipv4Prefix> addresses_;
+  // After iface_ (it steers through it), before shards_: the stacks release
+  // their ports into it as their sockets close.
+  std::unique_ptr<SharedPorts> ports_;
   std::vector<XdpShard> shards_;
 };
 
