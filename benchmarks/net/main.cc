@@ -135,6 +135,11 @@ int run(Options& o) {
         if (stopping()) break;
         add(xnet_throughput(*topo2, o, 64, tsec, q, false, "scaling"));
       }
+      // Clients beside the reuseport server rows: replies cross shards.
+      for (uint32_t q : {1u, 2u}) {
+        if (stopping()) break;
+        add(xnet_clients(*topo2, o, 64, tsec, q, 8));
+      }
     }
   }
 

@@ -72,6 +72,13 @@ Measurement raw_gso(Topology& t, const Options& o, double seconds);
 Measurement xdplink_throughput(Topology& t, const Options& o, size_t size, double seconds);
 Measurement xdplink_gso(Topology& t, const Options& o, double seconds);
 
+// --- scaling, clients: `flows` connected client sockets round robin over
+// `shards` shards on A, each doing back-to-back round trips with an echo on
+// every shard of B; the replies land on A's queues by the kernel's hash, and
+// those on another shard's queue are handed over (round trips/s as pps).
+Measurement xnet_clients(Topology& t, const Options& o, size_t size, double seconds, uint32_t shards,
+                         uint32_t flows);
+
 // --- gso: 64 KiB sends of 1400-byte segments to a plain recvmmsg receiver ---
 Measurement kernel_gso(const Topology& t, const Options& o, double seconds);
 Measurement xnet_gso(Topology& t, const Options& o, double seconds);
