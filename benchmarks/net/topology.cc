@@ -43,6 +43,10 @@ bool Topology::set_threaded_napi(bool on) {
   return ok;
 }
 
+bool Topology::set_kernel_b_tx_checksum(bool on) {
+  return veth_->kernel_ns().exec("ethtool -K " + if_b() + " tx " + (on ? "on" : "off") + " >/dev/null").ok();
+}
+
 int Topology::pin_napi_threads(int cpu) {
   const std::optional<int> nice = thread_nice() != 0 ? std::optional<int>(thread_nice()) : std::nullopt;
   return xdp::pin_napi_threads(if_a(), cpu, nice) + xdp::pin_napi_threads(if_b(), cpu, nice);

@@ -468,36 +468,38 @@ Measurement xnet_clients(Topology& t, const Options& o, size_t size, double seco
   Measurement m = measurement(
       "scaling", "xnet-clients", size,
       fmt::format("{} client flows (connected sockets, one request outstanding each) round robin over {} shard(s) "
-                  "on A, an echo on every shard of B, idle reactors; round trips/s as pps",
-                  flows, shards));
+                  "on A (cpu {}), a kernel echo on B (blocking, cpu {}) replying on the queue its hash picks, "
+                  "idle reactors; round trips/s as pps",
+                  flows, shards, shards == 1 ? std::to_string(o.cpu_a) : "0,1", o.cpu_b));
   m.queues = shards;
   const int port = kBasePort + 14;
-  XnetSide echo_side, client_side;
+  if (!t.set_kernel_b_tx_checksum(false)) {
+    m.ok = false;
+    m.error = "ethtool -K tx off on the kernel end failed";
+    return m;
+  }
+  XnetSide client_side;
   RateTally tally;
-  std::vector<int> a_cpus = {o.cpu_a, o.cpu_b}, b_cpus = {o.cpu_b, o.cpu_a};
+  std::vector<int> a_cpus = {o.cpu_a, o.cpu_b};
   a_cpus.resize(shards);
-  b_cpus.resize(2);
   PeerSteps steps;
-  steps.passive = [&](PeerSync& sync) {
-    XnetSideConfig c = side_config(o, t.if_b(), t.xnet_b(), false, b_cpus);
-    c.queues = 2;
-    echo_side.run(c, sync, [&](unsigned, StackDriver& d) { return echo_task(d, port, sync); });
-  };
+  steps.passive = kernel_echo(t.kernel_b(), port, false);
   steps.active = [&](PeerSync& sync) {
-    XnetSideConfig c = side_config(o, t.if_a(), t.xnet_a(), false, a_cpus);
+    XnetSideConfig c = side_config(o, t.if_a(), t.xnet_to_kernel_a(), false, a_cpus);
     c.queues = shards;
     client_side.run(c, sync, [&](unsigned shard, StackDriver& d) {
-      return client_shard(d, shard, shards, flows, endpoint(t.xnet_b(), port), size, seconds, o.ping_timeout_ms,
+      return client_shard(d, shard, shards, flows, endpoint(t.kernel_b(), port), size, seconds, o.ping_timeout_ms,
                           tally, sync);
     });
   };
-  steps.end_passive = [&] { echo_side.stop_and_wait(); };
-  if (!run_peers(t, o, steps, m)) return m;
+  const bool ok = run_peers(t, o, steps, m);
+  (void)t.set_kernel_b_tx_checksum(true);
+  if (!ok) return m;
   tally.report(m);
   const stack::HandoffStats& h = client_side.handoff();
   m.set("handed_over", static_cast<double>(h.DatagramsOut));
   m.set("handoff_ring_full", static_cast<double>(h.RingFull));
-  m.set("frames_leaked", static_cast<double>(echo_side.frames_out() + client_side.frames_out()));
+  m.set("frames_leaked", static_cast<double>(client_side.frames_out()));
   m.note += fmt::format("; replies handed over to their socket's shard: {}, dropped for a full ring: {}",
                         h.DatagramsOut, h.RingFull);
   return m;
