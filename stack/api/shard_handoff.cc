@@ -106,8 +106,8 @@ bool ShardHandoff::hand_over_datagram(Packet& head, PacketQueue& rest, uint16_t 
     last = f;
   }
   item.head = head.release();
-  // Cannot fail: no more than capacity() datagrams are out towards `to`, and
-  // errors never push past a full ring (hand_over_error).
+  // A full ring here means errors without quoted bytes (not counted in out_)
+  // filled it: dropped like any other overflow.
   if (!hub_.forward(self_, static_cast<unsigned>(to)).try_push(item)) {
     hs.RingFull++;
     free_chain(*item.pool, item.head, item.rest);
@@ -123,17 +123,37 @@ bool ShardHandoff::hand_over_error(const stack::IcmpErrorInfo& err, stack::Shard
   const int to = pick(err.sport, tried);
   if (to < 0) return false;
   stack::HandoffStats& hs = stack_.stats().handoff;
+  if (out_[to] >= hub_.capacity()) {
+    hs.RingFull++;  // the error is lost, as one a full error queue would lose
+    return true;
+  }
   HandoffItem item;
   item.kind = HandoffItem::Kind::kError;
   item.tried = tried | PortDirectory::bit(self_);
   item.err = err;
-  // The ring also carries datagrams: leave room for every one that may still
-  // be pushed, so hand_over_datagram's push never fails.
-  auto& ring = hub_.forward(self_, static_cast<unsigned>(to));
-  if (out_[to] >= hub_.capacity() || !ring.try_push(item)) {
-    hs.RingFull++;  // the error is lost, as one the kernel's rate limit or a full errq would lose
+  // The quoted bytes live in the ICMP message's frame only while icmp_rcv
+  // runs: they travel in a frame of this shard's pool, returned like a
+  // datagram's (the owner puts them on its error queue, ip_icmp_error's payload).
+  item.err.quoted_transport = {};
+  if (!err.quoted_transport.empty()) {
+    stack::Link* link = stack_.link(err.ifindex);
+    if (link == nullptr) link = stack_.link(1);
+    Packet q = link != nullptr ? Packet::allocate(link->pool(), 0) : Packet();
+    if (!q || err.quoted_transport.size() > q.tailroom()) {
+      hs.NoFrame++;  // no frame for the quoted bytes: the error is dropped here
+      return true;
+    }
+    std::memcpy(q.put(static_cast<uint16_t>(err.quoted_transport.size())), err.quoted_transport.data(),
+                err.quoted_transport.size());
+    item.pool = q.pool();
+    item.head = q.release();
+  }
+  if (!hub_.forward(self_, static_cast<unsigned>(to)).try_push(item)) {
+    hs.RingFull++;  // the ring is full of errors without frames: dropped
+    if (item.head != FramePool::kNoFrame) item.pool->free(item.head);
     return true;
   }
+  if (item.head != FramePool::kNoFrame) ++out_[to];
   hs.ErrorsOut++;
   wake_ |= PortDirectory::bit(static_cast<unsigned>(to));
   return true;
@@ -152,7 +172,17 @@ void ShardHandoff::deliver(unsigned from, const HandoffItem& item) {
   const auto now = rt::Reactor::now();
   if (item.kind == HandoffItem::Kind::kError) {
     hs.ErrorsIn++;
-    stack::udp_err_handed_over(stack_, item.err, item.tried, now);
+    stack::IcmpErrorInfo e = item.err;
+    if (item.head != FramePool::kNoFrame) {
+      // Read in place (udp_err copies what it keeps), then returned.
+      const stack::PacketMeta& m = item.pool->meta(item.head);
+      e.quoted_transport = {item.pool->frame_data(item.head) + m.head, m.len};
+    }
+    stack::udp_err_handed_over(stack_, e, item.tried, now);
+    if (item.head != FramePool::kNoFrame) {
+      (void)hub_.back(self_, from).try_push(HandoffReturn{item.pool, item.head, FramePool::kNoFrame});
+      wake_ |= PortDirectory::bit(from);
+    }
     return;
   }
   FramePool& theirs = *item.pool;

@@ -31,9 +31,9 @@
 // Batches: the sender pushes items while its stack polls and wakes each target
 // reactor once per loop pass (at the start of its own next poll, which comes
 // in the same pass); the target drains up to kBudget items per ring per poll.
-// Backpressure: at most `capacity` datagrams per pair are out (pushed and
-// not yet returned), so the return ring never overflows; one more is dropped
-// and counted (HandoffStats::RingFull), never retried in a loop.
+// Backpressure: at most `capacity` items holding frames per pair are out
+// (pushed and not yet returned), so the return ring never overflows; one more
+// is dropped and counted (HandoffStats::RingFull), never retried in a loop.
 //
 // Picking the target: the lowest shard in the port's owners not yet tried.
 // If it misses too (the socket there is bound to another address, connected
@@ -68,6 +68,9 @@ struct HandoffItem {
   stack::ShardMask tried = 0;  // the shards that missed, the sender included
   // kDatagram: frames of the sender's pool, the datagram's head and the
   // first of its other frames (chained through PacketMeta::next), or kNoFrame.
+  // kError: head, when not kNoFrame, holds a copy of the quoted bytes
+  // (err.quoted_transport is empty in the ring: it pointed into the ICMP
+  // message's frame, valid only during icmp_rcv).
   stack::FramePool* pool = nullptr;
   uint32_t head = stack::FramePool::kNoFrame;
   uint32_t rest = stack::FramePool::kNoFrame;

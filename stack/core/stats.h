@@ -109,7 +109,8 @@ struct UdpStats {
 // another shard by this one; In: taken over from another shard; RingFull: not
 // handed over because the ring to the target was full (dropped, counted
 // nowhere else); NoFrame: taken over but no frame of this shard's pool was
-// free for the copy (dropped).
+// free for the copy, or an error not handed over for want of a frame to
+// carry its quoted bytes (dropped).
 struct HandoffStats {
   uint64_t DatagramsOut = 0, DatagramsIn = 0, ErrorsOut = 0, ErrorsIn = 0, RingFull = 0, NoFrame = 0;
 };

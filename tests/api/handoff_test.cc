@@ -50,7 +50,7 @@ sup::Bytes port_unreachable_from_peer(uint16_t sport, uint16_t dport) {
   const sup::Bytes quoted = sup::ipv4({.src = kA, .dst = kPeer}, sup::udp(kA, kPeer, sport, dport, bytes("q")));
   sup::Bytes icmp = {std::byte{3}, std::byte{3}, std::byte{0}, std::byte{0},
                      std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}};
-  icmp.insert(icmp.end(), quoted.begin(), quoted.begin() + 28);
+  icmp.insert(icmp.end(), quoted.begin(), quoted.end());  // IP header, UDP header, "q"
   const uint16_t c = sup::naive_checksum(icmp);
   icmp[2] = std::byte(c >> 8);
   icmp[3] = std::byte(c & 0xff);
@@ -228,9 +228,17 @@ TEST_F(HandoffTest, ASocketThatDoesNotMatchAnswersOnce) {
 // An ICMP error quoting a datagram a socket of shard 1 sent reaches it from queue 0.
 TEST_F(HandoffTest, IcmpErrorQuotingAnotherShardsSocketReachesIt) {
   stack::UdpSock* sk = bind_on(1, 5004);
-  runtime_->run_on(1, [this, sk] { EXPECT_TRUE(stacks_->stack(1).udp().connect(*sk, kPeer, 9).ok()); });
+  runtime_->run_on(1, [this, sk] {
+    EXPECT_TRUE(stacks_->stack(1).udp().connect(*sk, kPeer, 9).ok());
+    sk->recverr = true;
+  });
   inject(0, port_unreachable_from_peer(5004, 9));
   ASSERT_TRUE(wait_on(1, [sk] { return sk->sk_err == std::errc::connection_refused; }));
+  // IP_RECVERR: the entry carries the quoted payload, copied across shards.
+  const std::vector<std::byte> payload = runtime_->run_on(1, [sk] {
+    return sk->errq.empty() ? std::vector<std::byte>() : sk->errq.front().payload;
+  });
+  EXPECT_EQ(text(payload), "q");
   const stack::Stats s0 = stats_of(0);
   EXPECT_EQ(s0.handoff.ErrorsOut, 1u);
   EXPECT_EQ(s0.icmp.InErrors, 0u) << "not an error nobody sent";
