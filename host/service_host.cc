@@ -291,6 +291,7 @@ std::string ServiceHost::handle(const std::string& request) {
   if (request == "stats") {
     const stack::Stats s = stats();
     return "ok\n" + stack::format_snmp(s, false, 64) + stack::format_netstat(s) + stack::format_drops(s) +
+           stack::format_handoff(s) +
            steer_text() + ring_text();
   }
   if (request.rfind("capture ", 0) == 0) {

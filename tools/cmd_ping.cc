@@ -17,6 +17,7 @@
 
 #include "runtime/sleep.h"
 #include "runtime/task.h"
+#include "runtime/when_all.h"
 #include "runtime/with_timeout.h"
 #include "stack/api/udp_socket.h"
 #include "tools/cli_options.h"
@@ -38,6 +39,8 @@ struct PingArgs {
   uint32_t warmup = 10;
   bool kernel = false;
   bool busy_poll = false;
+  uint32_t queues = 0;  // xnet: receive queues served (0: all)
+  uint32_t flows = 1;   // xnet: client sockets, round robin over the shards
 };
 
 uint64_t since_ns(Clock::time_point t) {
@@ -61,18 +64,33 @@ struct Progress {
 
 // --- on xnet (AF_XDP) ---
 
-rt::Task<void> xnet_client(StackDriver& driver, const PingArgs& a, EndpointArg to, PingTally& tally,
-                           std::atomic<bool>& finished) {
+// One flow: a connected client socket doing `count` round trips (after the
+// warmup) one after another. Progress only for a single flow (the tallies of
+// several live on several shards and are summed at the end).
+struct Flow {
+  uint64_t count = 0;
+  PingTally tally;
+};
+
+// Counts the flows still running: the host stops when none is.
+struct FlowEnd {
+  std::atomic<unsigned>& running;
+  ~FlowEnd() { running.fetch_sub(1); }
+};
+
+rt::Task<void> xnet_client(StackDriver& driver, const PingArgs& a, EndpointArg to, Flow& flow,
+                           std::atomic<unsigned>& running, bool show_progress) {
+  FlowEnd end{running};
+  PingTally& tally = flow.tally;
   auto sock = UdpSocket::open(driver);
   if (!sock || !sock->connect({to.addr, to.port})) {
     fmt::print(stderr, "xnet: ping cannot connect to {}:{}\n", to.addr.to_string(), to.port);
-    finished = true;
     co_return;
   }
   std::vector<std::byte> req(a.size), buf(a.size + 64);
   Progress progress;
   const auto timeout = std::chrono::microseconds(static_cast<int64_t>(a.timeout_ms * 1000));
-  for (uint64_t seq = 0; seq < a.count + a.warmup; ++seq) {
+  for (uint64_t seq = 0; seq < flow.count + a.warmup; ++seq) {
     const bool counted = seq >= a.warmup;
     fill_request(req, seq);
     const auto t0 = Clock::now();
@@ -86,7 +104,6 @@ rt::Task<void> xnet_client(StackDriver& driver, const PingArgs& a, EndpointArg t
           break;
         }
         if (r.error() == std::errc::connection_refused) continue;  // reported once; keep going
-        finished = true;
         co_return;
       }
       const std::span<const std::byte> got(buf.data(), r->size);
@@ -98,11 +115,20 @@ rt::Task<void> xnet_client(StackDriver& driver, const PingArgs& a, EndpointArg t
       }
       break;
     }
-    progress.maybe(tally, a.count);
+    if (show_progress) progress.maybe(tally, flow.count);
     if (a.interval_ms > 0) (void)co_await rt::sleep_for(std::chrono::microseconds(static_cast<int64_t>(a.interval_ms * 1000)));
   }
   progress.done();
-  finished = true;
+}
+
+// The flows of one shard (flow f runs on shard f % shards), side by side.
+rt::Task<void> shard_flows(StackDriver& driver, const PingArgs& a, EndpointArg to, std::vector<Flow>& flows,
+                           std::atomic<unsigned>& running, unsigned shards) {
+  std::vector<rt::Task<void>> mine;
+  for (size_t f = rt::this_shard(); f < flows.size(); f += shards) {
+    mine.push_back(xnet_client(driver, a, to, flows[f], running, flows.size() == 1));
+  }
+  if (!mine.empty()) (void)co_await rt::when_all(std::move(mine));
 }
 
 int run_xnet_ping(const PingArgs& a, EndpointArg to) {
@@ -113,22 +139,45 @@ int run_xnet_ping(const PingArgs& a, EndpointArg to) {
   std::string err;
   ServiceOptions o;
   if (!parse_service_args(a.dev, a.addr, a.gateway, o, &err)) return fail(err);
-  o.queues = 1;  // one client shard: its replies come back on the queue it sends from
+  // Every queue by default: a reply the NIC puts on another shard's queue is
+  // handed over to the shard of its socket (stack/api/shard_handoff.h).
+  o.queues = a.queues;
   o.busy_poll = a.busy_poll;
   auto host = ServiceHost::open(o, &err);
   if (!host) return fail(err);
-  PingTally tally;
-  std::atomic<bool> finished{false};
-  host->serve([&](StackDriver& d) { return xnet_client(d, a, to, tally, finished); });
-  const int sig = host->run(std::nullopt, [&] { return finished.load(); });
+  const unsigned shards = host->shard_count();
+  // --count round trips in all, shared out over the flows.
+  std::vector<Flow> flows(a.flows);
+  for (size_t f = 0; f < flows.size(); ++f) flows[f].count = a.count / a.flows + (f < a.count % a.flows ? 1 : 0);
+  std::atomic<unsigned> running{a.flows};
+  host->serve([&](StackDriver& d) { return shard_flows(d, a, to, flows, running, shards); });
+  const int sig = host->run(std::nullopt, [&] { return running.load() == 0; });
+  host->stop_services();
+  const stack::HandoffStats handoff = host->stats().handoff;
   (void)host->stop();
-  fmt::print("{}", format_ping_report(fmt::format("xnet ping {}:{} from {} on {} (AF_XDP, {} mode): {} x {} bytes{}",
+  PingTally tally;
+  for (const Flow& f : flows) {
+    tally.rtt += f.tally.rtt;
+    tally.sent += f.tally.sent;
+    tally.received += f.tally.received;
+    tally.lost += f.tally.lost;
+    tally.corrupt += f.tally.corrupt;
+  }
+  const std::string spread =
+      a.flows == 1 ? std::string() : fmt::format(", {} flows over {} shard(s)", a.flows, shards);
+  fmt::print("{}", format_ping_report(fmt::format("xnet ping {}:{} from {} on {} (AF_XDP, {} mode{}): {} x {} bytes{}",
                                                   to.addr.to_string(), to.port, a.addr, a.dev,
-                                                  a.busy_poll ? "busy-poll" : "idle", a.count, a.size,
+                                                  a.busy_poll ? "busy-poll" : "idle", spread, a.count, a.size,
                                                   sig == ServiceHost::kLinkLost ? ", the link was lost"
                                                   : sig != 0                    ? ", interrupted"
                                                                                 : ""),
                                       tally));
+  // Replies that landed on another shard's queue and were handed over to their
+  // socket's shard (none with one shard).
+  if (shards > 1) {
+    fmt::print("  cross-shard: {} datagrams handed over, {} dropped (ring full), {} dropped (no frame)\n",
+               handoff.DatagramsOut, handoff.RingFull, handoff.NoFrame);
+  }
   if (sig == ServiceHost::kLinkLost) return 1;
   return tally.received == 0 ? 2 : 0;
 }
@@ -207,6 +256,8 @@ int run_ping(const PingArgs& a) {
   auto to = parse_endpoint_arg(a.to, &err);
   if (!to) return fail(err);
   if (a.size < sizeof(uint64_t) || a.size > 65507) return fail("--size must be 8..65507 bytes (8 carry the sequence number)");
+  if (a.flows == 0 || a.flows > 4096) return fail("--flows must be 1..4096");
+  if (a.kernel && (a.flows != 1 || a.queues != 0)) return fail("--flows and --queues are for xnet's stack, not --kernel");
   return a.kernel ? run_kernel_ping(a, *to) : run_xnet_ping(a, *to);
 }
 
@@ -225,11 +276,19 @@ Command add_ping_command(CLI::App& app) {
   c->add_option("--timeout", args->timeout_ms, "milliseconds to wait for each reply before counting it lost")
       ->capture_default_str();
   c->add_option("--warmup", args->warmup, "round trips before measuring (ARP, caches)")->capture_default_str();
+  c->add_option("--queues", args->queues,
+                 "receive queues of --dev to serve, one shard each (0: all; a reply on a queue of another shard is "
+                 "handed over to its socket's shard)")
+      ->capture_default_str();
+  c->add_option("--flows", args->flows,
+                "client sockets, spread over the shards round robin; --count is shared out among them")
+      ->capture_default_str();
   c->add_flag("--kernel", args->kernel, "use a kernel UDP socket instead of xnet (for comparison)");
   c->add_flag("--busy-poll", args->busy_poll, "spin instead of sleeping (xnet: busy-poll reactor; kernel: MSG_DONTWAIT)");
   c->footer(
       "Examples:\n"
       "  xnet ping --dev veth1 --addr 10.0.0.3/24 --to 10.0.0.1:7 --count 10000\n"
+      "  xnet ping --dev veth1 --addr 10.0.0.3/24 --to 10.0.0.1:7 --queues 2 --flows 8\n"
       "  xnet ping --kernel --to 10.0.0.1:7 --count 10000 --busy-poll\n"
       "Exit status: 0 when replies came back, 2 when none did, 1 on errors.");
   return [args] { return run_ping(*args); };

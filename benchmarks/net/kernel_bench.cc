@@ -82,18 +82,10 @@ std::string placement(const Options& o, const char* active, const char* passive)
 
 }  // namespace
 
-Measurement kernel_latency(const Topology& t, const Options& o, size_t size, bool busy) {
-  Measurement m = measurement("latency", busy ? "kernel-busy" : "kernel", size,
-                              placement(o, busy ? "pinger (recv MSG_DONTWAIT spin)" : "pinger (blocking recv)",
-                                        busy ? "echo (spin)" : "echo (blocking)"));
-  const PingPlan plan = ping_plan(o, size);
-  const int port = kBasePort + 1;
-  LatencyTally tally;
-  uint64_t corrupt = 0;
-  PeerSteps steps;
-  steps.passive = [&](PeerSync& sync) {
+std::function<void(PeerSync&)> kernel_echo(const std::string& addr, int port, bool busy) {
+  return [addr, port, busy](PeerSync& sync) {
     std::string err;
-    Fd s(udp_socket_bound(t.kernel_b(), port, &err));
+    Fd s(udp_socket_bound(addr, port, &err));
     if (s.fd < 0) return sync.fail(err);
     set_rcvtimeo(s.fd, 50);
     std::vector<std::byte> buf(65536);
@@ -107,6 +99,18 @@ Measurement kernel_latency(const Topology& t, const Options& o, size_t size, boo
       sendto(s.fd, buf.data(), static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), fl);
     }
   };
+}
+
+Measurement kernel_latency(const Topology& t, const Options& o, size_t size, bool busy) {
+  Measurement m = measurement("latency", busy ? "kernel-busy" : "kernel", size,
+                              placement(o, busy ? "pinger (recv MSG_DONTWAIT spin)" : "pinger (blocking recv)",
+                                        busy ? "echo (spin)" : "echo (blocking)"));
+  const PingPlan plan = ping_plan(o, size);
+  const int port = kBasePort + 1;
+  LatencyTally tally;
+  uint64_t corrupt = 0;
+  PeerSteps steps;
+  steps.passive = kernel_echo(t.kernel_b(), port, busy);
   steps.active = [&](PeerSync& sync) {
     std::string err;
     Fd s(udp_socket_connected(t.kernel_b(), port, &err));

@@ -135,6 +135,10 @@ int run(Options& o) {
         if (stopping()) break;
         add(xnet_throughput(*topo2, o, 64, tsec, q, false, "scaling"));
       }
+      // Clients beside the reuseport server rows: every queue served (one
+      // shard would lose what the kernel puts on the other queue), and the
+      // replies that land on the other shard's queue are handed over.
+      if (!stopping()) add(xnet_clients(*topo2, o, 64, tsec, 2, 8));
     }
   }
 

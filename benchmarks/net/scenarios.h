@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -54,6 +55,10 @@ struct PingPlan {
 };
 PingPlan ping_plan(const Options& o, size_t size);
 
+// The passive step of a kernel UDP echo on addr:port (blocking recv, or a
+// MSG_DONTWAIT spin when `busy`) until the run stops.
+std::function<void(PeerSync&)> kernel_echo(const std::string& addr, int port, bool busy);
+
 // --- latency: ping-pong, RTT histogram ---
 Measurement kernel_latency(const Topology& t, const Options& o, size_t size, bool busy);
 Measurement io_uring_latency(const Topology& t, const Options& o, size_t size);
@@ -71,6 +76,13 @@ Measurement raw_throughput(Topology& t, const Options& o, size_t size, double se
 Measurement raw_gso(Topology& t, const Options& o, double seconds);
 Measurement xdplink_throughput(Topology& t, const Options& o, size_t size, double seconds);
 Measurement xdplink_gso(Topology& t, const Options& o, double seconds);
+
+// --- scaling, clients: `flows` connected client sockets round robin over
+// `shards` shards on A, each doing back-to-back round trips with a kernel
+// echo on B; the kernel puts each reply on a queue of A by its own hash, and
+// those on another shard's queue are handed over (round trips/s as pps).
+Measurement xnet_clients(Topology& t, const Options& o, size_t size, double seconds, uint32_t shards,
+                         uint32_t flows);
 
 // --- gso: 64 KiB sends of 1400-byte segments to a plain recvmmsg receiver ---
 Measurement kernel_gso(const Topology& t, const Options& o, double seconds);

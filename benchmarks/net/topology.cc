@@ -58,6 +58,10 @@ Topology::DevDrops Topology::dev_drops() const {
   return d;
 }
 
+bool Topology::set_kernel_b_tx_checksum(bool on) {
+  return veth_->kernel_ns().exec("ethtool -K " + if_b() + " tx " + (on ? "on" : "off") + " >/dev/null").ok();
+}
+
 int Topology::pin_napi_threads(int cpu) {
   const std::optional<int> nice = thread_nice() != 0 ? std::optional<int>(thread_nice()) : std::nullopt;
   return xdp::pin_napi_threads(if_a(), cpu, nice) + xdp::pin_napi_threads(if_b(), cpu, nice);

@@ -53,6 +53,9 @@ class Topology {
   // exec` (which mounts the namespace's own /sys). Only meaningful while an
   // XDP program is attached (veth's NAPI exists then).
   bool set_threaded_napi(bool on);
+  // `ethtool -K if_b tx on|off`: off while the kernel on B sends datagrams
+  // to xnet on A (complete UDP checksums; see above), on again after.
+  bool set_kernel_b_tx_checksum(bool on);
   // Pins the NAPI kthreads of both ends to `cpu`; returns how many.
   int pin_napi_threads(int cpu);
 

@@ -12,6 +12,7 @@
 #include "benchmarks/net/scenario_runner.h"
 #include "benchmarks/net/xnet_side.h"
 #include "runtime/sleep.h"
+#include "runtime/when_all.h"
 #include "runtime/with_timeout.h"
 
 namespace xnet::bench {
@@ -409,6 +410,105 @@ Measurement xnet_throughput(Topology& t, const Options& o, size_t size, double s
   tally.report(m);
   record_drops(m, r);
   m.set("frames_leaked", r.frames_out);
+  return m;
+}
+
+namespace {
+
+// One request and its reply: 1 answered, 0 lost (timeout), -1 stopped.
+rt::Task<int> round_trip(UdpSocket& sock, std::vector<std::byte>& req, std::vector<std::byte>& buf, uint64_t seq,
+                         std::chrono::milliseconds timeout) {
+  fill_payload(req.data(), req.size(), seq);
+  if (!co_await sock.send(req)) co_return -1;
+  for (;;) {
+    auto r = co_await rt::with_timeout(sock.recv_from(buf), timeout);
+    if (!r) {
+      if (r.error() == std::errc::timed_out) co_return 0;
+      if (r.error() == std::errc::connection_refused) continue;
+      co_return -1;
+    }
+    if (r->size >= 8 && payload_seq(buf.data()) == seq) co_return 1;
+  }
+}
+
+// One client flow: a connected socket doing round trips back to back (one
+// request outstanding) for `seconds`, after a few uncounted ones (ARP). A
+// reply not back within the timeout is lost (sent - received).
+rt::Task<void> client_flow(StackDriver& d, Endpoint to, size_t size, double seconds, int timeout_ms,
+                           RateTally& tally, PeerSync& sync) {
+  auto sock = UdpSocket::open(d);
+  if (!sock || !sock->connect(to)) {
+    sync.fail("xnet client cannot connect");
+    co_return;
+  }
+  std::vector<std::byte> req(size), buf(size + 64);
+  const auto timeout = std::chrono::milliseconds(timeout_ms > 0 ? timeout_ms : 200);
+  uint64_t seq = kWarmBit;
+  for (int w = 0; w < 3; ++w) {
+    if (co_await round_trip(*sock, req, buf, seq++, timeout) < 0) co_return;
+  }
+  seq = 0;
+  const auto start = Clock::now();
+  while (!stopping() && seconds_since(start) < seconds) {
+    const int r = co_await round_trip(*sock, req, buf, seq++, timeout);
+    if (r < 0) break;
+    tally.sent.fetch_add(1, std::memory_order_relaxed);
+    if (r == 1) tally.received.fetch_add(1, std::memory_order_relaxed);
+  }
+  tally.seconds = std::max(tally.seconds.load(), seconds_since(start));
+}
+
+// The flows of one shard (flow f on shard f % shards), side by side.
+rt::Task<void> client_shard(StackDriver& d, unsigned shard, unsigned shards, unsigned flows, Endpoint to,
+                            size_t size, double seconds, int timeout_ms, RateTally& tally, PeerSync& sync) {
+  std::vector<rt::Task<void>> mine;
+  for (unsigned f = shard; f < flows; f += shards) {
+    mine.push_back(client_flow(d, to, size, seconds, timeout_ms, tally, sync));
+  }
+  if (!mine.empty()) (void)co_await rt::when_all(std::move(mine));
+}
+
+}  // namespace
+
+Measurement xnet_clients(Topology& t, const Options& o, size_t size, double seconds, uint32_t shards,
+                         uint32_t flows) {
+  Measurement m = measurement(
+      "scaling", "xnet-clients", size,
+      fmt::format("{} client flows (connected sockets, one request outstanding each) round robin over {} shard(s) "
+                  "on A (cpu {}), a kernel echo on B (blocking, cpu {}) replying on the queue its hash picks, "
+                  "idle reactors; round trips/s as pps",
+                  flows, shards, shards == 1 ? std::to_string(o.cpu_a) : "0,1", o.cpu_b));
+  m.queues = shards;
+  const int port = kBasePort + 14;
+  if (!t.set_kernel_b_tx_checksum(false)) {
+    m.ok = false;
+    m.error = "ethtool -K tx off on the kernel end failed";
+    return m;
+  }
+  XnetSide client_side;
+  RateTally tally;
+  std::vector<int> a_cpus = {o.cpu_a, o.cpu_b};
+  a_cpus.resize(shards);
+  PeerSteps steps;
+  steps.passive = kernel_echo(t.kernel_b(), port, false);
+  steps.active = [&](PeerSync& sync) {
+    XnetSideConfig c = side_config(o, t.if_a(), t.xnet_to_kernel_a(), false, a_cpus);
+    c.queues = shards;
+    client_side.run(c, sync, [&](unsigned shard, StackDriver& d) {
+      return client_shard(d, shard, shards, flows, endpoint(t.kernel_b(), port), size, seconds, o.ping_timeout_ms,
+                          tally, sync);
+    });
+  };
+  const bool ok = run_peers(t, o, steps, m);
+  (void)t.set_kernel_b_tx_checksum(true);
+  if (!ok) return m;
+  tally.report(m);
+  const stack::HandoffStats& h = client_side.handoff();
+  m.set("handed_over", static_cast<double>(h.DatagramsOut));
+  m.set("handoff_ring_full", static_cast<double>(h.RingFull));
+  m.set("frames_leaked", static_cast<double>(client_side.frames_out()));
+  m.note += fmt::format("; replies handed over to their socket's shard: {}, dropped for a full ring: {}",
+                        h.DatagramsOut, h.RingFull);
   return m;
 }
 

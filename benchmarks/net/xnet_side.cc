@@ -119,16 +119,19 @@ void XnetSide::run(const XnetSideConfig& config, PeerSync& sync, const MakeTask&
   // shards torn down.
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   uint32_t out = 0;
+  stack::Stats sum;
   for (unsigned i = 0; i < n; ++i) {
     host->runtime().run_on(i, [&, i] {
       xdp::XdpLink& link = host->link(i);
       out += frames_out_of_place(link);
       shard_drops_[i] = read_drops(link, host->stacks().driver(i).stack());
+      sum += host->stacks().driver(i).stack().stats();
       shard_cpu_[i] = thread_cpu_seconds() - cpu0[i];
     });
   }
   frames_out_ = out;
   frames_idle_ = out == 0;
+  handoff_ = sum.handoff;
   (void)host->stop();
   finished_ = true;
 }

@@ -22,6 +22,7 @@
 #include "runtime/task.h"
 #include "stack/api/stack_driver.h"
 #include "stack/api/udp_socket.h"
+#include "stack/core/stats.h"
 
 namespace xnet::bench {
 
@@ -110,6 +111,8 @@ class XnetSide {
   const std::vector<double>& shard_cpu() const { return shard_cpu_; }
   // Valid after run().
   SideDrops drops() const;
+  // Cross-shard delivery, summed over the shards (valid after run()).
+  const stack::HandoffStats& handoff() const { return handoff_; }
 
  private:
   std::atomic<bool> stop_{false};
@@ -119,6 +122,7 @@ class XnetSide {
   uint32_t frames_out_ = 0;
   std::vector<double> shard_cpu_ = std::vector<double>(8, 0.0);
   std::vector<SideDrops> shard_drops_ = std::vector<SideDrops>(8);
+  stack::HandoffStats handoff_;
 };
 
 Endpoint endpoint(const std::string& addr, int port);

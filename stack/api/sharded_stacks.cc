@@ -18,6 +18,70 @@ ShardedStacks::ShardedStacks(rt::Runtime& runtime, Factory make) : runtime_(&run
     });
   }
   share_neighbours();
+  share_sockets();
+}
+
+namespace {
+
+// The same devices on both stacks: as many interfaces, the same link name at
+// each ifindex.
+bool same_interfaces(const stack::Stack& a, const stack::Stack& b) {
+  if (a.interfaces().size() != b.interfaces().size() || a.interfaces().empty()) return false;
+  for (const stack::Interface& i : a.interfaces()) {
+    const stack::Link* lb = b.link(i.ifindex);
+    if (lb == nullptr || lb->name() != i.link->name()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// Cross-shard delivery (shard_handoff.h) between shards that are queues of
+// the same interfaces; a factory that gives each shard its own devices keeps
+// each shard's sockets to itself, as before.
+void ShardedStacks::share_sockets() {
+  const unsigned n = shard_count();
+  if (n < 2 || n > PortDirectory::kMaxShards) return;
+  for (unsigned i = 1; i < n; ++i) {
+    if (!same_interfaces(*slots_[0]->net.stack, *slots_[i]->net.stack)) return;
+  }
+  std::vector<rt::Reactor*> reactors;
+  for (unsigned i = 0; i < n; ++i) reactors.push_back(&runtime_->reactor(i));
+  handoff_hub_ = std::make_unique<HandoffHub>(std::move(reactors));
+  for (unsigned i = 0; i < n; ++i) {
+    Slot* slot = slots_[i].get();
+    HandoffHub* hub = handoff_hub_.get();
+    // Registered after the driver: in a loop pass the handoff polls right
+    // after the stack, and wakes the shards the stack handed datagrams to.
+    runtime_->run_on(i, [slot, hub, i] {
+      slot->handoff = std::make_unique<ShardHandoff>(*hub, i, *slot->net.stack);
+      slot->handoff_poller = rt::Reactor::current()->register_poller(*slot->handoff);
+    });
+  }
+}
+
+void ShardedStacks::stop_handoff() {
+  if (!handoff_hub_) return;
+  // No shard hands anything over any more; then every shard takes what is
+  // still in its incoming rings (returning the frames); then every shard
+  // frees what came back. Each step has run on every shard before the next
+  // starts, so after the last no frame of any shard is in a ring.
+  for (unsigned i = 0; i < shard_count(); ++i) {
+    Slot* slot = slots_[i].get();
+    runtime_->run_on(i, [slot] { slot->handoff->stop_handing_over(); });
+  }
+  for (unsigned i = 0; i < shard_count(); ++i) {
+    Slot* slot = slots_[i].get();
+    runtime_->run_on(i, [slot] { slot->handoff->drain_incoming(); });
+  }
+  for (unsigned i = 0; i < shard_count(); ++i) {
+    Slot* slot = slots_[i].get();
+    runtime_->run_on(i, [slot] {
+      slot->handoff->drain_returns();
+      slot->handoff_poller.reset();
+      slot->handoff.reset();
+    });
+  }
 }
 
 // One shard needs nothing; with several, the shards' interfaces that are the
@@ -52,6 +116,8 @@ void ShardedStacks::stop_services() {
       runtime_->run_on(i, [slot] { slot->net.stack->neighbours().set_observer(nullptr); });
     }
   }
+  // Nor hands datagrams over; the frames in the rings go home.
+  stop_handoff();
   for (unsigned i = 0; i < shard_count(); ++i) {
     Slot* slot = slots_[i].get();
     // Phase 1: cancel the services and close every socket (pending operations

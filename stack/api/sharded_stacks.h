@@ -39,13 +39,14 @@
 // table. With the same service bound on every shard (reuseport), every shard
 // has a socket for the port and every datagram is answered where it lands:
 // that is the server pattern. A datagram for a socket that exists only on
-// another shard (a client socket, a service started on some shards only) is,
-// for now, treated like any datagram with no local socket (Udp NoPorts and a
-// port unreachable, or dropped), not forwarded. Clients therefore need their
-// replies steered to their own shard: true with one link per shard (tests,
-// MemoryLink), and with AF_XDP when the steering program maps the client's
-// port to its shard's queue. Forwarding such a datagram with submit_to is the
-// planned extension (a lookup-miss hook in udp_rcv; not built).
+// another shard (a client socket, a service started on some shards only, a
+// connected socket) is handed over to that shard (stack/api/shard_handoff.h:
+// a port directory shared by the shards, rings per pair of shards, the frame
+// copied into the owner's pool), and so are ICMP errors quoting its
+// datagrams; only when no shard has a socket for it is it Udp NoPorts and a
+// port unreachable, as the kernel's netns-wide lookup would have it. On when
+// every shard's stack has the same interfaces (same ifindex, same link
+// names: the queues of one XdpHost interface); off with one shard.
 //
 // Neighbours. Shards whose stacks have the same device as the same interface
 // (same ifindex and link name — the queues of one XdpHost interface, each
@@ -72,6 +73,7 @@
 #include "runtime/runtime.h"
 #include "runtime/spawn.h"
 #include "runtime/task.h"
+#include "stack/api/shard_handoff.h"
 #include "stack/api/stack_driver.h"
 #include "stack/core/link.h"
 #include "stack/core/stack.h"
@@ -119,6 +121,9 @@ class ShardedStacks {
   // it only on that shard.
   stack::Stack& stack(unsigned shard) { return *slots_[shard]->net.stack; }
 
+  // Whether datagrams for another shard's sockets are handed over to it.
+  bool hands_over() const { return handoff_hub_ != nullptr; }
+
   // Cancels the services, closes their sockets (driver destroyed: the stack
   // is no longer polled) and waits for the services to return. Each shard's
   // stack and links stay until stop(), so what is left in them can still be
@@ -132,10 +137,14 @@ class ShardedStacks {
 
  private:
   void share_neighbours();
+  void share_sockets();
+  void stop_handoff();
 
   struct Slot {
     ShardNet net;
     std::unique_ptr<StackDriver> driver;
+    std::unique_ptr<ShardHandoff> handoff;  // cross-shard delivery, when on
+    rt::PollerHandle handoff_poller;
     std::optional<rt::CancellationSource> stop;  // created on the shard
     size_t services = 0;
     rt::Event idle;
@@ -154,6 +163,7 @@ class ShardedStacks {
   }
 
   rt::Runtime* runtime_;
+  std::unique_ptr<HandoffHub> handoff_hub_;  // before slots_: outlives their handoffs
   std::vector<std::unique_ptr<Slot>> slots_;
   bool services_stopped_ = false;
   bool stopped_ = false;

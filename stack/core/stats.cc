@@ -106,6 +106,7 @@ Stats& Stats::operator+=(const Stats& o) {
   add_words(ip_ext, o.ip_ext);
   add_words(icmp, o.icmp);
   add_words(udp, o.udp);
+  add_words(handoff, o.handoff);
   add_words(drops, o.drops);
   return *this;
 }
@@ -226,6 +227,19 @@ std::string format_netstat(const Stats& s) {
   XNET_FIELD(e, s.ip_ext, InCEPkts);
   XNET_FIELD(e, s.ip_ext, ReasmOverlaps);
   e.append_to(out);
+  return out;
+}
+
+std::string format_handoff(const Stats& s) {
+  std::string out;
+  Lines h("XnetHandoff");
+  XNET_FIELD(h, s.handoff, DatagramsOut);
+  XNET_FIELD(h, s.handoff, DatagramsIn);
+  XNET_FIELD(h, s.handoff, ErrorsOut);
+  XNET_FIELD(h, s.handoff, ErrorsIn);
+  XNET_FIELD(h, s.handoff, RingFull);
+  XNET_FIELD(h, s.handoff, NoFrame);
+  h.append_to(out);
   return out;
 }
 

@@ -104,11 +104,23 @@ struct UdpStats {
            SndbufErrors = 0, InCsumErrors = 0, IgnoredMulti = 0, MemErrors = 0;
 };
 
+// Cross-shard delivery (stack/udp/udp_handoff.h), no kernel counterpart: the
+// kernel has one socket table per netns, xnet one per shard. Out: handed to
+// another shard by this one; In: taken over from another shard; RingFull: not
+// handed over because the ring to the target was full (dropped, counted
+// nowhere else); NoFrame: taken over but no frame of this shard's pool was
+// free for the copy, or an error not handed over for want of a frame to
+// carry its quoted bytes (dropped).
+struct HandoffStats {
+  uint64_t DatagramsOut = 0, DatagramsIn = 0, ErrorsOut = 0, ErrorsIn = 0, RingFull = 0, NoFrame = 0;
+};
+
 struct Stats {
   IpStats ip;
   IpExtStats ip_ext;
   IcmpStats icmp;
   UdpStats udp;
+  HandoffStats handoff;
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
 
   void drop(DropReason r) { drops[static_cast<size_t>(r)]++; }
@@ -127,6 +139,8 @@ struct Stats {
 std::string format_snmp(const Stats& s, bool forwarding, int default_ttl);
 // The IpExt: lines of /proc/net/netstat (the fields xnet keeps).
 std::string format_netstat(const Stats& s);
+// "XnetHandoff:" header and value lines (HandoffStats).
+std::string format_handoff(const Stats& s);
 // "Drops:" header and value lines with one column per DropReason.
 std::string format_drops(const Stats& s);
 

@@ -152,7 +152,9 @@ bool udp_queue_rcv(Stack& stack, UdpSock& sk, RxDatagram dgram) {
   return true;
 }
 
-void udp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
+namespace {
+
+void udp_rcv_from(Stack& stack, Packet head, PacketQueue rest, ShardMask tried, TimePoint now) {
   UdpStats& us = stack.stats().udp;
   if (head.size() < wire::kUdpHeaderLen) {
     // pskb_may_pull failed: InErrors.
@@ -231,10 +233,14 @@ void udp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
 
   UdpSock* sk = stack.udp().lookup(saddr, sport, daddr, dport, ifindex);
   if (sk == nullptr) {
-    // No socket: silently dropped if the checksum is wrong, else NoPorts and
-    // port unreachable (icmp_send applies the broadcast/fragment rules).
+    // No socket: silently dropped if the checksum is wrong; else another
+    // shard's socket may own it (the kernel's lookup is global); else NoPorts
+    // and port unreachable (icmp_send applies the broadcast/fragment rules).
     if (csum_bad()) return;
-    // A shared address: the port may be the kernel's (stack/core/port_claims.h).
+    if (UdpHandoff* h = stack.udp().handoff(); h != nullptr && h->hand_over_datagram(head, rest, dport, tried)) {
+      return;
+    }
+    // No shard has it; on a shared address the port may be the kernel's (stack/core/port_claims.h).
     if (PortClaims* claims = stack.port_claims(); claims != nullptr && claims->hand_back(head, rest)) return;
     us.NoPorts++;
     icmp_send(stack, head, IcmpType::kDestUnreachable, IcmpUnreachCode::kPort, 0, now);
@@ -251,6 +257,16 @@ void udp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
   d.head = std::move(head);
   d.rest = std::move(rest);
   udp_queue_rcv(stack, *sk, std::move(d));
+}
+
+}  // namespace
+
+void udp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
+  udp_rcv_from(stack, std::move(head), std::move(rest), 0, now);
+}
+
+void udp_rcv_handed_over(Stack& stack, Packet head, PacketQueue rest, ShardMask tried, TimePoint now) {
+  udp_rcv_from(stack, std::move(head), std::move(rest), tried, now);
 }
 
 namespace {
@@ -271,11 +287,17 @@ bool queue_error(UdpSock& sk, SockError e) {
 
 uint32_t udp_error_entry_truesize() { return kErrEntryTruesize; }
 
-bool udp_err(Stack& stack, const IcmpErrorInfo& e, TimePoint now) {
+namespace {
+
+bool udp_err_from(Stack& stack, const IcmpErrorInfo& e, ShardMask tried, TimePoint now) {
   // The quoted datagram went saddr:sport → daddr:dport; its socket is the one
   // that would receive daddr:dport → saddr:sport.
   UdpSock* sk = stack.udp().lookup(e.daddr, e.dport, e.saddr, e.sport, e.ifindex);
-  if (sk == nullptr) return false;
+  if (sk == nullptr) {
+    // Perhaps a socket of another shard sent it.
+    UdpHandoff* h = stack.udp().handoff();
+    return h != nullptr && h->hand_over_error(e, tried);
+  }
 
   std::errc err = std::errc::host_unreachable;
   bool harderr = false;
@@ -335,6 +357,16 @@ bool udp_err(Stack& stack, const IcmpErrorInfo& e, TimePoint now) {
   sk->sk_err = err;
   wake_error(*sk);
   return true;
+}
+
+}  // namespace
+
+bool udp_err(Stack& stack, const IcmpErrorInfo& e, TimePoint now) { return udp_err_from(stack, e, 0, now); }
+
+void udp_err_handed_over(Stack& stack, const IcmpErrorInfo& e, ShardMask tried, TimePoint now) {
+  if (udp_err_from(stack, e, tried, now)) return;
+  stack.stats().icmp.InErrors++;  // as icmp_rcv counts it: no socket of any shard sent that
+  stack.stats().drop(DropReason::kIcmpBogusError);
 }
 
 void udp_report_local_error(UdpSock& sk, const SockError& err) {

@@ -10,6 +10,7 @@
 
 #include "stack/core/packet.h"
 #include "stack/core/protocol.h"
+#include "stack/udp/udp_handoff.h"
 #include "stack/udp/udp_sock.h"
 #include "stack/wire/addr.h"
 
@@ -24,11 +25,24 @@ using TimePoint = std::chrono::steady_clock::time_point;
 // reassembled datagram, empty otherwise. Consumes both.
 void udp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now);
 
+// udp_rcv for a datagram another shard handed over (udp_handoff.h): the same
+// checks and lookup; on a miss it goes on to a shard not in `tried` (which
+// includes the shards that missed before), and the last one answers NoPorts
+// and a port unreachable.
+void udp_rcv_handed_over(Stack& stack, Packet head, PacketQueue rest, ShardMask tried, TimePoint now);
+
 // __udp4_lib_err: finds the socket that sent the quoted datagram (lookup with
 // the 4-tuple reversed) and reports the error: sk_err for connected sockets
 // (or any socket with IP_RECVERR), a SockError on the error queue with
 // IP_RECVERR. Returns false when no socket matches (icmp_rcv counts it).
+// On a miss the error goes to another shard with a socket on the quoted
+// source port (udp_handoff.h) and counts as reported.
 bool udp_err(Stack& stack, const IcmpErrorInfo& err, TimePoint now);
+
+// udp_err for an error another shard handed over; when no shard is left to
+// try, counted here as icmp_rcv counts an error nobody sent (Icmp InErrors,
+// DropReason::kIcmpBogusError).
+void udp_err_handed_over(Stack& stack, const IcmpErrorInfo& err, ShardMask tried, TimePoint now);
 
 // A locally detected transmission error for a datagram `sk` sent (ip_report_tx_
 // error → here): ip_local_error: with IP_RECVERR a SockError of origin kLocal

@@ -77,6 +77,7 @@ bool UdpTable::hash(UdpSock& sk, uint16_t port) {
   sk.local_port = port;
   slot(port).push_back(&sk);
   static_cast<Entry&>(sk).hashed = true;
+  if (handoff_ != nullptr) handoff_->port_hashed(port);
   return true;
 }
 
@@ -86,6 +87,19 @@ void UdpTable::unhash(UdpSock& sk) {
   std::erase(slot(sk.local_port), &sk);
   e.hashed = false;
   if (PortClaims* claims = stack_.port_claims(); claims != nullptr) claims->release(sk.local_port);
+  if (handoff_ != nullptr) handoff_->port_unhashed(sk.local_port);
+}
+
+void UdpTable::set_handoff(UdpHandoff* h) {
+  if (h == handoff_) return;
+  // Every hashed socket is in exactly one slot: one call per socket.
+  for (const auto& s : slots_) {
+    for (const UdpSock* sk : s) {
+      if (handoff_ != nullptr) handoff_->port_unhashed(sk->local_port);
+      if (h != nullptr) h->port_hashed(sk->local_port);
+    }
+  }
+  handoff_ = h;
 }
 
 // udp_lib_lport_inuse: another socket on `port` whose address and device

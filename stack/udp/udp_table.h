@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/result.h"
+#include "stack/udp/udp_handoff.h"
 #include "stack/udp/udp_sock.h"
 #include "stack/wire/addr.h"
 
@@ -79,6 +80,12 @@ class UdpTable {
 
   size_t size() const { return socks_.size(); }
 
+  // Where lookup misses go (udp_handoff.h), or null (the default: a miss is
+  // NoPorts). Installing one tells it every port already hashed; removing it
+  // tells it they are gone. Not owned: clear it before it dies.
+  void set_handoff(UdpHandoff* h);
+  UdpHandoff* handoff() const { return handoff_; }
+
  private:
   struct Entry;
   static bool is_mcast_sock(const UdpSock& sk, wire::Ipv4Addr saddr, uint16_t sport,
@@ -100,6 +107,7 @@ class UdpTable {
   const std::vector<UdpSock*>& slot(uint16_t port) const { return slots_[port & (kSlots - 1)]; }
   std::array<std::vector<UdpSock*>, kSlots> slots_;
   std::vector<UdpSock*> scratch_;  // reuseport candidates (kept to avoid allocating)
+  UdpHandoff* handoff_ = nullptr;
   uint64_t hash_secret_ = 0;
   bool secret_set_ = false;
 };
