@@ -39,6 +39,7 @@ struct PingArgs {
   uint32_t warmup = 10;
   bool kernel = false;
   bool busy_poll = false;
+  bool shared = false;  // xnet: the kernel's address on --dev (issue 18)
   uint32_t queues = 0;  // xnet: receive queues served (0: all)
   uint32_t flows = 1;   // xnet: client sockets, round robin over the shards
 };
@@ -132,13 +133,15 @@ rt::Task<void> shard_flows(StackDriver& driver, const PingArgs& a, EndpointArg t
 }
 
 int run_xnet_ping(const PingArgs& a, EndpointArg to) {
-  if (a.dev.empty() || a.addr.empty()) {
-    return fail("xnet ping needs --dev and --addr (the address xnet owns for the client), or --kernel");
+  if (a.dev.empty() || (a.addr.empty() && !a.shared)) {
+    return fail(
+        "xnet ping needs --dev and --addr (the address xnet owns for the client), or --dev and --shared (the "
+        "kernel's address on --dev), or --kernel");
   }
   if (!require_root("xnet ping")) return 1;
   std::string err;
   ServiceOptions o;
-  if (!parse_service_args(a.dev, a.addr, a.gateway, o, &err)) return fail(err);
+  if (!parse_service_args(a.dev, a.addr, a.gateway, a.shared, o, &err)) return fail(err);
   // Every queue by default: a reply the NIC puts on another shard's queue is
   // handed over to the shard of its socket (stack/api/shard_handoff.h).
   o.queues = a.queues;
@@ -166,7 +169,8 @@ int run_xnet_ping(const PingArgs& a, EndpointArg to) {
   const std::string spread =
       a.flows == 1 ? std::string() : fmt::format(", {} flows over {} shard(s)", a.flows, shards);
   fmt::print("{}", format_ping_report(fmt::format("xnet ping {}:{} from {} on {} (AF_XDP, {} mode{}): {} x {} bytes{}",
-                                                  to.addr.to_string(), to.port, a.addr, a.dev,
+                                                  to.addr.to_string(), to.port,
+                                                  a.shared ? "the kernel's address" : a.addr, a.dev,
                                                   a.busy_poll ? "busy-poll" : "idle", spread, a.count, a.size,
                                                   sig == ServiceHost::kLinkLost ? ", the link was lost"
                                                   : sig != 0                    ? ", interrupted"
@@ -270,6 +274,8 @@ Command add_ping_command(CLI::App& app) {
   c->add_option("--dev", args->dev, "interface for xnet's own stack (not with --kernel)");
   c->add_option("--addr", args->addr, "address/prefix xnet owns for the client, e.g. 10.0.0.3/24");
   c->add_option("--gateway", args->gateway, "default gateway (on the --addr subnet)");
+  c->add_flag("--shared", args->shared,
+              "use the address the kernel has on --dev (the kernel keeps it; xnet takes only its client ports)");
   c->add_option("--count", args->count, "round trips to measure")->capture_default_str();
   c->add_option("--size", args->size, "UDP payload bytes (8..65507)")->capture_default_str();
   c->add_option("--interval", args->interval_ms, "milliseconds between requests (0: back to back)")->capture_default_str();

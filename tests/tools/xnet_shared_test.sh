@@ -196,4 +196,21 @@ grep -q "replacing a stale" "$log" || fail "the program left by the killed xnet 
 out=$(udp_ask 7 again) || fail "udp client: $out"
 [[ "$out" == again ]] || fail "xnet started after a crash answered '$out'"
 stop_bg "$again_pid"
+
+# xnet ping --shared: a client on the kernel's address, against a kernel UDP
+# echo on the peer; the replies reach xnet's client port, none is lost.
+ip netns exec "$NS_K" python3 -c '
+import signal, socket
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.89.0.2", 9100))
+while True:
+    d, a = s.recvfrom(65535)
+    s.sendto(d, a)' &
+BG_PIDS+=($!)
+sleep 0.3
+out=$(in_x timeout 30 "$X" ping --dev "$DEV_X" --shared --to 10.89.0.2:9100 --count 200 --timeout 500 2>&1) ||
+  fail "xnet ping --shared: $out"
+grep -q "the kernel's address" <<<"$out" || fail "ping --shared does not say whose address it used: $out"
+grep -qE "sent 200 +received 200 +lost 0 " <<<"$out" || fail "ping --shared lost replies: $out"
 echo PASS
