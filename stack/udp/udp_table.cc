@@ -225,6 +225,16 @@ uint32_t UdpTable::tuple_hash(wire::Ipv4Addr saddr, uint16_t sport, wire::Ipv4Ad
 UdpSock* UdpTable::lookup(wire::Ipv4Addr saddr, uint16_t sport, wire::Ipv4Addr daddr,
                           uint16_t dport, uint16_t ifindex) {
   const std::vector<UdpSock*>& candidates = slot(dport);
+  // One socket in the slot (the usual case: a service's port, a client's
+  // ephemeral one): it is the answer if it matches at all, whatever its score.
+  if (candidates.size() == 1) {
+    UdpSock* sk = candidates.front();
+    const bool ok = sk->local_port == dport && (sk->local_addr.is_unspecified() || sk->local_addr == daddr) &&
+                    (sk->remote_addr.is_unspecified() || sk->remote_addr == saddr) &&
+                    (sk->remote_port == 0 || sk->remote_port == sport) &&
+                    (sk->bound_ifindex == 0 || sk->bound_ifindex == ifindex);
+    return ok ? sk : nullptr;
+  }
   // compute_score, in two passes like udp4_lib_lookup2: sockets bound to
   // `daddr` (a connected one scores highest), then wildcard sockets.
   for (const bool wildcard : {false, true}) {
