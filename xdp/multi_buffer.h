@@ -16,8 +16,9 @@
 // Why not a chain of frames through the stack: every stage (ip_rcv's length
 // checks, checksums, defrag, UDP copy-out, the cork, GSO, fragmenting) would
 // have to walk pieces, for all traffic, to save the copy of bytes 3841..9014
-// on receive. Measured here (tests/xdp bench, MTU 9000, 8972-byte datagrams):
-// the receive copy is ~0.3 us of a ~7 us per-datagram cost (README).
+// on receive. Measured here (netbench --mtu 9000, 8972-byte datagrams): 53k
+// datagrams/s, 3.8 Gbit/s to one receiver shard, ~19 us per datagram of which
+// the copy of 5174 bytes is ~0.5 us with cold caches (README "Jumbo frames").
 //
 // Frames of at most one chunk keep today's single-descriptor path unchanged:
 // nothing here runs below the jumbo MTU.
