@@ -7,7 +7,8 @@
 #   require_privileged        # skip when not root, fail if XNET_REQUIRE_PRIVILEGED=1
 #   make_veth_pair            # sets NS_X NS_K DEV_X DEV_K; kernel side KERNEL_ADDR
 #                             # (default 10.88.0.2/24), tx csum off;
-#                             # QUEUES=N for N rx/tx queues on both ends
+#                             # QUEUES=N for N rx/tx queues on both ends,
+#                             # MTU=N for the MTU of both ends
 #   in_x CMD... / in_k CMD... # run in the xnet / kernel namespace
 # Only processes this script started are ever signalled, by pid.
 
@@ -57,6 +58,9 @@ make_veth_pair() {
     peer name "$DEV_K" netns "$NS_K" numrxqueues "$q" numtxqueues "$q"
   ip -n "$NS_X" link set lo up
   ip -n "$NS_K" link set lo up
+  # MTU=N for both ends (e.g. 9000: jumbo frames, multi-buffer AF_XDP).
+  ip -n "$NS_X" link set "$DEV_X" mtu "${MTU:-1500}"
+  ip -n "$NS_K" link set "$DEV_K" mtu "${MTU:-1500}"
   ip -n "$NS_X" link set "$DEV_X" up
   ip -n "$NS_K" link set "$DEV_K" up
   ip -n "$NS_K" addr add "${KERNEL_ADDR:-10.88.0.2/24}" dev "$DEV_K"

@@ -10,6 +10,13 @@
 //        stack::kDefaultHeadroom (78) in front of what it builds; after pushing
 //        Ethernet (14) 64 bytes remain: the metadata area fits, and the frame
 //        starts on a cache line (the kernel's copy into the skb is aligned).
+//
+// Jumbo layout (chunk < frame, see xdp/multi_buffer.h): the kernel is
+// registered with 4096-byte chunks, but the pool's frames are several chunks
+// long and contiguous, so a frame larger than a chunk is one Packet. Only the
+// first chunk of a frame ever goes to the fill ring; the kernel writes the
+// rest of a multi-buffer packet into other frames' first chunks, and XdpLink
+// copies those pieces behind the first one (chunk 1, 2, ... of its frame).
 
 #include <cstddef>
 #include <cstdint>
@@ -21,9 +28,16 @@
 
 namespace xnet::xdp {
 
+// The largest jumbo frame: a multiple of 4096 whose offsets fit PacketMeta's 16 bits.
+inline constexpr uint32_t kMaxJumboFrame = 61440;
+
 struct UmemConfig {
-  uint32_t frame_size = 2048;  // 2048 or 4096 (aligned chunk mode)
+  uint32_t frame_size = 2048;  // 2048 or 4096 (aligned chunk mode); jumbo: a multiple of chunk_size
   uint32_t frame_count = 4096;
+  // The chunk registered with the kernel; 0 = frame_size. Smaller than
+  // frame_size only for the jumbo layout (4096, the largest chunk aligned
+  // mode accepts without huge pages).
+  uint32_t chunk_size = 0;
 };
 
 class Umem {
@@ -37,12 +51,15 @@ class Umem {
   stack::FramePool& pool() { return *pool_; }
   const stack::FramePool& pool() const { return *pool_; }
   uint32_t frame_size() const { return pool_->frame_size(); }
+  // What XDP_UMEM_REG registers; == frame_size() unless jumbo.
+  uint32_t chunk_size() const { return chunk_size_; }
   uint32_t frame_count() const { return pool_->capacity(); }
 
  private:
   Umem() = default;
   std::byte* base_ = nullptr;
   size_t size_ = 0;
+  uint32_t chunk_size_ = 0;
   std::unique_ptr<stack::FramePool> pool_;
 };
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <map>
 
 #include "xdp/tx_checksum.h"
 #include "xdp/xdp_uapi_compat.h"
@@ -16,6 +17,19 @@ namespace {
 constexpr uint32_t kXdpPacketHeadroom = 256;
 constexpr uint32_t kEthHeaderLen = 14;
 constexpr uint32_t kMaxBatch = 256;
+// The chunk of the jumbo layout: the largest aligned mode takes without huge pages.
+constexpr uint32_t kJumboChunk = 4096;
+
+// Bytes a frame holds for a packet: the least of what receive leaves after the
+// kernel's headroom and what transmit leaves after the stack's (which ends in
+// Ethernet).
+uint32_t frame_room(uint32_t frame, uint32_t umem_headroom) {
+  const uint32_t rx_space = frame > kXdpPacketHeadroom + umem_headroom
+                                ? frame - kXdpPacketHeadroom - umem_headroom
+                                : 0;
+  const uint32_t tx_space = frame - (stack::kDefaultHeadroom - kEthHeaderLen);
+  return std::min(rx_space, tx_space);
+}
 
 }  // namespace
 
@@ -28,27 +42,51 @@ XdpResult<std::unique_ptr<XdpLink>> XdpLink::create(XdpInterface& iface, uint32_
   }
   const uint32_t mtu = iface.netdev().mtu;
   const uint32_t frame = config.umem.frame_size;
-  const uint32_t rx_space = frame > kXdpPacketHeadroom + config.xsk.umem_headroom
-                                ? frame - kXdpPacketHeadroom - config.xsk.umem_headroom
-                                : 0;
-  // The stack builds frames behind kDefaultHeadroom, of which Ethernet is the end.
-  const uint32_t tx_space = frame - (stack::kDefaultHeadroom - kEthHeaderLen);
-  const uint32_t room = std::min(rx_space, tx_space);
-  if (mtu + kEthHeaderLen > room) {
+  const uint32_t room = frame_room(frame, config.xsk.umem_headroom);
+  UmemConfig umem_config = config.umem;
+  XskConfig xsk_config = config.xsk;
+  const bool jumbo = mtu + kEthHeaderLen > room;
+  if (jumbo && config.multi_buffer == MultiBuffer::kOff) {
     return make_error(std::errc::message_size,
                       "MTU " + std::to_string(mtu) + " of " + iface.name() + " needs " +
                           std::to_string(mtu + kEthHeaderLen) + "-byte frames but a " +
                           std::to_string(frame) + "-byte UMEM frame holds at most " +
-                          std::to_string(room) + " after headroom; lower the MTU to " +
+                          std::to_string(room) + " after headroom, and multi-buffer is off; lower the MTU to " +
                           std::to_string(room - kEthHeaderLen) +
                           (frame < 4096 ? " or use 4096-byte frames" : "") +
                           " (frames are never truncated)");
   }
+  if (jumbo) {
+    // The smallest whole number of chunks that holds the frame behind the
+    // receive headroom (larger than the transmit headroom).
+    const uint32_t need = kXdpPacketHeadroom + config.xsk.umem_headroom + mtu + kEthHeaderLen;
+    const uint32_t jumbo_frame = (need + kJumboChunk - 1) / kJumboChunk * kJumboChunk;
+    if (jumbo_frame > kMaxJumboFrame) {
+      return make_error(std::errc::message_size,
+                        "MTU " + std::to_string(mtu) + " of " + iface.name() + " needs " +
+                            std::to_string(jumbo_frame) + "-byte jumbo frames, more than the " +
+                            std::to_string(kMaxJumboFrame) + " xnet supports; lower the MTU to " +
+                            std::to_string(frame_room(kMaxJumboFrame, config.xsk.umem_headroom) -
+                                           kEthHeaderLen));
+    }
+    umem_config.frame_size = jumbo_frame;
+    umem_config.chunk_size = kJumboChunk;
+    umem_config.frame_count = config.jumbo_frame_count;
+    xsk_config.multi_buffer = true;
+  }
+  const uint32_t link_room = frame_room(umem_config.frame_size, config.xsk.umem_headroom);
 
-  auto umem = Umem::create(config.umem);
+  auto umem = Umem::create(umem_config);
   if (!umem) return umem.take_error();
-  auto xsk = XskSocket::create(*umem.value(), iface.ifindex(), iface.name(), queue, config.xsk);
-  if (!xsk) return xsk.take_error();
+  auto xsk = XskSocket::create(*umem.value(), iface.ifindex(), iface.name(), queue, xsk_config);
+  if (!xsk) {
+    if (!jumbo) return xsk.take_error();
+    return errno_error(xsk.error().value(),
+                       "MTU " + std::to_string(mtu) + " of " + iface.name() +
+                           " does not fit one UMEM frame (" + std::to_string(room) +
+                           " bytes after headroom) and needs multi-buffer AF_XDP: " + xsk.message() +
+                           "; lower the MTU to " + std::to_string(room - kEthHeaderLen));
+  }
 
   std::unique_ptr<XdpLink> link(new XdpLink());
   link->iface_ = &iface;
@@ -58,11 +96,15 @@ XdpResult<std::unique_ptr<XdpLink>> XdpLink::create(XdpInterface& iface, uint32_
   link->mtu_ = mtu;
   link->mac_ = iface.netdev().mac;
   link->max_frame_ = mtu + kEthHeaderLen;
-  link->room_ = room;
+  link->room_ = link_room;
+  link->jumbo_ = jumbo;
+  link->chunk_ = umem_config.chunk_size == 0 ? umem_config.frame_size : umem_config.chunk_size;
+  link->max_pieces_ = max_pieces(umem_config.frame_size, link->chunk_);
+  if (jumbo) link->tx_pieces_.assign(umem_config.frame_count, 0);
   link->batch_ = std::clamp<uint32_t>(config.batch, 1, kMaxBatch);
   link->fill_target_ = config.fill_target != 0
                            ? std::min(config.fill_target, config.xsk.fill_size)
-                           : std::min(config.xsk.fill_size, config.umem.frame_count / 2);
+                           : std::min(config.xsk.fill_size, umem_config.frame_count / 2);
   link->refill_batch_ = std::clamp<uint32_t>(link->fill_target_ / 8, 1, link->batch_);
   // Fill before the XSKMAP points here, so the first frames find buffers
   // (and a TX-only link still has its fill ring populated: ROBUSTNESS case 49).
@@ -85,6 +127,7 @@ stack::LinkFeatures XdpLink::features() const {
   // during its copy, where it is nearly free.
   f.tx_checksum = xsk_->tx_checksum_mode() != TxChecksumMode::kSoftware;
   f.rx_checksum = false;
+  // Multi-buffer stays inside the link: the stack gets contiguous frames.
   f.scatter_gather = false;
   f.max_frame = max_frame_;
   return f;
@@ -125,37 +168,22 @@ size_t XdpLink::rx_burst(stack::PacketQueue& out, size_t max) {
     reclaim_completions();
     kick_tx_until_drained();
   }
-  stack::FramePool& pool = umem_->pool();
   const uint32_t n = static_cast<uint32_t>(std::min<size_t>(max, batch_));
   uint32_t idx = 0;
   const uint32_t got = n == 0 ? 0 : xsk_ring_cons__peek(&xsk_->rx(), n, &idx);
   size_t delivered = 0;
   for (uint32_t i = 0; i < got; ++i) {
-    const xdp_desc* d = xsk_ring_cons__rx_desc(&xsk_->rx(), idx + i);
-    const uint32_t frame = pool.frame_of_offset(d->addr);
-    // Not bound with XDP_USE_SG, so chains should not appear; if one does, it
-    // is dropped whole, never delivered in pieces (ROBUSTNESS case 46).
-    if ((d->options & uapi::kPktContd) != 0 || in_chain_) {
-      in_chain_ = (d->options & uapi::kPktContd) != 0;
-      pool.free(frame);
-      ++stats_.rx_dropped;
-      continue;
-    }
-    stack::Packet p(&pool, frame);
-    stack::PacketMeta& m = p.meta();
-    m = stack::PacketMeta{};
-    m.head = static_cast<uint16_t>(d->addr - pool.offset_of(frame));
-    m.len = static_cast<uint16_t>(d->len);
-    m.mac_off = m.head;
+    stack::Packet p = take_rx(*xsk_ring_cons__rx_desc(&xsk_->rx(), idx + i));
+    if (!p) continue;
     // The kernel wrote these bytes on another core: ask for every line the
     // headers and a small payload span at once, instead of missing on each in
     // turn as eth_rcv, ip_rcv and the UDP checksum reach them.
-    const std::byte* bytes = pool.frame_data(frame) + m.head;
-    for (uint32_t off = 0; off < std::min<uint32_t>(d->len, kPrefetchBytes); off += 64) {
+    const std::byte* bytes = p.data();
+    for (uint32_t off = 0; off < std::min<uint32_t>(p.size(), kPrefetchBytes); off += 64) {
       __builtin_prefetch(bytes + off);
     }
     ++stats_.rx_packets;
-    stats_.rx_bytes += d->len;
+    stats_.rx_bytes += p.size();
     out.push_back(std::move(p));
     ++delivered;
   }
@@ -173,6 +201,41 @@ size_t XdpLink::rx_burst(stack::PacketQueue& out, size_t max) {
   return delivered;
 }
 
+stack::Packet XdpLink::take_rx(const xdp_desc& d) {
+  stack::FramePool& pool = umem_->pool();
+  const uint32_t frame = pool.frame_of_offset(d.addr);
+  const bool more = (d.options & uapi::kPktContd) != 0;
+  if (!jumbo_) {
+    // Not bound with XDP_USE_SG, so chains should not appear; if one does, it
+    // is dropped whole, never delivered in pieces (ROBUSTNESS case 46).
+    if (more || in_chain_) {
+      in_chain_ = more;
+      pool.free(frame);
+      ++stats_.rx_dropped;
+      return {};
+    }
+  } else if (rx_chain_.active()) {
+    // A continuation: copied behind the first piece, its frame freed at once.
+    rx_chain_.append({pool.frame_data(frame) + (d.addr - pool.offset_of(frame)), d.len}, max_frame_);
+    pool.free(frame);
+    if (more) return {};
+    stack::Packet whole = rx_chain_.finish();
+    if (!whole) ++stats_.rx_dropped;  // longer than the MTU's frame: dropped whole
+    return whole;
+  }
+  stack::Packet p(&pool, frame);
+  stack::PacketMeta& m = p.meta();
+  m = stack::PacketMeta{};
+  m.head = static_cast<uint16_t>(d.addr - pool.offset_of(frame));
+  m.len = static_cast<uint16_t>(d.len);
+  m.mac_off = m.head;
+  if (jumbo_ && more) {
+    rx_chain_.start(std::move(p));
+    return {};
+  }
+  return p;
+}
+
 bool XdpLink::set_mtu(uint32_t mtu) {
   if (mtu + kEthHeaderLen > room_) return false;
   mtu_ = mtu;
@@ -180,38 +243,46 @@ bool XdpLink::set_mtu(uint32_t mtu) {
   return true;
 }
 
-bool XdpLink::prepare_tx(stack::Packet& p, xdp_desc& desc) {
+uint32_t XdpLink::prepare_tx(stack::Packet& p, std::span<xdp_desc> out) {
   stack::PacketMeta& m = p.meta();
-  if (m.len == 0 || m.len > max_frame_) return false;
+  if (m.len == 0 || m.len > max_frame_) return 0;
   const uint32_t md_len = xsk_->tx_metadata_len();
   // With TX metadata registered, every descriptor needs md_len bytes in front
   // of its data inside the frame (the kernel validates addr - tx_metadata_len).
   if (m.head < md_len) {
     const uint16_t shift = static_cast<uint16_t>(md_len - m.head);
-    if (p.tailroom() < shift) return false;
+    if (p.tailroom() < shift) return 0;
     std::memmove(p.data() + shift, p.data(), m.len);
     m.head = static_cast<uint16_t>(m.head + shift);
     if (m.csum_state == stack::ChecksumState::kPartial) m.csum_start += shift;
   }
-  desc.options = 0;
+  uint32_t options = 0;
   if (m.csum_state == stack::ChecksumState::kPartial) {
-    if (m.csum_start < m.head) return false;
+    if (m.csum_start < m.head) return 0;
     const uint32_t start = m.csum_start - m.head;  // PacketMeta: frame offset; here: from data
-    if (start + m.csum_offset + 2u > m.len) return false;
+    if (start + m.csum_offset + 2u > m.len) return 0;
     if (xsk_->tx_checksum_mode() != TxChecksumMode::kSoftware) {
       uapi::TxMetadata md{};
       md.flags = uapi::kTxmdChecksum;
       md.request.csum_start = static_cast<uint16_t>(start);
       md.request.csum_offset = m.csum_offset;
       std::memcpy(p.data() - md_len, &md, sizeof(md));
-      desc.options = uapi::kTxMetadata;
+      options = uapi::kTxMetadata;
     } else {
       complete_partial_checksum(p.data(), m.len, start, m.csum_offset);
     }
   }
-  desc.addr = umem_->pool().offset_of(p.frame()) + m.head;
-  desc.len = m.len;
-  return true;
+  const uint64_t addr = umem_->pool().offset_of(p.frame()) + m.head;
+  if (!jumbo_) {
+    out[0] = xdp_desc{addr, m.len, options};
+    return 1;
+  }
+  // The kernel builds the skb's linear part from the first descriptor: it
+  // must hold the Ethernet header (the stack's headroom puts ~4000 bytes there).
+  if (chunk_ - addr % chunk_ < std::min<uint32_t>(m.len, kEthHeaderLen)) return 0;
+  const uint32_t n = split_tx(addr, m.len, chunk_, options, out);
+  if (n != 0) tx_pieces_[p.frame()] = static_cast<uint8_t>(n);
+  return n;
 }
 
 size_t XdpLink::tx_burst(stack::PacketQueue& q) {
@@ -221,11 +292,16 @@ size_t XdpLink::tx_burst(stack::PacketQueue& q) {
   std::array<xdp_desc, kMaxBatch> descs;
   size_t taken = 0;
   bool blocked = false;
+  // Descriptors per ring operation: a whole batch of the largest packets.
+  const uint32_t want = std::min(batch_ * max_pieces_, kMaxBatch);
   while (!q.empty() && !blocked) {
-    const uint32_t room = std::min(xsk_prod_nb_free(&xsk_->tx(), batch_), batch_);
-    if (room == 0) break;  // ring full: backpressure, the rest stays in q
+    const uint32_t room = std::min(xsk_prod_nb_free(&xsk_->tx(), want), want);
+    // Ring full (or too full for a whole jumbo packet, whose descriptors go in
+    // together): backpressure, the rest stays in q.
+    if (room < max_pieces_) break;
     uint32_t n = 0;
-    while (n < room && !q.empty()) {
+    uint32_t frames = 0;
+    while (n + max_pieces_ <= room && !q.empty()) {
       stack::Packet p = q.pop_front();
       if (p.pool() != &pool) {
         // Built in another pool (e.g. forwarded from another link's UMEM):
@@ -249,14 +325,16 @@ size_t XdpLink::tx_burst(stack::PacketQueue& q) {
         p = std::move(c);
       }
       ++taken;
-      if (!prepare_tx(p, descs[n])) {
+      const uint32_t pieces = prepare_tx(p, std::span<xdp_desc>(descs).subspan(n, room - n));
+      if (pieces == 0) {
         ++stats_.tx_dropped;  // p's frame goes back to the pool here
         continue;
       }
       ++stats_.tx_packets;
       stats_.tx_bytes += p.size();
       (void)p.release();  // the frame now belongs to the tx ring
-      ++n;
+      n += pieces;
+      ++frames;
     }
     if (n == 0) continue;
     uint32_t idx = 0;
@@ -264,7 +342,7 @@ size_t XdpLink::tx_burst(stack::PacketQueue& q) {
     const uint32_t got = xsk_ring_prod__reserve(&xsk_->tx(), n, &idx);
     for (uint32_t i = 0; i < got; ++i) *xsk_ring_prod__tx_desc(&xsk_->tx(), idx + i) = descs[i];
     xsk_ring_prod__submit(&xsk_->tx(), got);
-    tx_outstanding_ += got;
+    tx_outstanding_ += frames;
   }
   kick_tx_until_drained();
   return taken;
@@ -277,13 +355,17 @@ uint32_t XdpLink::reclaim_completions() {
     uint32_t idx = 0;
     const uint32_t n = xsk_ring_cons__peek(&xsk_->comp(), batch_, &idx);
     if (n == 0) break;
+    const uint32_t before = total;
     for (uint32_t i = 0; i < n; ++i) {
       const uint64_t addr = *xsk_ring_cons__comp_addr(&xsk_->comp(), idx + i);
-      pool.free(pool.frame_of_offset(addr));  // runs the frame's destructor (sock_wfree)
+      const uint32_t frame = pool.frame_of_offset(addr);
+      // A jumbo frame went out in several pieces: it is free after the last.
+      if (jumbo_ && --tx_pieces_[frame] != 0) continue;
+      pool.free(frame);  // runs the frame's destructor (sock_wfree)
+      ++total;
     }
     xsk_ring_cons__release(&xsk_->comp(), n);
-    tx_outstanding_ -= n;
-    total += n;
+    tx_outstanding_ -= total - before;
   }
   return total;
 }
@@ -325,6 +407,23 @@ void XdpLink::prepare_to_sleep() {
   }
 }
 
+uint32_t XdpLink::completed_frames() {
+  const uint32_t descs = xsk_cons_nb_avail(&xsk_->comp(), xsk_->comp().size);
+  if (!jumbo_ || descs == 0) return descs;
+  // Frames whose every outstanding piece is in the ring (read, not consumed).
+  const stack::FramePool& pool = umem_->pool();
+  uint32_t idx = 0;
+  const uint32_t n = xsk_ring_cons__peek(&xsk_->comp(), descs, &idx);
+  std::map<uint32_t, uint32_t> seen;
+  uint32_t frames = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t f = pool.frame_of_offset(*xsk_ring_cons__comp_addr(&xsk_->comp(), idx + i));
+    if (++seen[f] == tx_pieces_[f]) ++frames;
+  }
+  xsk_ring_cons__cancel(&xsk_->comp(), n);
+  return frames;
+}
+
 FrameCounts XdpLink::frame_counts() {
   const stack::FramePool& pool = umem_->pool();
   FrameCounts c;
@@ -332,7 +431,7 @@ FrameCounts XdpLink::frame_counts() {
   c.free = pool.available();
   c.rx = xsk_cons_nb_avail(&xsk_->rx(), xsk_->rx().size);
   c.fill = fill_outstanding_ - c.rx;
-  c.completion = xsk_cons_nb_avail(&xsk_->comp(), xsk_->comp().size);
+  c.completion = completed_frames();
   c.tx = tx_outstanding_ - c.completion;
   c.stack = pool.in_use() - fill_outstanding_ - tx_outstanding_;
   return c;

@@ -19,17 +19,29 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "stack/core/link.h"
 #include "xdp/error.h"
+#include "xdp/multi_buffer.h"
 #include "xdp/umem.h"
 #include "xdp/xdp_interface.h"
 #include "xdp/xsk_socket.h"
 
 namespace xnet::xdp {
 
+// An MTU larger than a UMEM frame holds (xdp/multi_buffer.h).
+enum class MultiBuffer {
+  kAuto,  // jumbo frames over multi-buffer descriptors (XDP_USE_SG) when the MTU needs them
+  kOff,   // never: such an MTU is refused (EMSGSIZE), as on a driver without it
+};
+
 struct XdpLinkConfig {
   UmemConfig umem;
+  MultiBuffer multi_buffer = MultiBuffer::kAuto;
+  // Jumbo layout only: frames (each the MTU rounded up to 4096-byte chunks,
+  // 12 KiB at MTU 9000), replacing umem.frame_size/frame_count.
+  uint32_t jumbo_frame_count = 1024;
   XskConfig xsk;
   uint32_t batch = 64;  // descriptors per ring operation
   // Frames kept in the fill ring; 0 = min(fill ring size, half the UMEM), so
@@ -51,7 +63,9 @@ struct FrameCounts {
 class XdpLink final : public stack::Link {
  public:
   // Errors: EINVAL "queue out of range", EMSGSIZE "MTU larger than a frame
-  // allows" (never truncates), plus XskSocket's.
+  // allows" (never truncates; with MultiBuffer::kAuto only above
+  // kMaxJumboFrame), plus XskSocket's (an MTU that needs multi-buffer on a
+  // driver or kernel without XDP_USE_SG fails there, saying so).
   static XdpResult<std::unique_ptr<XdpLink>> create(XdpInterface& iface, uint32_t queue,
                                                     const XdpLinkConfig& config = {});
   ~XdpLink() override;
@@ -68,6 +82,8 @@ class XdpLink final : public stack::Link {
   bool set_mtu(uint32_t mtu);
   // The largest MTU this link's frames hold.
   uint32_t max_mtu() const { return room_ - 14; }  // less the Ethernet header
+  // Bound with XDP_USE_SG, frames of several chunks (xdp/multi_buffer.h).
+  bool jumbo() const { return jumbo_; }
   wire::MacAddr mac() const override { return mac_; }
   stack::LinkFeatures features() const override;
   std::string name() const override;
@@ -106,9 +122,15 @@ class XdpLink final : public stack::Link {
  private:
   XdpLink() = default;
   void refill();
-  // Prepares one packet of our pool for the wire; false = drop it.
-  bool prepare_tx(stack::Packet& p, xdp_desc& desc);
+  // Prepares one packet of our pool for the wire as descriptors in `out`;
+  // returns how many, 0 = drop it (the caller counts LinkStats::tx_dropped).
+  uint32_t prepare_tx(stack::Packet& p, std::span<xdp_desc> out);
+  // One received descriptor: a packet to deliver, or nothing (a chain still
+  // open, or dropped: LinkStats::rx_dropped).
+  stack::Packet take_rx(const xdp_desc& d);
   void kick_tx_until_drained();
+  // Frames whose transmission completed, still in the completion ring.
+  uint32_t completed_frames();
 
   XdpInterface* iface_ = nullptr;
   std::unique_ptr<Umem> umem_;
@@ -124,6 +146,12 @@ class XdpLink final : public stack::Link {
   uint32_t fill_outstanding_ = 0;  // fill ring + rx ring
   uint32_t tx_outstanding_ = 0;    // tx ring + completion ring
   bool in_chain_ = false;          // dropping the rest of a multi-buffer chain
+  // Jumbo layout (xdp/multi_buffer.h).
+  bool jumbo_ = false;
+  uint32_t chunk_ = 0;             // registered chunk size
+  uint32_t max_pieces_ = 1;        // descriptors one frame can need
+  RxChain rx_chain_;
+  std::vector<uint8_t> tx_pieces_;  // per frame: descriptors not yet completed
   stack::LinkStats stats_;
 };
 

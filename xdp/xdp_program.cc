@@ -141,6 +141,14 @@ XdpResult<std::unique_ptr<XdpProgram>> XdpProgram::attach(uint32_t ifindex,
     p->prog_ = nullptr;
     return errno_error(err ? err : EINVAL, "no XDP program in the BPF object");
   }
+  // Frags-aware (BPF_F_XDP_HAS_FRAGS, what SEC("xdp.frags") would set): the
+  // program reads only the first buffer's headers, so it is right for
+  // multi-buffer packets too, and drivers refuse a program without the flag
+  // on an MTU larger than a page (veth: ERANGE). Set at load, here, so the
+  // object keeps one section name for every loader.
+  if (int e = xdp_program__set_xdp_frags_support(p->prog_, true); e != 0) {
+    return errno_error(-e, "could not mark the XDP program frags-aware: " + errstr(e));
+  }
 
   auto try_attach = [&](AttachMode m) {
     return xdp_program__attach(p->prog_, static_cast<int>(ifindex), to_libxdp(m), 0);
@@ -175,7 +183,7 @@ XdpResult<std::unique_ptr<XdpProgram>> XdpProgram::attach(uint32_t ifindex,
     }
     if (e == ERANGE) {
       return errno_error(e, "the MTU of " + ifname +
-                                " is too large for a single-buffer XDP program");
+                                " is too large for XDP on this driver (no multi-buffer XDP support)");
     }
     return errno_error(e, "attaching XDP to " + ifname + " failed: " + errstr(e));
   }

@@ -3,6 +3,7 @@
 // are the kernel's (include/uapi/linux/if_xdp.h):
 //   - TX metadata (tx_metadata_len, XDP_TX_METADATA, struct xsk_tx_metadata,
 //     XDP_TXMD_FLAGS_*, XDP_UMEM_TX_SW_CSUM): Linux 6.8;
+//   - XDP_USE_SG and XDP_PKT_CONTD (multi-buffer): Linux 6.6;
 //   - XDP_UMEM_TX_METADATA_LEN (tx_metadata_len is ignored without it): Linux 6.11;
 //   - XDP_TXMD_FLAGS_LAUNCH_TIME / request.launch_time: Linux 6.14.
 // Delete this file once the build headers are >= 6.14.
@@ -29,6 +30,9 @@ static_assert(sizeof(UmemReg) == 32);
 inline constexpr uint32_t kUmemUnalignedChunk = 1u << 0;  // XDP_UMEM_UNALIGNED_CHUNK_FLAG
 inline constexpr uint32_t kUmemTxSwCsum = 1u << 1;        // XDP_UMEM_TX_SW_CSUM (6.8)
 inline constexpr uint32_t kUmemTxMetadataLen = 1u << 2;   // XDP_UMEM_TX_METADATA_LEN (6.11)
+
+// sockaddr_xdp.sxdp_flags
+inline constexpr uint16_t kUseSg = 1u << 4;  // XDP_USE_SG (6.6): multi-buffer descriptors
 
 // xdp_desc.options
 inline constexpr uint32_t kPktContd = 1u << 0;    // XDP_PKT_CONTD (6.6)

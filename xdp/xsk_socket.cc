@@ -90,7 +90,7 @@ XdpResult<std::unique_ptr<XskSocket>> XskSocket::try_create(
   uapi::UmemReg reg{};
   reg.addr = reinterpret_cast<uint64_t>(umem.region().data());
   reg.len = umem.region().size();
-  reg.chunk_size = umem.frame_size();
+  reg.chunk_size = umem.chunk_size();
   reg.headroom = config.umem_headroom;
   if (tx_metadata) {
     reg.tx_metadata_len = uapi::kTxMetadataLen;
@@ -184,6 +184,7 @@ XdpResult<std::unique_ptr<XskSocket>> XskSocket::try_create(
   sxdp.sxdp_queue_id = queue;
   sxdp.sxdp_flags = mode == BindMode::kZeroCopy ? XDP_ZEROCOPY : XDP_COPY;
   if (config.need_wakeup) sxdp.sxdp_flags |= XDP_USE_NEED_WAKEUP;
+  if (config.multi_buffer) sxdp.sxdp_flags |= uapi::kUseSg;
   int err = 0;
   for (int attempt = 0; attempt < kBindAttempts; ++attempt) {
     if (bind(s->fd_, reinterpret_cast<sockaddr*>(&sxdp), sizeof(sxdp)) == 0) {
@@ -198,10 +199,17 @@ XdpResult<std::unique_ptr<XskSocket>> XskSocket::try_create(
     std::string what = "binding an AF_XDP socket to " + ifname + " queue " +
                        std::to_string(queue) + " (" + to_string(mode) + ") failed: " + errstr(err);
     if (err == EBUSY) what += " (another AF_XDP socket is bound to that queue)";
-    if (err == EOPNOTSUPP && mode == BindMode::kZeroCopy) what += " (driver has no zero-copy)";
+    if (config.multi_buffer && (err == EOPNOTSUPP || err == EINVAL)) {
+      // EINVAL: a kernel before 6.6 (no XDP_USE_SG); EOPNOTSUPP: a zero-copy
+      // driver without multi-buffer AF_XDP.
+      what += " (no multi-buffer AF_XDP, XDP_USE_SG, for this driver and mode)";
+    } else if (err == EOPNOTSUPP && mode == BindMode::kZeroCopy) {
+      what += " (driver has no zero-copy)";
+    }
     return errno_error(err, what);
   }
   s->bind_mode_ = mode;
+  s->multi_buffer_ = config.multi_buffer;
   xdp_options opts{};
   optlen = sizeof(opts);
   if (getsockopt(s->fd_, SOL_XDP, XDP_OPTIONS, &opts, &optlen) == 0) {

@@ -55,6 +55,9 @@ struct XskConfig {
   // (netdev genetlink xsk-features); set when the NIC is known to do it.
   bool trust_device_tx_checksum = false;
   uint32_t umem_headroom = 0;  // extra rx headroom on top of XDP_PACKET_HEADROOM
+  // Bind with XDP_USE_SG: a packet may span several descriptors (XDP_PKT_CONTD)
+  // both ways. XdpLink sets it when the MTU needs more than one chunk.
+  bool multi_buffer = false;
 };
 
 class XskSocket {
@@ -77,6 +80,7 @@ class XskSocket {
   // (0 without TX metadata).
   uint32_t tx_metadata_len() const { return tx_metadata_len_; }
   bool busy_poll() const { return busy_poll_; }
+  bool multi_buffer() const { return multi_buffer_; }
 
   xsk_ring_prod& fill() { return fill_; }
   xsk_ring_cons& comp() { return comp_; }
@@ -114,6 +118,7 @@ class XskSocket {
   TxChecksumMode csum_mode_ = TxChecksumMode::kSoftware;
   uint32_t tx_metadata_len_ = 0;
   bool busy_poll_ = false;
+  bool multi_buffer_ = false;
   xsk_ring_prod fill_{};
   xsk_ring_cons comp_{};
   xsk_ring_cons rx_{};

@@ -58,6 +58,8 @@ struct Options {
   int ping_timeout_ms = 100;   // xnet pinger: with_timeout per receive (0: none)
   std::string only;            // run only this impl (profiling)
   std::vector<size_t> sizes = {64, 1400};  // latency and throughput payloads
+  // MTU of both veth ends (9000: jumbo frames, xnet over multi-buffer AF_XDP).
+  uint32_t mtu = 1500;
   int nice = 0;                // scheduling priority of every benchmark thread (and our NAPI kthreads)
   Tuning tuning;
   bool verbose = false;

@@ -55,12 +55,19 @@ int run(Options& o) {
              "nice {}\n", mach.cpu_model, mach.cores, mach.kernel, o.cpu_a, o.cpu_b, load, o.nice);
 
   std::string err;
-  auto topo = Topology::create(1, 0, &err);
+  for (size_t sz : o.sizes) {
+    if (sz + 28 > o.mtu) {
+      fmt::print(stderr, "netbench: size {} does not fit MTU {} unfragmented (at most {})\n", sz, o.mtu, o.mtu - 28);
+      return 1;
+    }
+  }
+  auto topo = Topology::create(1, 0, &err, o.mtu);
   if (!topo) {
     fmt::print(stderr, "netbench: topology: {}\n", err);
     return 1;
   }
-  fmt::print("topology: {} [{}] <-> {} [{}], 1 queue\n", topo->if_a(), topo->ns_a(), topo->if_b(), topo->ns_b());
+  fmt::print("topology: {} [{}] <-> {} [{}], 1 queue, MTU {}\n", topo->if_a(), topo->ns_a(), topo->if_b(), topo->ns_b(),
+             o.mtu);
   Topology& t = *topo;
   std::vector<Measurement> rs;
   auto on = [&](const char* impl) { return o.only.empty() || o.only == impl; };
@@ -192,9 +199,12 @@ int main(int argc, char** argv) {
   app.add_option("--cpu-b", o.cpu_b, "core of the passive side (echo, receiver)")->capture_default_str();
   app.add_option("--repeat", o.repeat, "alternating rounds per scenario (medians reported)")->capture_default_str();
   app.add_option("--soak-rate", o.soak_rate, "soak datagrams/s (default: 90% of xnet's measured maximum)");
-  app.add_option("--sizes", o.sizes, "latency and throughput payload sizes (bytes, 16..1472)")
+  app.add_option("--sizes", o.sizes, "latency and throughput payload sizes (bytes, 16..MTU-28)")
       ->delimiter(',')
-      ->check(CLI::Range(16, 1472))
+      ->check(CLI::Range(16, 8972))
+      ->capture_default_str();
+  app.add_option("--mtu", o.mtu, "MTU of both veth ends (9000: jumbo frames)")
+      ->check(CLI::Range(1280, 9000))
       ->capture_default_str();
   app.add_option("--soak-size", o.soak_size, "soak payload bytes (>= 16)")->capture_default_str();
   app.add_option("--threaded-napi-latency", o.tuning.threaded_napi_latency, "threaded NAPI in latency runs")

@@ -11,12 +11,13 @@
 
 namespace xnet::bench {
 
-std::unique_ptr<Topology> Topology::create(uint32_t queues, int index, std::string* error) {
+std::unique_ptr<Topology> Topology::create(uint32_t queues, int index, std::string* error, uint32_t mtu) {
   std::unique_ptr<Topology> t(new Topology());
   t->queues_ = queues;
   t->n_ = std::to_string(index);
   netns::VethOptions o;
   o.queues = queues;
+  o.mtu = mtu;
   o.kernel_side_addrs = {t->kernel_b() + "/24"};
   o.xnet_side_kernel_addrs = {t->kernel_a() + "/24"};
   t->veth_ = netns::VethTopology::create(o, error);

@@ -30,7 +30,7 @@ namespace xnet::bench {
 
 class Topology {
  public:
-  static std::unique_ptr<Topology> create(uint32_t queues, int index, std::string* error);
+  static std::unique_ptr<Topology> create(uint32_t queues, int index, std::string* error, uint32_t mtu = 1500);
   ~Topology();
   Topology(const Topology&) = delete;
   Topology& operator=(const Topology&) = delete;

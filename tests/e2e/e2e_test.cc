@@ -158,10 +158,11 @@ enum class Serve { kApps, kCoroutines };
 class E2e : public ::testing::Test {
  protected:
   // Creates the topology and xnet on it (one shard per queue).
-  void start(Serve serve = Serve::kApps, uint32_t queues = 1) {
+  void start(Serve serve = Serve::kApps, uint32_t queues = 1, uint32_t mtu = 1500) {
     serve_ = serve;
     VethOptions o;
     o.queues = queues;
+    o.mtu = mtu;
     o.kernel_tx_checksum_off = true;
     o.xnet_side_kernel_addrs = {kXnetSideKernelIp + "/24"};
     std::string error;
@@ -614,6 +615,74 @@ TEST_F(E2e, GsoSendArrivesAsSeparateDatagrams) {
   // the device segments it); the wire carries five datagrams.
   EXPECT_EQ(st.udp.OutDatagrams, 1u);
   EXPECT_EQ(st.ip.OutTransmits, 1u);
+}
+
+// Jumbo frames (issue 17): the kernel and xnet at MTU 9000 on both ends of
+// the veth; xnet's link binds with XDP_USE_SG and receives and sends frames
+// of three chained descriptors (xdp/multi_buffer.h).
+TEST_F(E2e, JumboEchoBothWaysAtMtu9000) {
+  XNET_REQUIRE_PRIVILEGED();
+  ASSERT_NO_FATAL_FAILURE(start(Serve::kApps, 1, 9000));
+  ASSERT_TRUE(host_->link(0).jumbo());
+  EXPECT_EQ(host_->link(0).mtu(), 9000u);
+  auto echo = start_echo();
+  ASSERT_NE(echo->sk, nullptr);
+  KernelUdp k = KernelUdp::open(topo_->kernel_ns(), kKernelIp, 0);
+  ASSERT_TRUE(k.valid());
+  std::vector<std::byte> buf(65536);
+  constexpr int kEach = 3;
+  // 8972 = 9000 - IPv4 - UDP headers: one frame each way; 65507, the
+  // largest datagram: 8 fragments each way (8 x 8976 >= 65515).
+  for (size_t size : {size_t{8972}, size_t{65507}}) {
+    for (int i = 0; i < kEach; ++i) {
+      const std::vector<std::byte> p = pattern(static_cast<uint32_t>(size + i), size);
+      ASSERT_EQ(k.send_to(p, kXnetIp, kEchoPort), static_cast<long>(size));
+      const long n = k.recv(buf, 3s);
+      ASSERT_EQ(n, static_cast<long>(size)) << "size " << size << " #" << i;
+      EXPECT_EQ(std::memcmp(buf.data(), p.data(), size), 0) << "size " << size << " #" << i;
+    }
+  }
+  const stack::Stats st = stats();
+  // Only the 65507-byte datagrams were fragments: 8 in, 8 out, each.
+  EXPECT_EQ(st.ip.ReasmReqds, 8u * kEach);
+  EXPECT_EQ(st.ip.ReasmOKs, 1u * kEach);
+  EXPECT_EQ(st.ip.FragOKs, 1u * kEach);
+  EXPECT_EQ(st.ip.FragCreates, 8u * kEach);
+  EXPECT_EQ(st.udp.InDatagrams, 2u * kEach);
+  EXPECT_EQ(echo->echoed, 2u * kEach);
+  EXPECT_EQ(echo->send_errors, 0u);
+  xdp::XdpLink* link = &host_->link(0);
+  const stack::LinkStats ls = host_->run_on(0, [link](StackDriver&) { return link->stats(); });
+  EXPECT_EQ(ls.rx_dropped, 0u);
+  EXPECT_EQ(ls.tx_dropped, 0u);
+}
+
+TEST_F(E2e, JumboGsoAtMtu9000) {
+  XNET_REQUIRE_PRIVILEGED();
+  ASSERT_NO_FATAL_FAILURE(start(Serve::kApps, 1, 9000));
+  KernelUdp k = KernelUdp::open(topo_->kernel_ns(), kKernelIp, 0);
+  ASSERT_TRUE(k.valid());
+  stack::UdpSock* sk = open_udp(5001);
+  ASSERT_NE(sk, nullptr);
+  constexpr size_t kSeg = 8972;
+  constexpr int kSegs = 5;
+  const std::vector<std::byte> p = pattern(9, kSeg * kSegs);
+  auto sent = call([&](stack::Stack& s) {
+    stack::SockAddrIn dst{stack::kAfInet, {kKernelAddr, k.port()}};
+    stack::SendOptions o;
+    o.gso_size = kSeg;
+    return stack::udp_sendmsg(s, *sk, p, &dst, o, std::chrono::steady_clock::now());
+  });
+  ASSERT_TRUE(sent) << sent.error().message();
+  EXPECT_EQ(*sent, kSeg * kSegs);
+  std::vector<std::byte> buf(65536);
+  for (int i = 0; i < kSegs; ++i) {
+    const long n = k.recv(buf, 3s);
+    ASSERT_EQ(n, static_cast<long>(kSeg)) << "segment " << i;
+    EXPECT_EQ(std::memcmp(buf.data(), p.data() + i * kSeg, kSeg), 0) << "segment " << i;
+  }
+  EXPECT_EQ(k.recv(buf, 200ms), -EAGAIN) << "more than " << kSegs << " datagrams";
+  EXPECT_EQ(stats().ip.FragCreates, 0u);
 }
 
 TEST_F(E2e, ClosedPortGivesKernelEconnrefused) {

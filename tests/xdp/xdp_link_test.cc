@@ -595,16 +595,31 @@ TEST(XdpInterface, Errors) {
     EXPECT_EQ(q.error(), std::errc::invalid_argument);
     EXPECT_NE(q.message().find("out of range"), std::string::npos) << q.message();
 
-    // MTU 3000 does not fit a 2048-byte frame: refused, never truncated.
-    auto big = XdpLink::create(*iface, 0);
+    // MTU 3000 does not fit a 2048-byte frame: without multi-buffer (as on a
+    // driver that has none) refused, never truncated.
+    XdpLinkConfig single;
+    single.multi_buffer = MultiBuffer::kOff;
+    auto big = XdpLink::create(*iface, 0, single);
     EXPECT_EQ(big.error(), std::errc::message_size);
     EXPECT_NE(big.message().find("4096"), std::string::npos) << big.message();
+    EXPECT_NE(big.message().find("multi-buffer"), std::string::npos) << big.message();
     XdpLinkConfig lc;
     lc.umem.frame_size = 4096;
     lc.umem.frame_count = 256;
     lc.xsk.fill_size = lc.xsk.comp_size = lc.xsk.rx_size = lc.xsk.tx_size = 128;
-    auto fits = XdpLink::create(*iface, 0, lc);
-    EXPECT_TRUE(fits) << fits.message();
+    {
+      auto fits = XdpLink::create(*iface, 0, lc);
+      ASSERT_TRUE(fits) << fits.message();
+      EXPECT_FALSE(fits.value()->jumbo());
+    }
+    // With multi-buffer (veth has it): 2048-byte chunks do not matter, the
+    // link uses jumbo frames of 4096-byte chunks.
+    lc.umem.frame_size = 2048;
+    lc.jumbo_frame_count = 128;
+    auto jumbo = XdpLink::create(*iface, 0, lc);
+    ASSERT_TRUE(jumbo) << jumbo.message();
+    EXPECT_TRUE(jumbo.value()->jumbo());
+    EXPECT_GE(jumbo.value()->max_mtu(), 3000u);
   });
 }
 
