@@ -57,10 +57,25 @@ KernelTables::KernelTables(uint32_t ifindex, Learn learn, RouteChange route, Rtn
       requests_(std::move(requests)),
       wake_fd_(wake_fd) {}
 
+namespace {
+
+// The wake-up eventfd: a write that fails finds the counter already
+// non-zero (the thread wakes anyway), a read that fails finds it drained.
+void poke(int fd) {
+  const uint64_t one = 1;
+  if (::write(fd, &one, sizeof one) < 0) return;
+}
+
+void drain(int fd) {
+  uint64_t v;
+  if (::read(fd, &v, sizeof v) < 0) return;
+}
+
+}  // namespace
+
 KernelTables::~KernelTables() {
   stop_ = true;
-  const uint64_t one = 1;
-  (void)::write(wake_fd_, &one, sizeof one);
+  poke(wake_fd_);
   if (thread_.joinable()) thread_.join();
   ::close(wake_fd_);
 }
@@ -71,8 +86,7 @@ void KernelTables::solicit(wire::Ipv4Addr ip) {
     std::lock_guard lock(mu_);
     asked_.push_back(ip);
   }
-  const uint64_t one = 1;
-  (void)::write(wake_fd_, &one, sizeof one);
+  poke(wake_fd_);
 }
 
 KernelTableCounts KernelTables::counts() const {
@@ -159,8 +173,7 @@ void KernelTables::run() {
       }
     }
     if (fds[1].revents & POLLIN) {
-      uint64_t v;
-      (void)::read(wake_fd_, &v, sizeof v);
+      drain(wake_fd_);
       std::vector<wire::Ipv4Addr> asked;
       {
         std::lock_guard lock(mu_);
