@@ -51,7 +51,7 @@ for l in "${libs[@]}"; do
   done  # header-only libraries have none
 done
 { echo "CREATE $work/libxnet.a"; for a in "${archives[@]}"; do echo "ADDLIB $a"; done; echo SAVE; echo END; } | ar -M
-sys_libs="$(pkg-config --libs libxdp libbpf liburing fmt libpcap) -lelf -lz -lpthread"
+sys_libs="$(pkg-config --libs libxdp libbpf liburing fmt libpcap libmnl) -lelf -lz -lpthread"
 # shellcheck disable=SC2086
 c++ -shared -o "$work/libxnet.so.0.1" -Wl,-soname,libxnet.so.0 \
   -Wl,--whole-archive "$work/libxnet.a" -Wl,--no-whole-archive $sys_libs
@@ -85,7 +85,7 @@ includedir=\${prefix}/include/xnet
 Name: xnet
 Description: userspace UDP/IPv4 over AF_XDP, with a C++20 coroutine socket API
 Version: 0.1.0
-Requires.private: libxdp libbpf liburing fmt libpcap
+Requires.private: libxdp libbpf liburing fmt libpcap libmnl
 Libs: -L\${libdir} -lxnet
 Libs.private: -lelf -lz -lpthread
 Cflags: -I\${includedir}
