@@ -29,7 +29,7 @@ c++ -std=c++20 -O2 examples/echo_server.cc -I. $(pkg-config --cflags --libs xnet
 grep -q "$prefix/lib/libxnet.so.0" <<<"$(ldd ./echo_server)" || fail "echo_server does not use the installed libxnet.so"
 # shellcheck disable=SC2046
 c++ -std=c++20 -O2 examples/echo_server.cc -I. $(pkg-config --cflags xnet) "$prefix/lib/libxnet.a" \
-  $(pkg-config --libs libxdp libbpf liburing fmt libpcap) -lelf -lz -o echo_server_static \
+  $(pkg-config --libs libxdp libbpf liburing fmt libpcap libmnl) -lelf -lz -o echo_server_static \
   || fail "out-of-tree build against libxnet.a"
 cd "$root"
 
