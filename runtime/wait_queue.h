@@ -42,10 +42,12 @@
 #include <utility>
 
 #include "runtime/cancellation.h"
+#include "runtime/clock.h"
 #include "runtime/intrusive_list.h"
 #include "runtime/reactor.h"
 #include "runtime/result.h"
 #include "runtime/task.h"
+#include "runtime/timer_heap.h"
 
 namespace xnet::rt {
 
@@ -64,6 +66,11 @@ class WaitQueue {
   Waiter wait() { return Waiter(this); }
   // Same, with an explicit token instead of the ambient one.
   Waiter wait(CancellationToken token) { return Waiter(this, std::move(token)); }
+  // Same, failing with timed_out once `deadline` passes (at once if it has):
+  // a timer node inside the waiter, armed only if it really suspends, so a
+  // per-operation timeout (SO_RCVTIMEO's) costs no allocation and no extra
+  // coroutine, unlike wrapping the operation in with_timeout.
+  Waiter wait_until(TimePoint deadline) { return Waiter(this, deadline); }
 
   bool empty() const { return waiters_.empty(); }
   std::size_t size() const { return waiters_.size(); }
@@ -110,14 +117,20 @@ class WaitQueue {
     explicit Waiter(WaitQueue* q) : queue_(q) {}
     Waiter(WaitQueue* q, CancellationToken token)
         : queue_(q), token_(std::move(token)), explicit_token_(true) {}
+    Waiter(WaitQueue* q, TimePoint deadline) : queue_(q), has_deadline_(true) { timer_.deadline_ = deadline; }
     // An already-completed waiter: lets a fast path (Event already set) return
     // the same awaitable type as the slow path.
     explicit Waiter(Result<T> ready) : result_(std::move(ready)) {}
     // Only an idle waiter may move (e.g. into with_timeout's wrapper task).
     Waiter(Waiter&& o) noexcept
         : queue_(o.queue_), token_(std::move(o.token_)), explicit_token_(o.explicit_token_),
-          result_(std::move(o.result_)) {}
-    ~Waiter() { unlink(); }
+          has_deadline_(o.has_deadline_), result_(std::move(o.result_)) {
+      timer_.deadline_ = o.timer_.deadline_;
+    }
+    ~Waiter() {
+      unlink();
+      disarm_timer();
+    }
 
     bool await_ready() const noexcept { return result_.has_value(); }
     template <typename P>
@@ -127,6 +140,16 @@ class WaitQueue {
         return false;
       }
       reactor_ = Reactor::current();
+      if (has_deadline_) {
+        if (timer_.deadline_ <= Reactor::now()) {
+          reg_.disarm();
+          result_.emplace(std::errc::timed_out);
+          return false;
+        }
+        timer_.fire_ = &on_timeout;
+        timer_.ctx_ = this;
+        reactor_->add_timer(timer_);
+      }
       handle_ = h;
       queue_->waiters_.push_back(*this);
       return true;
@@ -138,19 +161,34 @@ class WaitQueue {
 
     void complete(Result<T>&& r) {
       reg_.disarm();
+      disarm_timer();
       result_.emplace(std::move(r));
       reactor_->schedule(handle_);
     }
     static void on_cancel(void* p) {
       auto* self = static_cast<Waiter*>(p);
       self->unlink();
+      self->disarm_timer();
       self->result_.emplace(std::errc::operation_canceled);
       self->reactor_->schedule(self->handle_);
+    }
+    // The reactor popped the node before calling: nothing to withdraw.
+    static void on_timeout(void* p) {
+      auto* self = static_cast<Waiter*>(p);
+      self->unlink();
+      self->reg_.disarm();
+      self->result_.emplace(std::errc::timed_out);
+      self->reactor_->schedule(self->handle_);
+    }
+    void disarm_timer() {
+      if (timer_.armed()) reactor_->cancel_timer(timer_);
     }
 
     WaitQueue* queue_ = nullptr;
     CancellationToken token_;
     bool explicit_token_ = false;
+    bool has_deadline_ = false;
+    TimerNode timer_;
     Reactor* reactor_ = nullptr;
     std::coroutine_handle<> handle_;
     CancellationRegistration reg_;

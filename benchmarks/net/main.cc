@@ -223,7 +223,7 @@ int main(int argc, char** argv) {
   app.add_option("--only", o.only, "run only this implementation (xnet, xnet-busy, kernel, kernel-busy, io_uring, "
                  "afxdp-raw, xdplink-raw), e.g. under perf");
   app.add_option("--ping-timeout-ms", o.ping_timeout_ms,
-                 "xnet pinger: rt::with_timeout on every receive (0: plain co_await, a lost reply then hangs)")
+                 "xnet pinger's receive timeout (set_recv_timeout, SO_RCVTIMEO's analog; 0: none, a lost reply then hangs)")
       ->capture_default_str();
   app.add_option("--nice", o.nice, "nice value of the benchmark threads and our NAPI kthreads (e.g. -20 on a busy machine)")
       ->capture_default_str();

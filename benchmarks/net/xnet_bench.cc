@@ -13,7 +13,6 @@
 #include "benchmarks/net/xnet_side.h"
 #include "runtime/sleep.h"
 #include "runtime/when_all.h"
-#include "runtime/with_timeout.h"
 
 namespace xnet::bench {
 namespace {
@@ -63,6 +62,9 @@ rt::Task<void> ping_task(StackDriver& d, Endpoint to, PingPlan plan, LatencyTall
     sync.fail("xnet pinger cannot connect");
     co_return;
   }
+  // SO_RCVTIMEO: a lost reply fails the receive with EAGAIN. --ping-timeout-ms 0
+  // waits forever (a lost reply then hangs the run).
+  if (timeout_ms > 0) (void)sock->set_recv_timeout(std::chrono::milliseconds(timeout_ms));
   std::vector<std::byte> req(plan.size), buf(plan.size + 64);
   const auto start = Clock::now();
   for (uint64_t seq = 0; seq < plan.warmup + plan.count && !stopping(); ++seq) {
@@ -72,11 +74,9 @@ rt::Task<void> ping_task(StackDriver& d, Endpoint to, PingPlan plan, LatencyTall
     const auto t0 = Clock::now();
     if (!co_await sock->send(req)) co_return;
     for (;;) {
-      // --ping-timeout-ms 0: no per-receive timer (measures what with_timeout costs).
-      auto r = timeout_ms > 0 ? co_await rt::with_timeout(sock->recv_from(buf), std::chrono::milliseconds(timeout_ms))
-                              : co_await sock->recv_from(buf);
+      auto r = co_await sock->recv_from(buf);
       if (!r) {
-        if (r.error() == std::errc::timed_out) {
+        if (r.error() == std::errc::resource_unavailable_try_again) {
           if (counted) ++tally.lost;
           break;
         }
@@ -415,15 +415,15 @@ Measurement xnet_throughput(Topology& t, const Options& o, size_t size, double s
 
 namespace {
 
-// One request and its reply: 1 answered, 0 lost (timeout), -1 stopped.
-rt::Task<int> round_trip(UdpSocket& sock, std::vector<std::byte>& req, std::vector<std::byte>& buf, uint64_t seq,
-                         std::chrono::milliseconds timeout) {
+// One request and its reply: 1 answered, 0 lost (the socket's receive
+// timeout ran out), -1 stopped.
+rt::Task<int> round_trip(UdpSocket& sock, std::vector<std::byte>& req, std::vector<std::byte>& buf, uint64_t seq) {
   fill_payload(req.data(), req.size(), seq);
   if (!co_await sock.send(req)) co_return -1;
   for (;;) {
-    auto r = co_await rt::with_timeout(sock.recv_from(buf), timeout);
+    auto r = co_await sock.recv_from(buf);
     if (!r) {
-      if (r.error() == std::errc::timed_out) co_return 0;
+      if (r.error() == std::errc::resource_unavailable_try_again) co_return 0;
       if (r.error() == std::errc::connection_refused) continue;
       co_return -1;
     }
@@ -442,15 +442,15 @@ rt::Task<void> client_flow(StackDriver& d, Endpoint to, size_t size, double seco
     co_return;
   }
   std::vector<std::byte> req(size), buf(size + 64);
-  const auto timeout = std::chrono::milliseconds(timeout_ms > 0 ? timeout_ms : 200);
+  (void)sock->set_recv_timeout(std::chrono::milliseconds(timeout_ms > 0 ? timeout_ms : 200));
   uint64_t seq = kWarmBit;
   for (int w = 0; w < 3; ++w) {
-    if (co_await round_trip(*sock, req, buf, seq++, timeout) < 0) co_return;
+    if (co_await round_trip(*sock, req, buf, seq++) < 0) co_return;
   }
   seq = 0;
   const auto start = Clock::now();
   while (!stopping() && seconds_since(start) < seconds) {
-    const int r = co_await round_trip(*sock, req, buf, seq++, timeout);
+    const int r = co_await round_trip(*sock, req, buf, seq++);
     if (r < 0) break;
     tally.sent.fetch_add(1, std::memory_order_relaxed);
     if (r == 1) tally.received.fetch_add(1, std::memory_order_relaxed);

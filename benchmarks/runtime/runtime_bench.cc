@@ -1,6 +1,8 @@
 // Runtime micro-benchmarks: the costs every layer above pays.
 //  - task create + await (a coroutine frame allocation and two transfers)
 //  - the same under with_timeout (what a per-receive timeout adds)
+//  - a wait that suspends and is woken: plain, with a deadline in the
+//    waiter, under with_timeout
 //  - wake-up latency of a sleeping reactor from another thread (eventfd)
 //  - cross-shard submit_to round trip (two SPSC hops)
 
@@ -13,7 +15,9 @@
 #include "runtime/event.h"
 #include "runtime/reactor.h"
 #include "runtime/runtime.h"
+#include "runtime/spawn.h"
 #include "runtime/task.h"
+#include "runtime/wait_queue.h"
 #include "runtime/with_timeout.h"
 
 namespace xnet::rt {
@@ -54,6 +58,46 @@ void BM_TaskAwaitWithTimeout(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
 BENCHMARK(BM_TaskAwaitWithTimeout);
+
+// A receive that really waits, as the ping-pong's does: a consumer suspends
+// on a WaitQueue, a producer (another coroutine) wakes it. Arg 0: plain
+// wait(); 1: wait_until(deadline) (the timer in the waiter: set_recv_timeout);
+// 2: with_timeout(wait()) (a wrapper task, a child cancellation source, a
+// timer). Items are wake-ups.
+enum class Guard { kNone, kDeadline, kWithTimeout };
+
+Task<void> consume(WaitQueue<void>& q, long n, Guard g) {
+  for (long i = 0; i < n; ++i) {
+    Result<void> r;
+    switch (g) {
+      case Guard::kNone: r = co_await q.wait(); break;
+      case Guard::kDeadline: r = co_await q.wait_until(Reactor::now() + std::chrono::milliseconds(100)); break;
+      case Guard::kWithTimeout: r = co_await with_timeout(q.wait(), std::chrono::milliseconds(100)); break;
+    }
+    benchmark::DoNotOptimize(r);
+  }
+}
+
+Task<void> produce(WaitQueue<void>& q, long n) {
+  for (long woken = 0; woken < n;) {
+    if (q.wake_one()) ++woken;
+    co_await yield();
+  }
+}
+
+void BM_WaitAndWake(benchmark::State& state) {
+  Reactor r;
+  WaitQueue<void> q;
+  constexpr long kBatch = 1000;
+  const auto g = static_cast<Guard>(state.range(0));
+  for (auto _ : state) {
+    spawn(consume(q, kBatch, g));
+    r.block_on(produce(q, kBatch));
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.SetLabel(g == Guard::kNone ? "wait" : g == Guard::kDeadline ? "wait_until" : "with_timeout(wait)");
+}
+BENCHMARK(BM_WaitAndWake)->Arg(0)->Arg(1)->Arg(2);
 
 // Another thread posts to a reactor that is asleep in io_uring; measures post
 // to the moment the reactor runs the posted function.

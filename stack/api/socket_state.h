@@ -13,9 +13,11 @@
 // driver is gone (ENETDOWN, `dead`). Waiters are failed with `dead` then.
 
 #include <cstdint>
+#include <optional>
 #include <system_error>
 #include <utility>
 
+#include "runtime/clock.h"
 #include "runtime/intrusive_list.h"
 #include "runtime/wait_queue.h"
 #include "stack/udp/udp_sock.h"
@@ -31,6 +33,10 @@ struct SocketState : rt::ListHook {
   stack::UdpSock* sk = nullptr;
   std::errc dead = std::errc::bad_file_descriptor;
   bool nonblocking = false;  // O_NONBLOCK: waiting operations fail with EAGAIN
+  // SO_RCVTIMEO / SO_SNDTIMEO: unset waits forever; a call that waited this
+  // long fails with EAGAIN.
+  std::optional<rt::Duration> recv_timeout;
+  std::optional<rt::Duration> send_timeout;
   uint32_t refs = 0;
 
   rt::WaitQueue<void> readers;  // datagram queued or sk_err set

@@ -1,6 +1,8 @@
 #include "stack/api/udp_socket.h"
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
 #include <utility>
 
 #include "runtime/reactor.h"
@@ -104,6 +106,17 @@ Result<size_t> take_batch(SocketState& s, std::span<Datagram> out) {
 
 bool may_wait(const SocketState& s, bool dont_wait) { return !dont_wait && !s.nonblocking; }
 
+// One wait of a call under SO_RCVTIMEO / SO_SNDTIMEO: the call's deadline is
+// set at its first wait and shared by the later ones (the kernel takes timeo
+// once per call and its waits use it up). Expiry is timed_out; the caller
+// tries once more and then returns EAGAIN, as the kernel does.
+rt::WaitQueue<void>::Waiter call_wait(rt::WaitQueue<void>& q, const std::optional<rt::Duration>& timeout,
+                                      std::optional<rt::TimePoint>& deadline) {
+  if (!timeout) return q.wait();
+  if (!deadline) deadline = rt::Reactor::now() + *timeout;
+  return q.wait_until(*deadline);
+}
+
 }  // namespace
 
 // --- lifetime ---
@@ -185,14 +198,20 @@ namespace {
 // cancellation while waiting leaves it unsent.
 template <typename F>
 Task<Result<size_t>> send_when_room(StateRef s, bool dont_wait, F try_once) {
+  std::optional<rt::TimePoint> deadline;
+  bool expired = false;
   for (;;) {
     if (!usable(s)) co_return closed_error(s);
     Result<size_t> r = try_once(*s.get());
-    if (r || !is_again(r.error()) || !usable(s) || !send_buffer_full(*s->sk) || !may_wait(*s.get(), dont_wait)) {
+    if (r || !is_again(r.error()) || !usable(s) || !send_buffer_full(*s->sk) || expired ||
+        !may_wait(*s.get(), dont_wait)) {
       co_return r;
     }
-    Result<void> w = co_await s->writers.wait();
-    if (!w) co_return w.error();
+    Result<void> w = co_await call_wait(s->writers, s->send_timeout, deadline);
+    if (!w) {
+      if (w.error() != std::errc::timed_out) co_return w.error();
+      expired = true;
+    }
   }
 }
 
@@ -235,6 +254,8 @@ Result<size_t> UdpSocket::try_send(std::span<const std::byte> data, SendOptions 
 
 Task<Result<size_t>> UdpSocket::send_batch_impl(StateRef s, std::span<const OutDatagram> msgs) {
   size_t sent = 0;
+  std::optional<rt::TimePoint> deadline;
+  bool expired = false;
   while (sent < msgs.size()) {
     if (!usable(s)) break;
     const OutDatagram& m = msgs[sent];
@@ -243,10 +264,14 @@ Task<Result<size_t>> UdpSocket::send_batch_impl(StateRef s, std::span<const OutD
       ++sent;
       continue;
     }
-    if (is_again(r.error()) && usable(s) && send_buffer_full(*s->sk) &&
+    if (is_again(r.error()) && usable(s) && send_buffer_full(*s->sk) && !expired &&
         may_wait(*s.get(), m.options.dont_wait)) {
-      Result<void> w = co_await s->writers.wait();
+      Result<void> w = co_await call_wait(s->writers, s->send_timeout, deadline);
       if (w) continue;
+      if (w.error() == std::errc::timed_out) {
+        expired = true;
+        continue;
+      }
       if (sent == 0) co_return w.error();
       break;
     }
@@ -278,17 +303,22 @@ Result<size_t> UdpSocket::try_send_batch(std::span<const OutDatagram> msgs) {
 // --- receive ---
 
 Task<Result<RecvResult>> UdpSocket::recv_from_impl(StateRef s, std::span<std::byte> buf, RecvFlags flags) {
+  std::optional<rt::TimePoint> deadline;
+  bool expired = false;
   for (;;) {
     if (!usable(s)) co_return closed_error(s);
     Result<RecvResult> r = recv_now(*s.get(), buf, flags);
-    if (r || !is_again(r.error()) || !may_wait(*s.get(), flags.dont_wait)) {
+    if (r || !is_again(r.error()) || expired || !may_wait(*s.get(), flags.dont_wait)) {
       pass_reader_baton(*s.get());
       co_return r;
     }
     // Only a signal: the datagram stays queued until this coroutine runs
     // again and takes it, so a cancelled wait loses nothing.
-    Result<void> w = co_await s->readers.wait();
-    if (!w) co_return w.error();
+    Result<void> w = co_await call_wait(s->readers, s->recv_timeout, deadline);
+    if (!w) {
+      if (w.error() != std::errc::timed_out) co_return w.error();
+      expired = true;
+    }
   }
 }
 
@@ -305,15 +335,20 @@ Task<Result<Datagram>> UdpSocket::recv_impl(StateRef s, RecvFlags flags) {
   // A zero-copy peek would have to share frames: not offered (recv_from with
   // RecvFlags::peek copies).
   if (flags.peek) co_return std::errc::invalid_argument;
+  std::optional<rt::TimePoint> deadline;
+  bool expired = false;
   for (;;) {
     if (!usable(s)) co_return closed_error(s);
     Result<Datagram> r = take_datagram(*s.get());
-    if (r || !is_again(r.error()) || !may_wait(*s.get(), flags.dont_wait)) {
+    if (r || !is_again(r.error()) || expired || !may_wait(*s.get(), flags.dont_wait)) {
       pass_reader_baton(*s.get());
       co_return r;
     }
-    Result<void> w = co_await s->readers.wait();
-    if (!w) co_return w.error();
+    Result<void> w = co_await call_wait(s->readers, s->recv_timeout, deadline);
+    if (!w) {
+      if (w.error() != std::errc::timed_out) co_return w.error();
+      expired = true;
+    }
   }
 }
 
@@ -327,15 +362,20 @@ Result<Datagram> UdpSocket::try_recv() {
 Task<Result<size_t>> UdpSocket::recv_batch_impl(StateRef s, std::span<Datagram> out, RecvFlags flags) {
   if (flags.peek) co_return std::errc::invalid_argument;
   if (out.empty()) co_return size_t{0};
+  std::optional<rt::TimePoint> deadline;
+  bool expired = false;
   for (;;) {
     if (!usable(s)) co_return closed_error(s);
     Result<size_t> r = take_batch(*s.get(), out);
-    if (r || !is_again(r.error()) || !may_wait(*s.get(), flags.dont_wait)) {
+    if (r || !is_again(r.error()) || expired || !may_wait(*s.get(), flags.dont_wait)) {
       pass_reader_baton(*s.get());
       co_return r;
     }
-    Result<void> w = co_await s->readers.wait();
-    if (!w) co_return w.error();
+    Result<void> w = co_await call_wait(s->readers, s->recv_timeout, deadline);
+    if (!w) {
+      if (w.error() != std::errc::timed_out) co_return w.error();
+      expired = true;
+    }
   }
 }
 
@@ -354,15 +394,20 @@ size_t UdpSocket::queued() const { return usable(s_) ? s_->sk->rxq.size() : 0; }
 // --- errors ---
 
 Task<Result<SockError>> UdpSocket::recv_error_impl(StateRef s, RecvFlags flags) {
+  std::optional<rt::TimePoint> deadline;
+  bool expired = false;
   for (;;) {
     if (!usable(s)) co_return closed_error(s);
     Result<SockError> r = stack::udp_recv_error(*s->sk);
-    if (r || !is_again(r.error()) || !may_wait(*s.get(), flags.dont_wait)) {
+    if (r || !is_again(r.error()) || expired || !may_wait(*s.get(), flags.dont_wait)) {
       if (usable(s) && !s->sk->errq.empty() && !s->errors.empty()) s->errors.wake_one();
       co_return r;
     }
-    Result<void> w = co_await s->errors.wait();
-    if (!w) co_return w.error();
+    Result<void> w = co_await call_wait(s->errors, s->recv_timeout, deadline);
+    if (!w) {
+      if (w.error() != std::errc::timed_out) co_return w.error();
+      expired = true;
+    }
   }
 }
 
@@ -389,6 +434,30 @@ std::error_code UdpSocket::take_error() {
 Result<void> UdpSocket::set_nonblocking(bool on) {
   if (!usable(s_)) return closed_error(s_);
   s_->nonblocking = on;
+  return {};
+}
+
+namespace {
+
+// sock_set_timeout: 0 waits forever; a negative value makes every wait
+// expire at once (Linux stores a timeo of 0, i.e. EAGAIN without waiting).
+std::optional<rt::Duration> socket_timeout(std::chrono::microseconds t) {
+  if (t.count() == 0) return std::nullopt;
+  if (t.count() < 0) return rt::Duration::zero();
+  return std::chrono::duration_cast<rt::Duration>(t);
+}
+
+}  // namespace
+
+Result<void> UdpSocket::set_recv_timeout(std::chrono::microseconds timeout) {
+  if (!usable(s_)) return closed_error(s_);
+  s_->recv_timeout = socket_timeout(timeout);
+  return {};
+}
+
+Result<void> UdpSocket::set_send_timeout(std::chrono::microseconds timeout) {
+  if (!usable(s_)) return closed_error(s_);
+  s_->send_timeout = socket_timeout(timeout);
   return {};
 }
 

@@ -13,11 +13,12 @@
 //     }
 //   }
 //
-//   // client: connect, send, wait at most 100 ms for the answer
+//   // client: connect, send, wait at most 100 ms for the answer (SO_RCVTIMEO)
 //   UdpSocket c = UdpSocket::open(drv).value();
 //   c.connect({Ipv4Addr(10, 0, 0, 1), 7});
 //   co_await c.send(bytes);
-//   Result<Datagram> reply = co_await rt::with_timeout(c.recv(), 100ms);
+//   c.set_recv_timeout(100ms);
+//   Result<Datagram> reply = co_await c.recv();  // EAGAIN after 100 ms
 //
 // Waiting and cancellation. An operation that would block (receive with an
 // empty queue, send with a full send buffer) suspends on a WaitQueue woken by
@@ -47,6 +48,7 @@
 //
 // Errors are the kernel's, as std::error_code in the generic category.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -158,6 +160,14 @@ class UdpSocket {
 
   // --- options (setsockopt) ---
   Result<void> set_nonblocking(bool on);                  // O_NONBLOCK
+  // SO_RCVTIMEO / SO_SNDTIMEO: a receive (send) that waited this long for a
+  // datagram (send-buffer space) fails with EAGAIN, the deadline counted from
+  // the call's first wait. 0 (the default) waits forever; a negative value
+  // never waits (Linux keeps a timeo of 0). Cheaper than wrapping each call
+  // in rt::with_timeout: the timer lives in the waiter, armed only when the
+  // call really waits. Exact to the clock, not rounded up to a jiffy.
+  Result<void> set_recv_timeout(std::chrono::microseconds timeout);
+  Result<void> set_send_timeout(std::chrono::microseconds timeout);
   Result<void> set_ttl(int ttl);                          // IP_TTL: -1 (default) or 1..255
   Result<void> set_tos(int tos);                          // IP_TOS: any int, low byte kept
   Result<void> set_broadcast(bool on);                    // SO_BROADCAST

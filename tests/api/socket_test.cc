@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "runtime/cancellation.h"
+#include "runtime/sleep.h"
 #include "stack/udp/udp_output.h"
 #include "stack/udp/udp_recv.h"
 #include "stack/udp/udp_table.h"
@@ -240,6 +241,84 @@ TEST_F(ApiTest, TimedOutRecvLosesNothing) {
   // A zero-copy receive timing out leaves nothing behind either.
   EXPECT_EQ(run(rt::with_timeout(server.recv(), 5ms)).error(), std::errc::timed_out);
   EXPECT_EQ(server.queued(), 0u);
+}
+
+// SO_RCVTIMEO as Linux 6.18 has it (asked with kernel sockets on lo: 200 ms
+// -> EAGAIN after ~0.2 s; a negative value -> EAGAIN at once; 0 -> forever).
+TEST_F(ApiTest, RecvTimeoutFailsWithEagainLikeSoRcvtimeo) {
+  UdpSocket server = open_b();
+  ASSERT_TRUE(server.bind({Ipv4Addr(), kPort}).ok());
+  UdpSocket client = open_a();
+  std::array<std::byte, 32> buf{};
+  std::array<Datagram, 2> batch;
+  ASSERT_TRUE(server.set_recv_timeout(20ms).ok());
+  rt::TimePoint t0 = rt::Reactor::now();
+  EXPECT_EQ(run(server.recv_from(buf)).error(), std::errc::resource_unavailable_try_again);
+  EXPECT_GE(rt::Reactor::now() - t0, 20ms);
+  EXPECT_EQ(run(server.recv()).error(), std::errc::resource_unavailable_try_again);
+  EXPECT_EQ(run(server.recv_batch(batch)).error(), std::errc::resource_unavailable_try_again);
+  EXPECT_EQ(run(server.recv_error()).error(), std::errc::resource_unavailable_try_again);
+  EXPECT_EQ(reactor_->armed_timers(), 0u);
+
+  // A datagram within the timeout is received; the timer goes with the wait.
+  auto late_send = [&]() -> rt::Task<void> {
+    (void)co_await rt::sleep_for(5ms);
+    (void)co_await client.send_to({kB, kPort}, bytes("in time"));
+  };
+  rt::spawn(late_send());
+  ASSERT_TRUE(server.set_recv_timeout(2s).ok());
+  Result<RecvResult> r = run(server.recv_from(buf));
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(text(std::span(buf).first(r->size)), "in time");
+  EXPECT_EQ(reactor_->armed_timers(), 0u);
+
+  // Negative: every wait fails at once.
+  ASSERT_TRUE(server.set_recv_timeout(-1us).ok());
+  t0 = rt::Reactor::now();
+  EXPECT_EQ(run(server.recv_from(buf)).error(), std::errc::resource_unavailable_try_again);
+  EXPECT_LT(rt::Reactor::now() - t0, 1s);
+  // 0: waits forever again (only the outer with_timeout ends it).
+  ASSERT_TRUE(server.set_recv_timeout(0us).ok());
+  EXPECT_EQ(run(rt::with_timeout(server.recv_from(buf), 30ms)).error(), std::errc::timed_out);
+  EXPECT_EQ(reactor_->armed_timers(), 0u);
+
+  // Closing a socket whose receive waits with a timeout fails the receive
+  // and leaves no timer behind.
+  ASSERT_TRUE(server.set_recv_timeout(10s).ok());
+  std::optional<Result<RecvResult>> outcome;
+  auto receiver = [&]() -> rt::Task<void> { outcome.emplace(co_await server.recv_from(buf)); };
+  rt::spawn(receiver());
+  drain(2);
+  EXPECT_EQ(reactor_->armed_timers(), 1u);
+  server.close();
+  drain(2);
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->error(), std::errc::bad_file_descriptor);
+  EXPECT_EQ(reactor_->armed_timers(), 0u);
+  EXPECT_EQ(UdpSocket().set_recv_timeout(1s).error(), std::errc::bad_file_descriptor);
+}
+
+// SO_SNDTIMEO: a send that waited that long for send-buffer space fails with
+// EAGAIN; nothing of it was sent. The buffer stays full here because the
+// frames wait for an ARP answer that never comes (the kernel's queued skbs
+// hold sk_wmem the same way).
+TEST_F(ApiTest, SendTimeoutFailsWithEagainLikeSoSndtimeo) {
+  UdpSocket client = open_a();
+  ASSERT_TRUE(client.set_send_buffer(0).ok());  // 4608 bytes
+  ASSERT_TRUE(client.set_send_timeout(20ms).ok());
+  const Endpoint nobody{Ipv4Addr(10, 0, 0, 9), kPort};
+  std::vector<std::byte> payload(1000, std::byte{3});
+  size_t accepted = 0;
+  while (client.try_send_to(nobody, payload).ok()) ++accepted;
+  ASSERT_GE(accepted, 1u);
+  const uint32_t used = client.send_buffer_used();
+  const rt::TimePoint t0 = rt::Reactor::now();
+  EXPECT_EQ(run(client.send_to(nobody, payload)).error(), std::errc::resource_unavailable_try_again);
+  EXPECT_GE(rt::Reactor::now() - t0, 20ms);
+  std::array<OutDatagram, 2> msgs{OutDatagram{nobody, payload}, OutDatagram{nobody, payload}};
+  EXPECT_EQ(run(client.send_batch(msgs)).error(), std::errc::resource_unavailable_try_again);
+  EXPECT_EQ(client.send_buffer_used(), used);  // the timed-out sends took nothing
+  EXPECT_EQ(reactor_->armed_timers(), 0u);
 }
 
 // Cancel a waiting receive at every point of a datagram's arrival: the

@@ -150,5 +150,68 @@ TEST(WithTimeout, Nested) {
   EXPECT_EQ(r.armed_timers(), 0u);
 }
 
+// WaitQueue::wait_until: the deadline lives in the waiter (SO_RCVTIMEO's
+// mechanism), not in a wrapping task.
+TEST(WaitUntil, ExpiresWithTimedOutAndLeavesTheQueue) {
+  Reactor r;
+  WaitQueue<int> q;
+  const TimePoint t0 = Reactor::now();
+  Result<int> res = r.block_on([](WaitQueue<int>* q, TimePoint d) -> Task<Result<int>> {
+    co_return co_await q->wait_until(d);
+  }(&q, t0 + 10ms));
+  EXPECT_EQ(res.error(), std::errc::timed_out);
+  EXPECT_GE(Reactor::now() - t0, 10ms);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(r.armed_timers(), 0u);
+  EXPECT_FALSE(q.wake_one(1));  // nobody waits: the producer keeps its value
+}
+
+TEST(WaitUntil, AValueBeforeTheDeadlineWithdrawsTheTimer) {
+  Reactor r;
+  WaitQueue<int> q;
+  Result<int> res = r.block_on([](WaitQueue<int>* q) -> Task<Result<int>> {
+    spawn([](WaitQueue<int>* q) -> Task<void> {
+      EXPECT_EQ(Reactor::current()->armed_timers(), 1u);  // armed only once suspended
+      EXPECT_TRUE(q->wake_one(42));
+      co_return;
+    }(q));
+    co_return co_await q->wait_until(Reactor::now() + 10s);
+  }(&q));
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(*res, 42);
+  EXPECT_EQ(r.armed_timers(), 0u);
+}
+
+TEST(WaitUntil, APassedDeadlineNeverSuspends) {
+  Reactor r;
+  WaitQueue<int> q;
+  Result<int> res = r.block_on([](WaitQueue<int>* q) -> Task<Result<int>> {
+    co_return co_await q->wait_until(Reactor::now() - 1ms);
+  }(&q));
+  EXPECT_EQ(res.error(), std::errc::timed_out);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(r.armed_timers(), 0u);
+}
+
+TEST(WaitUntil, CancellationAndDestructionWithdrawTheTimer) {
+  Reactor r;
+  WaitQueue<int> q;
+  // Cancelled through the ambient token (an outer with_timeout) first.
+  Result<int> res = r.block_on(with_timeout(q.wait_until(Reactor::now() + 10s), 5ms));
+  EXPECT_EQ(res.error(), std::errc::timed_out);  // the outer one's
+  EXPECT_EQ(r.armed_timers(), 0u);
+  // A queue destroyed under its waiter fails it; the waiter's timer goes too.
+  auto doomed = std::make_unique<WaitQueue<int>>();
+  Result<int> gone = r.block_on([](std::unique_ptr<WaitQueue<int>>* q) -> Task<Result<int>> {
+    spawn([](std::unique_ptr<WaitQueue<int>>* q) -> Task<void> {
+      q->reset();
+      co_return;
+    }(q));
+    co_return co_await (*q)->wait_until(Reactor::now() + 10s);
+  }(&doomed));
+  EXPECT_EQ(gone.error(), std::errc::operation_canceled);
+  EXPECT_EQ(r.armed_timers(), 0u);
+}
+
 }  // namespace
 }  // namespace xnet::rt
