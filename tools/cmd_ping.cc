@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <csignal>
@@ -18,7 +19,6 @@
 #include "runtime/sleep.h"
 #include "runtime/task.h"
 #include "runtime/when_all.h"
-#include "runtime/with_timeout.h"
 #include "stack/api/udp_socket.h"
 #include "tools/cli_options.h"
 #include "tools/commands.h"
@@ -88,9 +88,11 @@ rt::Task<void> xnet_client(StackDriver& driver, const PingArgs& a, EndpointArg t
     fmt::print(stderr, "xnet: ping cannot connect to {}:{}\n", to.addr.to_string(), to.port);
     co_return;
   }
+  // SO_RCVTIMEO, as the kernel client below sets it: a reply not back in
+  // time fails the receive with EAGAIN.
+  (void)sock->set_recv_timeout(std::chrono::microseconds(std::max<int64_t>(1, std::llround(a.timeout_ms * 1000))));
   std::vector<std::byte> req(a.size), buf(a.size + 64);
   Progress progress;
-  const auto timeout = std::chrono::microseconds(static_cast<int64_t>(a.timeout_ms * 1000));
   for (uint64_t seq = 0; seq < flow.count + a.warmup; ++seq) {
     const bool counted = seq >= a.warmup;
     fill_request(req, seq);
@@ -98,9 +100,9 @@ rt::Task<void> xnet_client(StackDriver& driver, const PingArgs& a, EndpointArg t
     if (!co_await sock->send(req)) break;  // stopped
     if (counted) tally.sent++;
     for (;;) {
-      auto r = co_await rt::with_timeout(sock->recv_from(buf), timeout);
+      auto r = co_await sock->recv_from(buf);
       if (!r) {
-        if (r.error() == std::errc::timed_out) {
+        if (r.error() == std::errc::resource_unavailable_try_again) {
           if (counted) tally.lost++;
           break;
         }
@@ -280,6 +282,7 @@ Command add_ping_command(CLI::App& app) {
   c->add_option("--size", args->size, "UDP payload bytes (8..65507)")->capture_default_str();
   c->add_option("--interval", args->interval_ms, "milliseconds between requests (0: back to back)")->capture_default_str();
   c->add_option("--timeout", args->timeout_ms, "milliseconds to wait for each reply before counting it lost")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   c->add_option("--warmup", args->warmup, "round trips before measuring (ARP, caches)")->capture_default_str();
   c->add_option("--queues", args->queues,
