@@ -31,7 +31,14 @@ using Clock = std::chrono::steady_clock;
 // each is a knob so its effect can be measured.
 struct Tuning {
   bool threaded_napi_latency = false;    // latency scenario: softirq NAPI on the sender's core
-  bool threaded_napi_throughput = true;  // throughput/gso/soak/scaling: NAPI kthreads
+  bool threaded_napi_throughput = true;  // throughput/gso/scaling: NAPI kthreads
+  // Soak: softirq NAPI by default (veth's own default). Measured (2026-12-04):
+  // with NAPI kthreads every loss is veth_xmit finding the peer's 256-entry
+  // NAPI ring full while the kthread waits for its core (sender
+  // dev_tx_dropped, even at 100 k/s on a noisy host), before any ring of
+  // ours; in softirq mode the sender's own kick runs the peer's receive, so
+  // nothing overflows before the XSK rings, which absorb receiver stalls.
+  bool threaded_napi_soak = false;
   int napi_cpu = -1;                     // pin NAPI kthreads here (-1: receiver's core)
   uint32_t ring_size = 2048;             // every XSK ring
   uint32_t frames = 4096;                // UMEM frames per link
@@ -48,14 +55,15 @@ struct Options {
   std::string plot_dir;
   int cpu_a = 0;
   int cpu_b = 1;
-  double soak_rate = 0;        // datagrams/s; 0 = 90% of measured max
+  double soak_rate = 0;        // datagrams/s; 0 = 90% of the lossless maximum
+  std::optional<double> soak_probe_seconds;  // each lossless-maximum probe
   size_t soak_size = 64;
   // Soak runs sustain ~90% of the maximum for minutes: a few milliseconds of
   // host preemption must fit in the rings (8192 at 850k/s ≈ 10 ms).
   uint32_t soak_ring_size = 8192;
   uint32_t soak_frames = 16384;
   int repeat = 1;              // alternating rounds per scenario
-  int ping_timeout_ms = 100;   // xnet pinger: with_timeout per receive (0: none)
+  int ping_timeout_ms = 100;   // xnet pinger: set_recv_timeout (0: none)
   std::string only;            // run only this impl (profiling)
   std::vector<size_t> sizes = {64, 1400};  // latency and throughput payloads
   // MTU of both veth ends (9000: jumbo frames, xnet over multi-buffer AF_XDP).

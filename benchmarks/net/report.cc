@@ -214,10 +214,16 @@ std::string format_targets(const std::vector<Measurement>& rs, const Ratios& rat
     if (m.scenario != "soak" || !m.ok) continue;
     soak_seen = true;
     const double bad = m.get("lost").value_or(0) + m.get("corrupt").value_or(0) + m.get("frames_leaked").value_or(0);
-    out += fmt::format("  [{}] soak at {:.0f}/s: lost {:.0f}, corrupt {:.0f}, dup {:.0f}, leaked frames {:.0f} "
-                       "(target: zero loss/corruption/leaks)\n",
-                       bad == 0 ? " met " : "MISS", m.get("rate_target").value_or(0), m.get("lost").value_or(0),
-                       m.get("corrupt").value_or(0), m.get("dup").value_or(0), m.get("frames_leaked").value_or(0));
+    std::string of;
+    if (auto l = m.get("lossless_max_pps")) {
+      of = fmt::format(" (90% of the lossless maximum {:.0f}/s; unpaced maximum {:.0f}/s)", *l,
+                       m.get("unpaced_max_pps").value_or(0));
+    }
+    out += fmt::format("  [{}] soak at {:.0f}/s{} for {:.0f} s: lost {:.0f}, corrupt {:.0f}, dup {:.0f}, leaked frames "
+                       "{:.0f} (target: zero loss/corruption/leaks)\n",
+                       bad == 0 ? " met " : "MISS", m.get("rate_target").value_or(0), of, m.get("seconds").value_or(0),
+                       m.get("lost").value_or(0), m.get("corrupt").value_or(0), m.get("dup").value_or(0),
+                       m.get("frames_leaked").value_or(0));
   }
   if (!soak_seen) out += "  [ n/a ] soak: not run\n";
   if (auto idle = figure(rs, "idle", "xnet", 0, "cpu_percent")) {
@@ -237,11 +243,11 @@ bool write_json(const std::string& path, const Options& o, const Machine& mach, 
   j += fmt::format("  \"options\": {{\"scenario\": \"{}\", \"seconds\": {}, \"round_trips\": {}, \"cpu_a\": {}, "
                    "\"cpu_b\": {}, \"threaded_napi_latency\": {}, \"threaded_napi_throughput\": {}, \"napi_cpu\": {}, "
                    "\"ring_size\": {}, \"frames\": {}, \"batch\": {}, \"nice\": {}, \"repeat\": {}, "
-                   "\"soak_ring_size\": {}, \"soak_frames\": {}}},\n",
+                   "\"soak_ring_size\": {}, \"soak_frames\": {}, \"threaded_napi_soak\": {}}},\n",
                    o.scenario, o.seconds ? num(*o.seconds) : "null", o.round_trips, o.cpu_a, o.cpu_b,
                    o.tuning.threaded_napi_latency, o.tuning.threaded_napi_throughput, o.tuning.napi_cpu,
                    o.tuning.ring_size, o.tuning.frames, o.tuning.batch, o.nice, o.repeat, o.soak_ring_size,
-                   o.soak_frames);
+                   o.soak_frames, o.tuning.threaded_napi_soak);
   j += "  \"measurements\": [\n";
   for (size_t i = 0; i < rs.size(); ++i) {
     const Measurement& m = rs[i];

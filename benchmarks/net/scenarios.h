@@ -90,6 +90,8 @@ Measurement xnet_gso(Topology& t, const Options& o, double seconds);
 
 // --- soak: rate-limited xnet → xnet with checked payloads ---
 Measurement xnet_soak(Topology& t, const Options& o, double rate, double seconds);
+// The options a soak runs with: its rings and UMEM, its NAPI mode.
+Options soak_options(const Options& o);
 
 // --- idle: CPU use of an idle xnet shard ---
 Measurement xnet_idle_cpu(Topology& t, const Options& o, double seconds);

@@ -512,15 +512,22 @@ Measurement xnet_clients(Topology& t, const Options& o, size_t size, double seco
   return m;
 }
 
-Measurement xnet_soak(Topology& t, const Options& opts, double rate, double seconds) {
+Options soak_options(const Options& opts) {
   Options o = opts;
   o.tuning.ring_size = opts.soak_ring_size;
   o.tuning.frames = opts.soak_frames;
+  o.tuning.threaded_napi_throughput = opts.tuning.threaded_napi_soak;
+  return o;
+}
+
+Measurement xnet_soak(Topology& t, const Options& opts, double rate, double seconds) {
+  const Options o = soak_options(opts);
   Measurement m = measurement(
       "soak", "xnet-busy", o.soak_size,
       fmt::format("sender on cpu {} at {:.0f} datagrams/s, receiver on cpu {}; every datagram carries "
-                  "a sequence number and a payload hash; XSK rings {}, UMEM frames {}",
-                  o.cpu_a, rate, o.cpu_b, o.tuning.ring_size, o.tuning.frames));
+                  "a sequence number and a payload hash; XSK rings {}, UMEM frames {}, NAPI {}",
+                  o.cpu_a, rate, o.cpu_b, o.tuning.ring_size, o.tuning.frames,
+                  o.tuning.threaded_napi_throughput ? "threaded" : "softirq"));
   XnetTally tally;
   SenderPlan plan;
   plan.size = std::max<size_t>(o.soak_size, 16);
