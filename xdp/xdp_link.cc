@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <map>
 
@@ -372,13 +373,29 @@ uint32_t XdpLink::reclaim_completions() {
 
 void XdpLink::kick_tx_until_drained() {
   xsk_ring_prod& tx = xsk_->tx();
+  // Backing off after a device drop (below): the clock is read only then.
+  if (kick_backoff_.count() != 0 && std::chrono::steady_clock::now() < kick_not_before_) return;
   // Copy mode transmits inside sendto, at most 32 descriptors per call, and
   // stalls while the completion ring is full: kick, reclaim, repeat, bounded.
   const uint32_t limit = tx.size / 32 + 2;
   for (uint32_t i = 0; i < limit; ++i) {
     const uint32_t queued = tx.size - xsk_prod_nb_free(&tx, tx.size);
     if (queued == 0 || !xsk_->tx_needs_wakeup()) break;
-    if (xsk_->kick_tx() != 0) break;
+    const int err = xsk_->kick_tx();
+    if (err == EBUSY) {
+      // The device dropped the head frame (veth: the peer's 256-entry NAPI
+      // ring is full because its NAPI has not run). Counted as
+      // LinkStats::tx_dropped. Every further kick would drop one more, so
+      // none is made for a while, twice as long after each drop in a row:
+      // meanwhile the frames wait on the TX ring (and the senders on their
+      // send buffers) instead of being dropped one per kick.
+      ++stats_.tx_dropped;
+      kick_backoff_ = std::clamp(kick_backoff_ * 2, kMinKickBackoff, kMaxKickBackoff);
+      kick_not_before_ = std::chrono::steady_clock::now() + kick_backoff_;
+      break;
+    }
+    if (err != 0) break;
+    kick_backoff_ = {};
     stage::end(stage::Point::kTxKicked);
     reclaim_completions();
     // Nothing taken: the kernel is out of send buffer until the peer frees

@@ -16,6 +16,7 @@
 // over queues by hash (skb_get_rx_queue / flow hash), so with N queues a
 // service needs one XdpLink per queue to see everything.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -151,6 +152,13 @@ class XdpLink final : public stack::Link {
   uint32_t chunk_ = 0;             // registered chunk size
   uint32_t max_pieces_ = 1;        // descriptors one frame can need
   RxChain rx_chain_;
+  // No kick before kick_not_before_ after the device dropped a frame
+  // (kick_tx_until_drained); the pause doubles with each drop in a row, from
+  // about the time veth's NAPI needs to drain its ring to a few of them.
+  static constexpr std::chrono::nanoseconds kMinKickBackoff = std::chrono::microseconds(20);
+  static constexpr std::chrono::nanoseconds kMaxKickBackoff = std::chrono::milliseconds(2);
+  std::chrono::nanoseconds kick_backoff_{};
+  std::chrono::steady_clock::time_point kick_not_before_{};
   std::vector<uint8_t> tx_pieces_;  // per frame: descriptors not yet completed
   stack::LinkStats stats_;
 };

@@ -228,7 +228,7 @@ XskSocket::~XskSocket() {
 int XskSocket::kick_tx() {
   if (sendto(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, 0) >= 0) return 0;
   const int err = errno;
-  if (err == EAGAIN || err == EBUSY || err == ENOBUFS || err == ENETDOWN) return 0;
+  if (err == EAGAIN || err == ENOBUFS || err == ENETDOWN) return 0;
   return err;
 }
 

@@ -92,7 +92,10 @@ class XskSocket {
 
   // sendto(MSG_DONTWAIT): makes the kernel process the TX ring (copy mode: at
   // most 32 descriptors per call). Returns 0 or a non-retryable errno; EAGAIN,
-  // EBUSY, ENOBUFS and ENETDOWN are "try again later" and return 0.
+  // ENOBUFS and ENETDOWN are "try again later" and return 0. EBUSY is
+  // returned as it is: in copy mode it means the device dropped the frame at
+  // the head of the ring (xsk_generic_xmit: NET_XMIT_DROP, "completed but not
+  // sent"; veth does it when the peer's NAPI ring is full) and stopped there.
   int kick_tx();
   // recvfrom(MSG_DONTWAIT): wakes the driver to refill from the fill ring, or
   // runs a busy-poll round.

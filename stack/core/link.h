@@ -26,6 +26,9 @@ struct LinkFeatures {
 };
 
 struct LinkStats {
+  // tx_packets / tx_bytes: handed to the device. tx_dropped: frames the link
+  // could not hand over, and frames the device took and then dropped (an
+  // AF_XDP copy-mode kick answered EBUSY), so a dropped frame may be in both.
   uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
   uint64_t rx_dropped = 0, tx_dropped = 0;
 };
