@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <thread>
 
 #include "stack/core/packet.h"
@@ -738,34 +739,72 @@ TEST(XdpLink, BurstLargerThanTheRingsGoesOutWholeAndInOrder) {
   });
 }
 
+// The kernel side with an XDP program (so veth queues frames for its NAPI)
+// and its NAPI kthread pinned to `cpu`: a SCHED_FIFO thread of ours on that
+// core holds the peer's receive off for as long as it does not sleep.
+// Detaches the program on destruction.
+class HeldOffPeer {
+ public:
+  HeldOffPeer(VethTopology& t, int cpu) : t_(t), cpu_(cpu) {
+    t.kernel_ns().run([&] {
+      ifindex_ = static_cast<int>(if_nametoindex(t.kernel_if().c_str()));
+      pass_ = xdp_program__open_file("tests/xdp/other_prog.bpf.o", "xdp", nullptr);
+      if (libxdp_get_error(pass_) != 0) pass_ = nullptr;
+      if (pass_ != nullptr && xdp_program__attach(pass_, ifindex_, XDP_MODE_NATIVE, 0) != 0) {
+        xdp_program__close(pass_);
+        pass_ = nullptr;
+      }
+    });
+    EXPECT_NE(pass_, nullptr) << "attaching an XDP program to the kernel side";
+    if (pass_ == nullptr) return;
+    EXPECT_TRUE(t.kernel_ns().exec("echo 1 > /sys/class/net/" + t.kernel_if() + "/threaded").ok());
+    ok_ = pin_napi_threads(t.kernel_if(), cpu) > 0;
+    EXPECT_TRUE(ok_) << "pinning the kernel side's NAPI kthreads";
+  }
+  ~HeldOffPeer() {
+    if (pass_ == nullptr) return;
+    t_.kernel_ns().run([&] {
+      xdp_program__detach(pass_, ifindex_, XDP_MODE_NATIVE, 0);
+      xdp_program__close(pass_);
+    });
+  }
+  HeldOffPeer(const HeldOffPeer&) = delete;
+  HeldOffPeer& operator=(const HeldOffPeer&) = delete;
+
+  bool ok() const { return ok_; }
+
+  // Runs fn in the xnet namespace as a SCHED_FIFO thread on the NAPI's core.
+  void run_on_its_core(const std::function<void()>& fn) {
+    t_.xnet_ns().run([&] {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpu_, &set);
+      ASSERT_EQ(sched_setaffinity(0, sizeof set, &set), 0);
+      sched_param fifo{};
+      fifo.sched_priority = 1;
+      ASSERT_EQ(sched_setscheduler(0, SCHED_FIFO, &fifo), 0);
+      fn();
+      sched_param other{};
+      sched_setscheduler(0, SCHED_OTHER, &other);
+    });
+  }
+
+ private:
+  VethTopology& t_;
+  int cpu_;
+  xdp_program* pass_ = nullptr;
+  int ifindex_ = 0;
+  bool ok_ = false;
+};
+
 TEST(XdpLink, KicksRefusedTransmitsAgainFromReceivePolls) {
   XNET_REQUIRE_PRIVILEGED();
   auto t = make_topology();
   ASSERT_TRUE(t);
-  const int cpu = 0;
-  xdp_program* pass = nullptr;
-  int kernel_ifindex = 0;
-  t->kernel_ns().run([&] {
-    kernel_ifindex = static_cast<int>(if_nametoindex(t->kernel_if().c_str()));
-    pass = xdp_program__open_file("tests/xdp/other_prog.bpf.o", "xdp", nullptr);
-    if (libxdp_get_error(pass) != 0) pass = nullptr;
-    if (pass != nullptr && xdp_program__attach(pass, kernel_ifindex, XDP_MODE_NATIVE, 0) != 0) {
-      xdp_program__close(pass);
-      pass = nullptr;
-    }
-  });
-  ASSERT_NE(pass, nullptr) << "attaching an XDP program to the kernel side";
-  ASSERT_TRUE(t->kernel_ns().exec("echo 1 > /sys/class/net/" + t->kernel_if() + "/threaded").ok());
-  ASSERT_GT(pin_napi_threads(t->kernel_if(), cpu), 0);
+  HeldOffPeer peer(*t, 0);
+  ASSERT_TRUE(peer.ok());
 
-  t->xnet_ns().run([&] {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    ASSERT_EQ(sched_setaffinity(0, sizeof set, &set), 0);
-    sched_param fifo{};
-    fifo.sched_priority = 1;
-    ASSERT_EQ(sched_setscheduler(0, SCHED_FIFO, &fifo), 0);
+  peer.run_on_its_core([&] {
     auto iface = open_iface(*t);
     auto link = iface ? open_link(*iface, 0) : nullptr;
     if (link) {
@@ -793,12 +832,6 @@ TEST(XdpLink, KicksRefusedTransmitsAgainFromReceivePolls) {
       EXPECT_EQ(link->stats().tx_packets, kFrames);
       expect_idle(*link);
     }
-    sched_param other{};
-    sched_setscheduler(0, SCHED_OTHER, &other);
-  });
-  t->kernel_ns().run([&] {
-    xdp_program__detach(pass, kernel_ifindex, XDP_MODE_NATIVE, 0);
-    xdp_program__close(pass);
   });
 }
 
@@ -813,21 +846,8 @@ TEST(XdpLink, DeviceDropsAreCountedAndKicksBackOff) {
   XNET_REQUIRE_PRIVILEGED();
   auto t = make_topology();
   ASSERT_TRUE(t);
-  const int cpu = 0;
-  xdp_program* pass = nullptr;
-  int kernel_ifindex = 0;
-  t->kernel_ns().run([&] {
-    kernel_ifindex = static_cast<int>(if_nametoindex(t->kernel_if().c_str()));
-    pass = xdp_program__open_file("tests/xdp/other_prog.bpf.o", "xdp", nullptr);
-    if (libxdp_get_error(pass) != 0) pass = nullptr;
-    if (pass != nullptr && xdp_program__attach(pass, kernel_ifindex, XDP_MODE_NATIVE, 0) != 0) {
-      xdp_program__close(pass);
-      pass = nullptr;
-    }
-  });
-  ASSERT_NE(pass, nullptr) << "attaching an XDP program to the kernel side";
-  ASSERT_TRUE(t->kernel_ns().exec("echo 1 > /sys/class/net/" + t->kernel_if() + "/threaded").ok());
-  ASSERT_GT(pin_napi_threads(t->kernel_if(), cpu), 0);
+  HeldOffPeer peer(*t, 0);
+  ASSERT_TRUE(peer.ok());
   // Only our frames may meet the full ring: the xnet side's own kernel stack
   // sends nothing of IPv6 (DAD, router solicitations, MLD) meanwhile.
   ASSERT_TRUE(t->xnet_ns().exec("sysctl -qw net.ipv6.conf." + t->xnet_if() + ".disable_ipv6=1").ok());
@@ -841,14 +861,7 @@ TEST(XdpLink, DeviceDropsAreCountedAndKicksBackOff) {
   constexpr size_t kFrames = 500;  // 256 fill the peer's ring, the rest would be dropped
   uint64_t dropped_while_stalled = 0;
   stack::LinkStats after{};
-  t->xnet_ns().run([&] {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    ASSERT_EQ(sched_setaffinity(0, sizeof set, &set), 0);
-    sched_param fifo{};
-    fifo.sched_priority = 1;
-    ASSERT_EQ(sched_setscheduler(0, SCHED_FIFO, &fifo), 0);
+  peer.run_on_its_core([&] {
     auto iface = open_iface(*t);
     auto link = iface ? open_link(*iface, 0) : nullptr;
     if (link) {
@@ -881,12 +894,6 @@ TEST(XdpLink, DeviceDropsAreCountedAndKicksBackOff) {
       after = link->stats();
       expect_idle(*link);
     }
-    sched_param other{};
-    sched_setscheduler(0, SCHED_OTHER, &other);
-  });
-  t->kernel_ns().run([&] {
-    xdp_program__detach(pass, kernel_ifindex, XDP_MODE_NATIVE, 0);
-    xdp_program__close(pass);
   });
   EXPECT_GE(dropped_while_stalled, 1u) << "the peer's ring never filled: nothing tested";
   EXPECT_LE(dropped_while_stalled, 30u) << "a drop per kick: no back-off";
