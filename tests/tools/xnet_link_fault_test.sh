@@ -6,7 +6,8 @@
 # process stalls while the peer sends — the rings' drops are counted and it
 # serves again; the interface is deleted —
 # xnet stops with one line naming it and a non-zero status instead of
-# running blind to its deadline.
+# running blind to its deadline; the same when the peer's namespace is
+# deleted.
 source netns/veth_pair.sh
 X=tools/xnet
 require_privileged
@@ -85,5 +86,26 @@ kill -0 "$echo_pid" 2>/dev/null && fail "echo still runs 5 s after its interface
 rc=0
 wait "$echo_pid" || rc=$?
 [[ $rc -ne 0 ]] || fail "echo exited with status 0 after losing its interface"
+grep -q "interface $DEV_X is gone" "$log" || fail "no line naming the lost interface: $(cat "$log")"
+
+# 6. The peer's namespace disappears (ip netns del, nothing left in it): the
+# kernel destroys it and its end of the pair, and ours goes with it. xnet
+# stops as in 5. A fresh pair first; the old namespaces are removed now.
+ip netns del "$NS_X" 2>/dev/null
+ip netns del "$NS_K" 2>/dev/null
+make_veth_pair
+trap 'cleanup_veth_pair; rm -f "$log"' EXIT
+: >"$log"
+ip netns exec "$NS_X" "$X" echo --dev "$DEV_X" --addr 10.88.0.1/24 --port 7 --duration 60 >"$log" 2>&1 &
+echo_pid=$!
+BG_PIDS+=("$echo_pid")
+wait_reachable 10.88.0.1
+ping_ok || fail "the second echo does not answer before its peer's namespace goes"
+ip netns del "$NS_K"
+for _ in $(seq 100); do kill -0 "$echo_pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$echo_pid" 2>/dev/null && fail "echo still runs 10 s after its peer's namespace was deleted"
+rc=0
+wait "$echo_pid" || rc=$?
+[[ $rc -ne 0 ]] || fail "echo exited with status 0 after its peer's namespace went"
 grep -q "interface $DEV_X is gone" "$log" || fail "no line naming the lost interface: $(cat "$log")"
 echo "PASS"
