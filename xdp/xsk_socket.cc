@@ -1,6 +1,7 @@
 #include "xdp/xsk_socket.h"
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +21,18 @@
 
 namespace xnet::xdp {
 namespace {
+
+// xdp_umem_reg answers ENOBUFS only when pinning the UMEM would take the
+// user's locked memory past RLIMIT_MEMLOCK (checked unless CAP_IPC_LOCK):
+// say so, with both sizes, instead of a bare "No buffer space".
+std::string memlock_hint(uint64_t umem_bytes) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_MEMLOCK, &lim) != 0) return "";
+  const std::string limit = lim.rlim_cur == RLIM_INFINITY ? std::string("unlimited")
+                                                           : std::to_string(lim.rlim_cur / 1024) + " KiB";
+  return " (pinning the UMEM's " + std::to_string(umem_bytes / 1024) + " KiB would exceed RLIMIT_MEMLOCK, " + limit +
+         ", for this user: raise it — ulimit -l, systemd LimitMEMLOCK= — or run with CAP_IPC_LOCK)";
+}
 
 std::string errstr(int err) { return std::strerror(err); }
 
@@ -101,7 +114,8 @@ XdpResult<std::unique_ptr<XskSocket>> XskSocket::try_create(
     if (!device) reg.flags |= uapi::kUmemTxSwCsum;
   }
   if (setsockopt(s->fd_, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)) != 0) {
-    return errno_error(errno, "XDP_UMEM_REG failed: " + errstr(errno));
+    const int err = errno;
+    return errno_error(err, "XDP_UMEM_REG failed: " + errstr(err) + (err == ENOBUFS ? memlock_hint(reg.len) : ""));
   }
   if (tx_metadata) {
     s->tx_metadata_len_ = uapi::kTxMetadataLen;

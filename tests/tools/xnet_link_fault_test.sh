@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Faults under a running `xnet echo` (ROBUSTNESS: the link changes under us):
+# Faults under a running `xnet echo` (ROBUSTNESS: the link changes under us),
+# and one at its start (a memlock limit too small for the UMEM):
 # somebody detaches its XDP program — xnet attaches it again within about a
 # second, says so on one line, and serves again; the link goes down and up —
 # it serves again; the MTU changes — it follows, or says why it cannot; the
@@ -15,6 +16,17 @@ make_veth_pair
 
 log=$(mktemp)
 trap 'cleanup_veth_pair; rm -f "$log"' EXIT
+
+# 0. RLIMIT_MEMLOCK too small for the UMEM, without CAP_IPC_LOCK (root's
+# capability bypasses the limit): one clear line at start, a non-zero status,
+# nothing left attached.
+rc=0
+ip netns exec "$NS_X" prlimit --memlock=65536:65536 setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock -- \
+  "$X" echo --dev "$DEV_X" --addr 10.88.0.1/24 --port 7 --duration 5 >"$log" 2>&1 || rc=$?
+[[ $rc -ne 0 ]] || fail "echo started with a 64 KiB RLIMIT_MEMLOCK: $(cat "$log")"
+grep -q "would exceed RLIMIT_MEMLOCK, 64 KiB" "$log" || fail "no line naming RLIMIT_MEMLOCK: $(cat "$log")"
+[[ -z "$(in_x ip -o link show dev "$DEV_X" | grep -o 'xdp[a-z]*')" ]] || fail "an XDP program left on $DEV_X"
+
 ip netns exec "$NS_X" "$X" echo --dev "$DEV_X" --addr 10.88.0.1/24 --port 7 --duration 60 >"$log" 2>&1 &
 echo_pid=$!
 BG_PIDS+=("$echo_pid")
