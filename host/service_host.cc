@@ -252,11 +252,24 @@ bool ServiceHost::watch_link() {
       return false;
     case xdp::LinkHealth::kProgramDetached:
       if (auto r = iface.reattach(); !r) {
+        if (r.error() == std::errc::device_or_resource_busy) {
+          // Replaced, not removed: another program holds the interface.
+          // Nothing reaches xnet meanwhile; said once, and attached again
+          // as soon as it goes (its owner's business, not ours to remove).
+          if (!displaced_) {
+            fmt::print(stderr, "xnet: the XDP program on {} was replaced by another one; nothing reaches xnet until "
+                               "that one is removed, then xnet attaches again\n", iface.name());
+          }
+          displaced_ = true;
+          return true;
+        }
         fmt::print(stderr, "xnet: the XDP program on {} was removed and cannot be attached again: {}; stopping\n",
                    iface.name(), r.error().message());
         return false;
       }
-      fmt::print(stderr, "xnet: the XDP program on {} was removed by someone else; attached it again\n", iface.name());
+      fmt::print(stderr, "xnet: the XDP program on {} was {} by someone else; attached it again\n", iface.name(),
+                 displaced_ ? "replaced" : "removed");
+      displaced_ = false;
       return true;
   }
   return true;

@@ -180,6 +180,7 @@ class ServiceHost {
   int signal_fd_ = -1;
   bool stopped_ = false;
   uint32_t refused_mtu_ = 0;  // an MTU already reported as too large
+  bool displaced_ = false;    // another XDP program holds the interface (reported)
 };
 
 }  // namespace xnet

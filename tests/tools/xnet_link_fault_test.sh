@@ -2,7 +2,8 @@
 # Faults under a running `xnet echo` (ROBUSTNESS: the link changes under us),
 # and one at its start (a memlock limit too small for the UMEM):
 # somebody detaches its XDP program — xnet attaches it again within about a
-# second, says so on one line, and serves again; the link goes down and up —
+# second, says so on one line, and serves again; somebody replaces it with
+# theirs — xnet says so once and attaches again once theirs is gone; the link goes down and up —
 # it serves again; the MTU changes — it follows, or says why it cannot; the
 # process stalls while the peer sends — the rings' drops are counted and it
 # serves again; the interface is deleted —
@@ -46,6 +47,24 @@ ok=0
 for _ in $(seq 20); do if ping_ok; then ok=1; break; fi; sleep 0.2; done
 [[ $ok == 1 ]] || fail "echo does not answer after the re-attach"
 kill -0 "$echo_pid" || fail "echo exited after a re-attach"
+
+# 1b. Another process replaces the steering program with its own (ip -force
+# ... xdpdrv obj): xnet says so once, keeps running, and attaches again as
+# soon as that program is removed; then it serves again.
+in_x ip -force link set dev "$DEV_X" xdpdrv obj tests/xdp/other_prog.bpf.o sec xdp ||
+  fail "could not replace the program"
+for _ in $(seq 40); do grep -q "was replaced by another one" "$log" && break; sleep 0.1; done
+grep -q "the XDP program on $DEV_X was replaced by another one" "$log" || fail "no line for the replacement: $(cat "$log")"
+sleep 1
+kill -0 "$echo_pid" || fail "echo exited when its program was replaced: $(cat "$log")"
+[[ $(grep -c "was replaced by another one" "$log") == 1 ]] || fail "the replacement reported more than once"
+in_x ip link set dev "$DEV_X" xdp off
+for _ in $(seq 40); do grep -q "was replaced by someone else; attached it again" "$log" && break; sleep 0.1; done
+grep -q "the XDP program on $DEV_X was replaced by someone else; attached it again" "$log" ||
+  fail "no re-attach within 4 s of the other program's removal: $(cat "$log")"
+ok=0
+for _ in $(seq 20); do if ping_ok; then ok=1; break; fi; sleep 0.2; done
+[[ $ok == 1 ]] || fail "echo does not answer after the re-attach"
 
 # 2. The link goes down and comes back: xnet serves again, nothing to say.
 in_x ip link set dev "$DEV_X" down
