@@ -38,14 +38,16 @@ ping_ok() {
 }
 ping_ok || fail "echo does not answer before the fault"
 
+# Waits up to 4 s for a line of the echo's log containing $1.
+wait_line() { for _ in $(seq 40); do grep -q "$1" "$log" && return 0; sleep 0.1; done; return 1; }
+# The echo answers again within 4 s.
+serves_again() { for _ in $(seq 20); do ping_ok && return 0; sleep 0.2; done; return 1; }
+
 # 1. The steering program is removed behind xnet's back.
 in_x ip link set dev "$DEV_X" xdp off
-for _ in $(seq 40); do grep -q "attached it again" "$log" && break; sleep 0.1; done
-grep -q "the XDP program on $DEV_X was removed by someone else; attached it again" "$log" ||
+wait_line "the XDP program on $DEV_X was removed by someone else; attached it again" ||
   fail "no re-attach within 4 s: $(cat "$log")"
-ok=0
-for _ in $(seq 20); do if ping_ok; then ok=1; break; fi; sleep 0.2; done
-[[ $ok == 1 ]] || fail "echo does not answer after the re-attach"
+serves_again || fail "echo does not answer after the re-attach"
 kill -0 "$echo_pid" || fail "echo exited after a re-attach"
 
 # 1b. Another process replaces the steering program with its own (ip -force
@@ -53,18 +55,14 @@ kill -0 "$echo_pid" || fail "echo exited after a re-attach"
 # soon as that program is removed; then it serves again.
 in_x ip -force link set dev "$DEV_X" xdpdrv obj tests/xdp/other_prog.bpf.o sec xdp ||
   fail "could not replace the program"
-for _ in $(seq 40); do grep -q "was replaced by another one" "$log" && break; sleep 0.1; done
-grep -q "the XDP program on $DEV_X was replaced by another one" "$log" || fail "no line for the replacement: $(cat "$log")"
+wait_line "the XDP program on $DEV_X was replaced by another one" || fail "no line for the replacement: $(cat "$log")"
 sleep 1
 kill -0 "$echo_pid" || fail "echo exited when its program was replaced: $(cat "$log")"
 [[ $(grep -c "was replaced by another one" "$log") == 1 ]] || fail "the replacement reported more than once"
 in_x ip link set dev "$DEV_X" xdp off
-for _ in $(seq 40); do grep -q "was replaced by someone else; attached it again" "$log" && break; sleep 0.1; done
-grep -q "the XDP program on $DEV_X was replaced by someone else; attached it again" "$log" ||
+wait_line "the XDP program on $DEV_X was replaced by someone else; attached it again" ||
   fail "no re-attach within 4 s of the other program's removal: $(cat "$log")"
-ok=0
-for _ in $(seq 20); do if ping_ok; then ok=1; break; fi; sleep 0.2; done
-[[ $ok == 1 ]] || fail "echo does not answer after the re-attach"
+serves_again || fail "echo does not answer after the re-attach"
 
 # 2. The link goes down and comes back: xnet serves again, nothing to say.
 in_x ip link set dev "$DEV_X" down
