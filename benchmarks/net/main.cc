@@ -4,8 +4,9 @@
 //   bazel run -c opt //benchmarks:netbench -- --scenario all --seconds 5
 //       --json /tmp/netbench.json --plot /tmp/netbench-plots   (one line)
 //
-// Scenarios: latency, throughput, gso, soak, scaling, idle, all. Implementations
-// run alternately within one process run; figures are printed, never asserted.
+// Scenarios: latency, throughput, gso, soak, scaling, fragflood, idle, all.
+// Implementations run alternately within one process run; figures are
+// printed, never asserted.
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -159,6 +160,13 @@ int run(Options& o) {
     if (lossless) m.set("lossless_max_pps", *lossless);
     add(std::move(m));
   }
+  if (wants(o, "fragflood") && !stopping()) {
+    const double secs = o.run_seconds(10);
+    fmt::print(stderr, "fragflood: {:.0f} s of round trips quiet, then {:.0f} s under a fragment flood\n", secs, secs);
+    for (int r = 0; r < o.repeat && !stopping(); ++r) {
+      for (Measurement& m : xnet_fragflood(t, o, secs)) add(std::move(m));
+    }
+  }
   if (wants(o, "scaling") && !stopping()) {
     auto topo2 = Topology::create(2, 1, &err);
     if (!topo2) {
@@ -215,8 +223,8 @@ int main(int argc, char** argv) {
   xnet::bench::Options o;
   CLI::App app{"netbench: xnet vs kernel UDP vs raw AF_XDP over veth between namespaces"};
   double seconds = 0;
-  app.add_option("--scenario", o.scenario, "latency, throughput, gso, soak, scaling, idle or all")
-      ->check(CLI::IsMember({"latency", "throughput", "gso", "soak", "scaling", "idle", "all"}))
+  app.add_option("--scenario", o.scenario, "latency, throughput, gso, soak, scaling, fragflood, idle or all")
+      ->check(CLI::IsMember({"latency", "throughput", "gso", "soak", "scaling", "fragflood", "idle", "all"}))
       ->capture_default_str();
   app.add_option("--seconds", seconds, "seconds per measured run (quick mode; soak duration)");
   app.add_option("--round-trips", o.round_trips, "latency: round trips per run")->capture_default_str();

@@ -77,8 +77,11 @@ void RateTally::report(Measurement& m) const {
 }
 
 void threaded_napi(Topology& t, const Options& o, bool on, int default_cpu) {
+  // Explicitly both ways: a veth keeps its threaded setting across XDP
+  // detach and attach (checked), so a softirq run after a threaded one
+  // would otherwise run threaded.
+  t.set_threaded_napi(on);
   if (!on) return;
-  t.set_threaded_napi(true);
   t.pin_napi_threads(o.tuning.napi_cpu >= 0 ? o.tuning.napi_cpu : default_cpu);
 }
 

@@ -115,7 +115,8 @@ class DrainAfterDone {
 };
 
 // Threaded NAPI on the topology's veth ends, its kthreads pinned to
-// --napi-cpu or else `default_cpu`; nothing when !on. Only once XDP is
+// --napi-cpu or else `default_cpu`; softirq NAPI when !on (set, not left:
+// a veth keeps the setting across XDP detach and attach). Only once XDP is
 // attached there (veth allows threaded NAPI only then).
 void threaded_napi(Topology& t, const Options& o, bool on, int default_cpu);
 

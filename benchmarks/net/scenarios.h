@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "benchmarks/net/common.h"
 #include "benchmarks/net/topology.h"
@@ -92,6 +93,10 @@ Measurement xnet_gso(Topology& t, const Options& o, double seconds);
 Measurement xnet_soak(Topology& t, const Options& o, double rate, double seconds);
 // The options a soak runs with: its rings and UMEM, its NAPI mode.
 Options soak_options(const Options& o);
+
+// --- fragflood: a kernel client's round trips with an xnet echo, quiet and
+// then under a flood of never-completed fragment trains (two rows) ---
+std::vector<Measurement> xnet_fragflood(Topology& t, const Options& o, double seconds);
 
 // --- idle: CPU use of an idle xnet shard ---
 Measurement xnet_idle_cpu(Topology& t, const Options& o, double seconds);

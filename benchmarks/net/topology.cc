@@ -30,6 +30,7 @@ std::unique_ptr<Topology> Topology::create(uint32_t queues, int index, std::stri
   bool ok = neigh(v.xnet_ns(), t->kernel_b(), v.kernel_mac(), v.xnet_if());
   ok &= neigh(v.kernel_ns(), t->kernel_a(), v.xnet_mac(), v.kernel_if());
   ok &= neigh(v.kernel_ns(), t->xnet_to_kernel_a(), v.xnet_mac(), v.kernel_if());
+  ok &= neigh(v.xnet_ns(), t->xnet_to_kernel_b(), v.kernel_mac(), v.xnet_if());
   if (!ok) {
     if (error != nullptr) *error = "cannot add the static neighbour entries";
     return nullptr;
@@ -61,6 +62,10 @@ Topology::DevDrops Topology::dev_drops() const {
 
 bool Topology::set_kernel_b_tx_checksum(bool on) {
   return veth_->kernel_ns().exec("ethtool -K " + if_b() + " tx " + (on ? "on" : "off") + " >/dev/null").ok();
+}
+
+bool Topology::set_kernel_a_tx_checksum(bool on) {
+  return veth_->xnet_ns().exec("ethtool -K " + if_a() + " tx " + (on ? "on" : "off") + " >/dev/null").ok();
 }
 
 int Topology::pin_napi_threads(int cpu) {

@@ -6,7 +6,8 @@
 //   [ns A]  if_a  <==== veth (queues) ====>  if_b  [ns B]
 //   kernel: 10.78.<n>.1/24                   kernel: 10.78.<n>.2/24
 //   xnet:   10.77.<n>.1 (owned by xnet)      xnet:   10.77.<n>.2 (owned)
-//           10.78.<n>.3 (xnet → kernel runs, e.g. gso)
+//           10.78.<n>.3 (xnet → kernel runs,     10.78.<n>.4 (kernel → xnet runs,
+//           e.g. gso)                                e.g. the fragment flood)
 //
 // Kernel addresses and xnet's owned addresses live side by side: the steering
 // program only takes frames for xnet's addresses, and xnet is attached only
@@ -48,6 +49,7 @@ class Topology {
   std::string xnet_a() const { return net_ + "77." + n_ + ".1"; }
   std::string xnet_b() const { return net_ + "77." + n_ + ".2"; }
   std::string xnet_to_kernel_a() const { return net_ + "78." + n_ + ".3"; }
+  std::string xnet_to_kernel_b() const { return net_ + "78." + n_ + ".4"; }
 
   // `echo on > /sys/class/net/IF/threaded` on both ends, through `ip netns
   // exec` (which mounts the namespace's own /sys). Only meaningful while an
@@ -56,6 +58,8 @@ class Topology {
   // `ethtool -K if_b tx on|off`: off while the kernel on B sends datagrams
   // to xnet on A (complete UDP checksums; see above), on again after.
   bool set_kernel_b_tx_checksum(bool on);
+  // The same for if_a, while the kernel on A sends to xnet on B.
+  bool set_kernel_a_tx_checksum(bool on);
   // Pins the NAPI kthreads of both ends to `cpu`; returns how many.
   int pin_napi_threads(int cpu);
 

@@ -17,44 +17,6 @@
 namespace xnet::bench {
 namespace {
 
-XnetSideConfig side_config(const Options& o, const std::string& ifname, const std::string& addr, bool busy,
-                           std::vector<int> cpus) {
-  XnetSideConfig c;
-  c.ifname = ifname;
-  c.address = addr + "/24";
-  c.busy = busy;
-  c.cpus = std::move(cpus);
-  c.tuning = o.tuning;
-  return c;
-}
-
-// Threaded NAPI once the side's XDP program is attached (XnetSideConfig::after_open).
-std::function<void()> napi_hook(Topology& t, const Options& o, bool on, int default_cpu) {
-  return [&t, &o, on, default_cpu] { threaded_napi(t, o, on, default_cpu); };
-}
-
-rt::Task<void> echo_task(StackDriver& d, int port, PeerSync& sync) {
-  auto sock = UdpSocket::open(d);
-  if (!sock || !sock->bind({Ipv4Addr(), static_cast<uint16_t>(port)})) {
-    sync.fail(fmt::format("xnet echo cannot bind port {}", port));
-    co_return;
-  }
-  sync.ready = true;
-  std::array<Datagram, 32> batch;
-  for (;;) {
-    auto n = co_await sock->recv_batch(batch);
-    if (!n) co_return;  // cancelled at the end of the run
-    for (size_t i = 0; i < *n; ++i) {
-      Datagram& dg = batch[i];
-      auto sent = sock->try_send_to(dg.source(), dg.front());
-      if (!sent && sent.error() == std::errc::resource_unavailable_try_again) {
-        (void)co_await sock->send_to(dg.source(), dg.front());
-      }
-      dg.reset();
-    }
-  }
-}
-
 rt::Task<void> ping_task(StackDriver& d, Endpoint to, PingPlan plan, LatencyTally& tally, PeerSync& sync,
                          int timeout_ms) {
   auto sock = UdpSocket::open(d);

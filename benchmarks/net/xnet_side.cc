@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "benchmarks/net/scenario_runner.h"
 #include "host/service_host.h"
 #include "runtime/runtime.h"
 #include "xdp/host/xdp_host.h"
@@ -60,6 +61,49 @@ SideDrops XnetSide::drops() const {
   SideDrops sum;
   for (const SideDrops& d : shard_drops_) sum += d;
   return sum;
+}
+
+XnetSideConfig side_config(const Options& o, const std::string& ifname, const std::string& addr, bool busy,
+                           std::vector<int> cpus) {
+  XnetSideConfig c;
+  c.ifname = ifname;
+  c.address = addr + "/24";
+  c.busy = busy;
+  c.cpus = std::move(cpus);
+  c.tuning = o.tuning;
+  return c;
+}
+
+std::function<void()> napi_hook(Topology& t, const Options& o, bool on, int default_cpu) {
+  return [&t, &o, on, default_cpu] { threaded_napi(t, o, on, default_cpu); };
+}
+
+rt::Task<void> echo_task(StackDriver& d, int port, PeerSync& sync) {
+  auto sock = UdpSocket::open(d);
+  if (!sock || !sock->bind({Ipv4Addr(), static_cast<uint16_t>(port)})) {
+    sync.fail(fmt::format("xnet echo cannot bind port {}", port));
+    co_return;
+  }
+  sync.ready = true;
+  std::array<Datagram, 32> batch;
+  for (;;) {
+    auto n = co_await sock->recv_batch(batch);
+    if (!n) co_return;  // cancelled at the end of the run
+    for (size_t i = 0; i < *n; ++i) {
+      Datagram& dg = batch[i];
+      // A reassembled datagram is a chain of frames: the whole of it goes back
+      // (front() would be its first fragment's payload only).
+      auto sent = dg.contiguous() ? sock->try_send_to(dg.source(), dg.front()) : sock->try_send_to(dg.source(), dg);
+      if (!sent && sent.error() == std::errc::resource_unavailable_try_again) {
+        if (dg.contiguous()) {
+          (void)co_await sock->send_to(dg.source(), dg.front());
+        } else {
+          (void)co_await sock->send_to(dg.source(), dg);
+        }
+      }
+      dg.reset();
+    }
+  }
 }
 
 Endpoint endpoint(const std::string& addr, int port) {

@@ -125,6 +125,15 @@ class XnetSide {
   stack::HandoffStats handoff_;
 };
 
+// The usual side of a run: IF with addr/24 owned by xnet, the run's tuning.
+XnetSideConfig side_config(const Options& o, const std::string& ifname, const std::string& addr, bool busy,
+                           std::vector<int> cpus);
+// Threaded NAPI once the side's XDP program is attached (XnetSideConfig::after_open).
+std::function<void()> napi_hook(Topology& t, const Options& o, bool on, int default_cpu);
+// A UDP echo on `port` (recv_batch, answered from the received frames); sets
+// sync.ready once bound, fails sync when it cannot bind; returns when cancelled.
+rt::Task<void> echo_task(StackDriver& d, int port, PeerSync& sync);
+
 Endpoint endpoint(const std::string& addr, int port);
 
 }  // namespace xnet::bench

@@ -40,8 +40,8 @@ enum class DropReason : uint16_t {
   // Reassembly
   kFragOverlap,        // partial overlap: the queue was discarded
   kFragTooBig,         // offset + length beyond 65535
-  kFragMemLimit,       // ipfrag_high_thresh reached
-  kFragFrameLimit,     // reassembly held its share of the link's frames (UMEM)
+  kFragMemLimit,       // ipfrag_high_thresh reached: oldest queue evicted (or, several links, fragment refused)
+  kFragFrameLimit,     // reassembly held its share of the link's frames (UMEM): oldest queue evicted
   kFragMalformed,      // zero-length or non-8-multiple non-last fragment, conflicting end
   kFragBadEcn,         // fragments with Not-ECT mixed with ECT or CE (ip_frag_ecn_table)
   kFragTimeout,        // queue expired

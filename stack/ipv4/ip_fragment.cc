@@ -3,6 +3,7 @@
 
 #include "stack/ipv4/ip_fragment.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -190,14 +191,25 @@ void Reassembly::held_add(const FramePool* pool, int64_t frames) {
   held_.emplace_back(pool, static_cast<uint32_t>(frames));
 }
 
-void Reassembly::evict_pool(const FramePool* pool) {
-  const uint32_t low = pool->capacity() / (2 * kPoolShare);
+Reassembly::FrameBound Reassembly::frame_bound(const FramePool* pool) const {
+  const uint32_t by_mem = stack_.config().ipfrag_high_thresh / pool->frame_size();
+  // What queues hold plus what is free, less the reserve: queues may grow
+  // into free frames only while the reserve stays free.
+  const uint32_t held = held_frames(pool), reserve = pool->capacity() / kFreeReserve;
+  const uint32_t growable = held + pool->available() > reserve ? held + pool->available() - reserve : 0;
+  const uint32_t frames = std::min(pool->capacity() / kPoolShare, growable);
+  if (by_mem < frames) return {by_mem, DropReason::kFragMemLimit};
+  return {frames, DropReason::kFragFrameLimit};
+}
+
+void Reassembly::evict_pool(const FramePool* pool, const FrameBound& bound) {
+  const uint32_t low = bound.frames / 2;
   for (uint32_t s = oldest_; s != kNone && held_frames(pool) + 1 > low;) {
     const uint32_t newer = queues_[s].newer;
     if (queues_[s].pool == pool) {
       kill(s);
       stack_.stats().ip.ReasmFails++;
-      stack_.stats().drop(DropReason::kFragFrameLimit);
+      stack_.stats().drop(bound.why);
     }
     s = newer;
   }
@@ -264,13 +276,17 @@ std::optional<ReassembledDatagram> Reassembly::defrag(Packet pkt, TimePoint now)
   const Key key{ip.src().value(), ip.dst().value(), ip.ident(), ip.protocol()};
 
   // inet_frag_find: above the high threshold nothing is queued, not even for
-  // a queue that exists, until its timer frees memory (ReasmFails).
-  if (mem_ > stack_.config().ipfrag_high_thresh) {
+  // a queue that exists, until its timer frees memory (ReasmFails). With one
+  // link the eviction below keeps memory under the threshold; this is for
+  // several links' queues together, and for a threshold below one frame.
+  const FrameBound bound = frame_bound(pkt.pool());
+  if (mem_ > stack_.config().ipfrag_high_thresh || bound.frames == 0) {
     stats.ip.ReasmFails++;
     stats.drop(DropReason::kFragMemLimit);
     return std::nullopt;
   }
-  if (held_frames(pkt.pool()) + 1 > pkt.pool()->capacity() / kPoolShare) evict_pool(pkt.pool());
+  // Where xnet decides differently (ip_fragment.h): the oldest queues go.
+  if (held_frames(pkt.pool()) + 1 > bound.frames) evict_pool(pkt.pool(), bound);
   const uint32_t slot = find_or_create(key, now);
   auto discard = [&](DropReason r) -> std::optional<ReassembledDatagram> {
     kill(slot);  // ipq_kill + REASMFAILS

@@ -20,18 +20,30 @@
 //     Not-ECT with any other fails the datagram when it completes
 //     (ReasmFails, kFragBadEcn).
 // Memory: each held fragment costs its frame (truesize = the pool's frame
-// size). While mem() is above ipfrag_high_thresh every fragment is refused
-// (ReasmFails, kFragMemLimit), for new and existing queues alike, until the
-// timer frees memory: Linux since 4.17 (inet_frag_find), which gave up
-// evicting queues.
+// size), and queues may hold at most ipfrag_high_thresh of them. Here xnet
+// decides differently from Linux since 4.17, which at the threshold refuses
+// every fragment, for new and existing queues alike, until the 30 s timer
+// frees memory (inet_frag_find): under a flood of incomplete trains that
+// stops every legitimate fragmented datagram for as long as the flood lasts
+// (measured: netbench --scenario fragflood --frames 8192 lost every 4000-byte
+// round trip). xnet evicts instead, as gVisor, Seastar and lwIP do
+// (ROBUSTNESS case 20): a fragment that would take queues beyond their bound
+// first frees the oldest queues of its pool down to half the bound, each
+// counting ReasmFails and kFragMemLimit; the flood's queues are the oldest
+// and go, a legitimate datagram's fragments, arriving back to back, complete.
+// The refusal stays for what eviction cannot bound: several links' queues
+// together above the threshold (ReasmFails, kFragMemLimit).
 // Frames: unlike the kernel's memory, a link's frames (its UMEM) are few and
-// fixed, and the receive ring needs them. Queues may hold at most half of one
-// pool's frames (kPoolShare: enough for a 65507-byte datagram in 1,365
-// fragments at MTU 68 with a 4,096-frame pool); a fragment that would go
-// beyond evicts the oldest queues of that pool down to a quarter, each
-// counting ReasmFails and kFragFrameLimit. (Found by an e2e flood: 1,882 first fragments held every
-// frame of a 2,048-frame UMEM well under the 4 MiB bound, and receive stopped
-// until the 30 s timer.)
+// fixed, and the receive ring needs them. Queues may also hold at most half
+// of one pool's frames (kPoolShare: enough for a 65,507-byte datagram in
+// 1,365 fragments at MTU 68 with a 4,096-frame pool), and may grow only while
+// an eighth of the pool stays free (kFreeReserve): the link's fill ring takes
+// up to half (XdpLink's fill target), and sends and socket queues need the
+// rest — without the reserve a flood left none for sends (netbench fragflood:
+// replies failed with ENOBUFS, SndbufErrors). Beyond either, the same
+// eviction counts kFragFrameLimit. (Found by an e2e flood: 1,882 first
+// fragments held every frame of a 2,048-frame UMEM well under the 4 MiB
+// bound, and receive stopped until the 30 s timer.)
 // Disorder bound (ipfrag_max_dist, RFC 4963 ID wrap): every fragment from a
 // source advances that source's counter; a queue that sees more than
 // max_dist fragments from its source between two of its own is re-initialised
@@ -51,6 +63,7 @@
 #include <vector>
 
 #include "stack/core/packet.h"
+#include "stack/core/stats.h"
 #include "stack/wire/addr.h"
 
 namespace xnet::stack {
@@ -90,7 +103,8 @@ class Reassembly {
 
  private:
   static constexpr uint32_t kNone = 0xffffffffu;
-  static constexpr uint32_t kPoolShare = 2;  // queues hold at most 1/kPoolShare of a pool
+  static constexpr uint32_t kPoolShare = 2;    // queues hold at most 1/kPoolShare of a pool
+  static constexpr uint32_t kFreeReserve = 8;  // and leave 1/kFreeReserve of it free
   struct Key {
     uint32_t saddr = 0, daddr = 0;
     uint16_t id = 0;
@@ -130,7 +144,14 @@ class Reassembly {
   void hash_erase(const Key& key);
   size_t bucket_of(const Key& key) const;
   void kill(uint32_t slot);  // frees the fragments, unlinks the queue
-  void evict_pool(const FramePool* pool);
+  // The most frames of `pool` queues may hold, and the bound that set it.
+  struct FrameBound {
+    uint32_t frames;
+    DropReason why;  // kFragMemLimit (ipfrag_high_thresh) or kFragFrameLimit (kPoolShare, kFreeReserve)
+  };
+  FrameBound frame_bound(const FramePool* pool) const;
+  // Frees the oldest queues of `pool` down to half its bound (ReasmFails, bound.why each).
+  void evict_pool(const FramePool* pool, const FrameBound& bound);
   // Frames of `pool` held in queues (held_ keeps a count per pool: a link or two).
   uint32_t held_frames(const FramePool* pool) const;
   void held_add(const FramePool* pool, int64_t frames);

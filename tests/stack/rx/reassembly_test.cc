@@ -221,64 +221,70 @@ TEST_F(ReasmTest, TimeoutWithoutFragmentZeroIsSilent) {
   expect_idle();
 }
 
-// Linux 6.18 (inet_frag_find): once the fragments held exceed
-// ipfrag_high_thresh, every fragment is refused (ReasmFails), those of queues
-// already held too, until the timer frees memory.
-TEST_F(ReasmTest, AboveTheHighThresholdEveryFragmentIsRefused) {
+// At ipfrag_high_thresh xnet evicts the oldest queues down to half of it
+// (ReasmFails, kFragMemLimit each) where Linux 6.18 refuses every fragment
+// until the timer frees memory (ip_fragment.h says why). The memory never
+// goes above the threshold, and a queue that is not among the oldest goes on.
+TEST_F(ReasmTest, AtTheHighThresholdTheOldestQueuesAreEvicted) {
   StackConfig cfg;
-  cfg.ipfrag_high_thresh = 16 * 2048;
+  cfg.ipfrag_high_thresh = 16 * 2048;  // 16 frames, below the pool's share (2048)
   make_stack(cfg);
   const Bytes data = pattern(2000);
-  for (uint16_t id = 1; id <= 40; ++id) inject(frag(data, 0, 1000, true, id));
-  // Checked before each fragment is queued: the one that crossed stays.
-  EXPECT_EQ(stack_->reassembly().queue_count(), 17u);
-  EXPECT_EQ(stack_->reassembly().mem(), 17u * 2048);
-  EXPECT_EQ(st().ip.ReasmFails, 23u);
-  EXPECT_EQ(dropped(DropReason::kFragMemLimit), 23u);
-  // A queue that is held cannot complete either.
-  inject(frag(data, 1000, 1000, false, 1));
-  EXPECT_TRUE(delivered().empty());
-  EXPECT_EQ(st().ip.ReasmFails, 24u);
-  // The timer frees everything; then datagrams reassemble again.
-  stack_->run_timers(now_ + std::chrono::seconds(30));
-  expect_idle();
-  inject(frag(data, 0, 1000, true, 100));
-  inject(frag(data, 1000, 1000, false, 100));
+  for (uint16_t id = 1; id <= 40; ++id) {
+    inject(frag(data, 0, 1000, true, id));
+    ASSERT_LE(stack_->reassembly().mem(), cfg.ipfrag_high_thresh) << "after fragment " << id;
+  }
+  // 16 held; the 17th, 26th and 35th each evicted the 9 oldest (down to 7),
+  // then were queued: 13 queues (ids 28..40) remain.
+  EXPECT_EQ(stack_->reassembly().queue_count(), 13u);
+  EXPECT_EQ(st().ip.ReasmFails, 27u);
+  EXPECT_EQ(dropped(DropReason::kFragMemLimit), 27u);
+  EXPECT_EQ(dropped(DropReason::kFragFrameLimit), 0u);
+  // A queue still held completes; an evicted one starts over (and times out).
+  inject(frag(data, 1000, 1000, false, 40));
   ASSERT_EQ(delivered().size(), 1u);
   expect_datagram(delivered()[0], data);
+  delivered().clear();
+  inject(frag(data, 1000, 1000, false, 1));
+  EXPECT_EQ(delivered().size(), 0u);
+  EXPECT_EQ(st().ip.ReasmFails, 27u);
+  stack_->run_timers(now_ + std::chrono::seconds(30));
+  expect_idle();
 }
 
 // A fragment flood against the memory bound (issue 16): incomplete trains
-// from many sources until fragments are refused, then legitimate datagrams:
-// refused too while the flood holds the memory (the kernel's policy since
-// 4.17, which gave up evicting queues), delivered again once the timer freed
-// it. The bound holds at every step. (On a link, reassembly's share of the
-// UMEM is hit first and evicts the flood: QueuesHoldAtMostHalfOfALinksFrames.)
-TEST_F(ReasmTest, AFloodHoldsTheMemoryUntilTheTimer) {
+// from many sources, with legitimate datagrams among them. The flood's queues
+// are the oldest and are evicted; the legitimate fragments, back to back,
+// complete every time (Linux 6.18 would refuse them until the timer ran).
+// The bound holds at every step; the timer frees what is left.
+TEST_F(ReasmTest, AFloodIsEvictedAndLegitimateDatagramsComplete) {
   StackConfig cfg;
   cfg.ipfrag_high_thresh = 64 * 2048;
   make_stack(cfg);
   const Bytes junk = pattern(1400);
   const Bytes data = pattern(2000);
-  for (uint16_t flood_id = 1; flood_id <= 200; ++flood_id) {
-    const Ipv4Addr spoofed(10, 9, static_cast<uint8_t>(flood_id >> 8), static_cast<uint8_t>(flood_id));
-    inject(frag(junk, 0, 1400, true, flood_id, spoofed));
-    ASSERT_LE(stack_->reassembly().mem(), cfg.ipfrag_high_thresh + 2048);
-  }
-  EXPECT_EQ(st().ip.ReasmFails, 200u - 65u);
+  uint16_t flood_id = 1;
+  auto flood = [&](int n) {
+    for (int i = 0; i < n; ++i, ++flood_id) {
+      const Ipv4Addr spoofed(10, 9, static_cast<uint8_t>(flood_id >> 8), static_cast<uint8_t>(flood_id));
+      inject(frag(junk, 0, 1400, true, flood_id, spoofed));
+      ASSERT_LE(stack_->reassembly().mem(), cfg.ipfrag_high_thresh);
+    }
+  };
+  flood(200);
   for (uint16_t n = 1; n <= 5; ++n) {
     inject(frag(data, 0, 1000, true, n));
     inject(frag(data, 1000, 1000, false, n));
-  }
-  EXPECT_TRUE(delivered().empty());
-  stack_->run_timers(now_ + std::chrono::seconds(30));
-  expect_idle();
-  for (uint16_t n = 1; n <= 5; ++n) {
-    inject(frag(data, 0, 1000, true, n));
-    inject(frag(data, 1000, 1000, false, n));
+    flood(50);
   }
   ASSERT_EQ(delivered().size(), 5u);
   for (const auto& d : delivered()) expect_datagram(d, data);
+  EXPECT_EQ(st().ip.ReasmOKs, 5u);
+  EXPECT_EQ(st().ip.ReasmFails, dropped(DropReason::kFragMemLimit));
+  EXPECT_EQ(st().ip.ReasmFails, 450u - stack_->reassembly().queue_count());
+  delivered().clear();
+  stack_->run_timers(now_ + std::chrono::seconds(30));
+  expect_idle();
 }
 
 // A link's frames are few (a UMEM) where the kernel's memory is not: queues
@@ -302,6 +308,32 @@ TEST_F(ReasmTest, QueuesHoldAtMostHalfOfALinksFrames) {
   ASSERT_EQ(delivered().size(), 1u);
   expect_datagram(delivered()[0], data);
   delivered().clear();  // its frames go back to the pool
+  stack_->run_timers(now_ + std::chrono::seconds(30));
+  expect_idle();
+}
+
+// The fill ring holds up to half of a link's frames: whatever holds frames,
+// queues grow only while an eighth of the pool stays free, so a flood cannot
+// take the frames sends need (netbench fragflood: with half for the fill ring
+// and half for queues, replies failed with ENOBUFS).
+TEST_F(ReasmTest, QueuesLeaveAnEighthOfALinksFramesFree) {
+  const Bytes data = pattern(2000);
+  std::vector<Packet> fill_ring;  // what the link's fill ring would hold
+  for (int i = 0; i < 40; ++i) fill_ring.push_back(Packet::allocate(other_pool_, 0));
+  ASSERT_EQ(other_pool_.available(), 24u);
+  for (uint16_t id = 1; id <= 100; ++id) {
+    inject(frag(data, 0, 1000, true, id), PacketType::kHost, &other_pool_);
+    ASSERT_GE(other_pool_.available(), other_pool_.capacity() / 8) << "after fragment " << id;
+  }
+  EXPECT_GT(dropped(DropReason::kFragFrameLimit), 0u);
+  EXPECT_EQ(st().ip.ReasmFails, dropped(DropReason::kFragFrameLimit));
+  // A legitimate datagram still completes.
+  inject(frag(data, 0, 1000, true, 500), PacketType::kHost, &other_pool_);
+  inject(frag(data, 1000, 1000, false, 500), PacketType::kHost, &other_pool_);
+  ASSERT_EQ(delivered().size(), 1u);
+  expect_datagram(delivered()[0], data);
+  delivered().clear();
+  fill_ring.clear();
   stack_->run_timers(now_ + std::chrono::seconds(30));
   expect_idle();
 }
