@@ -1,7 +1,5 @@
-// Cross-shard delivery (stack/api/shard_handoff.h): two shards whose stacks
-// (10.0.0.1) each have a MemoryLink named "eth0" — two queues of one device.
-// The test keeps the far end of each link and plays the peer 10.0.0.2, putting
-// each datagram on the queue it chooses, as a NIC's hash would.
+// Cross-shard delivery (stack/api/shard_handoff.h) on two queues of one
+// device (two_queue_fixture.h); the test plays the peer 10.0.0.2.
 
 #include <algorithm>
 #include <array>
@@ -17,7 +15,7 @@
 #include "stack/api/sharded_stacks.h"
 #include "stack/l2/neighbour_table.h"
 #include "stack/udp/udp_table.h"
-#include "tests/api/fixture.h"
+#include "tests/api/two_queue_fixture.h"
 #include "tests/stack/support/frames.h"
 
 namespace xnet::apitest {
@@ -25,18 +23,8 @@ namespace {
 
 namespace sup = stack::support;
 
-const wire::MacAddr kServerMac({2, 0, 0, 0, 0, 1});
 const wire::MacAddr kPeerMac({2, 0, 0, 0, 0, 2});
 const Ipv4Addr kPeer(10, 0, 0, 2);
-
-std::unique_ptr<stack::Stack> make_server(MemoryLink& link, unsigned shard) {
-  stack::StackConfig cfg;
-  cfg.seed = 200 + shard;
-  auto s = std::make_unique<stack::Stack>(cfg);
-  const uint16_t ifindex = s->add_interface(link);
-  (void)s->add_address(ifindex, wire::Ipv4Prefix{kA, 24}, rt::Reactor::now());
-  return s;
-}
 
 // An Ethernet frame from the peer carrying `ip` (an IPv4 packet).
 sup::Bytes from_peer(const sup::Bytes& ip) { return sup::eth(kServerMac, kPeerMac, sup::kTypeIpv4, ip); }
@@ -57,26 +45,10 @@ sup::Bytes port_unreachable_from_peer(uint16_t sport, uint16_t dport) {
   return from_peer(sup::ipv4({.src = kPeer, .dst = kA, .protocol = 1}, icmp));
 }
 
-class HandoffTest : public ::testing::Test {
+class HandoffTest : public TwoQueueTest {
  protected:
   void SetUp() override {
-    rt::RuntimeOptions options;
-    options.shards = 2;
-    options.pin_threads = false;
-    runtime_ = std::make_unique<rt::Runtime>(options);
-    stacks_ = std::make_unique<ShardedStacks>(*runtime_, [this](unsigned shard) {
-      stack::MemoryLinkConfig near, far;
-      near.name = "eth0";  // the same device on both shards
-      far.name = "peer";
-      near.mac = kServerMac;
-      far.mac = kPeerMac;
-      auto [n, f] = MemoryLink::make_pair(near, far);
-      far_[shard] = std::move(f);
-      ShardNet net;
-      net.stack = make_server(*n, shard);
-      net.links.push_back(std::move(n));
-      return net;
-    });
+    start(kPeerMac, 200);
     ASSERT_TRUE(stacks_->hands_over());
     // The peer asks for us on both queues: each shard learns its MAC (as
     // Linux does from a request for its address), so the port unreachables
@@ -108,30 +80,7 @@ class HandoffTest : public ::testing::Test {
     const stack::Stats s = stats();
     EXPECT_EQ(s.handoff.DatagramsOut, s.handoff.DatagramsIn + s.handoff.NoFrame);
     EXPECT_EQ(s.handoff.ErrorsOut, s.handoff.ErrorsIn);
-    stacks_->stop();
-    stacks_.reset();
-    for (unsigned k = 0; k < 2; ++k) {
-      runtime_->run_on(k, [this, k] {
-        stack::PacketQueue q;
-        far_[k]->rx_burst(q, 1024);
-        q.clear();
-        EXPECT_EQ(far_[k]->pool().in_use(), far_[k]->frames_held());
-        far_[k].reset();
-      });
-    }
-    runtime_.reset();
-  }
-
-  // The device puts `frame` on shard k's queue.
-  void inject(unsigned k, const sup::Bytes& frame) {
-    runtime_->run_on(k, [this, k, &frame] {
-      MemoryLink& far = *far_[k];
-      stack::Packet p = stack::Packet::allocate(far.pool(), stack::kDefaultHeadroom);
-      std::memcpy(p.put(static_cast<uint16_t>(frame.size())), frame.data(), frame.size());
-      stack::PacketQueue q;
-      q.push_back(std::move(p));
-      EXPECT_EQ(far.tx_burst(q), 1u);
-    });
+    finish();
   }
 
   // A raw socket of shard k's stack, bound to kA:port (closed at TearDown).
@@ -144,16 +93,6 @@ class HandoffTest : public ::testing::Test {
     });
   }
 
-  // Waits (2 s at most) until pred() holds on shard k.
-  bool wait_on(unsigned k, const std::function<bool()>& pred) {
-    const auto deadline = std::chrono::steady_clock::now() + 2s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (runtime_->run_on(k, [&pred] { return pred(); })) return true;
-      std::this_thread::sleep_for(1ms);
-    }
-    return false;
-  }
-
   stack::Stats stats_of(unsigned k) {
     return runtime_->run_on(k, [this, k] { return stacks_->stack(k).stats(); });
   }
@@ -163,10 +102,7 @@ class HandoffTest : public ::testing::Test {
     return s;
   }
 
-  std::unique_ptr<rt::Runtime> runtime_;
-  std::array<std::unique_ptr<MemoryLink>, 2> far_;
   std::array<std::vector<stack::UdpSock*>, 2> socks_;
-  std::unique_ptr<ShardedStacks> stacks_;
 };
 
 // A socket on shard 1 gets what lands on both queues; nothing is NoPorts.
@@ -289,7 +225,7 @@ TEST(HandoffRing, AFullRingDropsAndCounts) {
     auto [a, b] = MemoryLink::make_pair(n, f);
     near[k] = std::move(a);
     far[k] = std::move(b);
-    st[k] = make_server(*near[k], k);
+    st[k] = make_server(*near[k], 200 + k);
   }
   {
     HandoffHub hub({&reactor, &reactor}, /*capacity=*/2);

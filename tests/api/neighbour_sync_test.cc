@@ -1,8 +1,7 @@
 // Neighbour sharing between the shards of ShardedStacks (stack/api/
-// neighbour_sync.h): two shards whose stacks (10.0.0.1) each have a
-// MemoryLink named "eth0" — two queues of one device. The far end of each
-// link is kept by the test, which plays the neighbours and, like a multi-queue
-// device, hands every ARP reply to shard 0 only.
+// neighbour_sync.h) on two queues of one device (two_queue_fixture.h). The
+// test plays the neighbours and, like a multi-queue device, hands every ARP
+// reply to shard 0 only.
 
 #include <algorithm>
 #include <array>
@@ -19,7 +18,7 @@
 #include "stack/l2/neighbour_table.h"
 #include "stack/udp/udp_output.h"
 #include "stack/udp/udp_table.h"
-#include "tests/api/fixture.h"
+#include "tests/api/two_queue_fixture.h"
 #include "tests/stack/support/frames.h"
 
 namespace xnet::apitest {
@@ -27,80 +26,19 @@ namespace {
 
 namespace sup = stack::support;
 
-const wire::MacAddr kServerMac({2, 0, 0, 0, 0, 1});
 const Ipv4Addr kPeer2(10, 0, 0, 2);
 const Ipv4Addr kPeer3(10, 0, 0, 3);
 const wire::MacAddr kMac2({2, 0, 0, 0, 0, 2});
 const wire::MacAddr kMac3({2, 0, 0, 0, 0, 3});
 
-struct Wire {
-  std::unique_ptr<MemoryLink> far;  // the neighbours' end of shard k's link
-  std::vector<sup::Bytes> got;      // what arrived there, oldest first
-};
-
-std::unique_ptr<stack::Stack> make_server(MemoryLink& link, unsigned shard) {
-  stack::StackConfig cfg;
-  cfg.seed = 100 + shard;
-  auto s = std::make_unique<stack::Stack>(cfg);
-  const uint16_t ifindex = s->add_interface(link);
-  (void)s->add_address(ifindex, wire::Ipv4Prefix{kA, 24}, rt::Reactor::now());
-  return s;
-}
-
-class NeighbourSyncTest : public ::testing::Test {
+class NeighbourSyncTest : public TwoQueueTest {
  protected:
   void SetUp() override {
-    rt::RuntimeOptions options;
-    options.shards = 2;
-    options.pin_threads = false;
-    runtime_ = std::make_unique<rt::Runtime>(options);
-    stacks_ = std::make_unique<ShardedStacks>(*runtime_, [this](unsigned shard) {
-      stack::MemoryLinkConfig near, far;
-      near.name = "eth0";  // the same device on both shards
-      far.name = "peer";
-      near.mac = kServerMac;
-      far.mac = kMac2;
-      auto [n, f] = MemoryLink::make_pair(near, far);
-      wires_[shard].far = std::move(f);
-      ShardNet net;
-      net.stack = make_server(*n, shard);
-      net.links.push_back(std::move(n));
-      return net;
-    });
+    start(kMac2, 100);
     // The gratuitous ARPs of add_address.
     for (unsigned k = 0; k < 2; ++k) (void)take(k);
   }
 
-  void TearDown() override {
-    if (stacks_) stacks_->stop();
-    stacks_.reset();
-    for (unsigned k = 0; k < 2; ++k) {
-      runtime_->run_on(k, [this, k] {
-        drain(k);
-        EXPECT_EQ(wires_[k].far->pool().in_use(), wires_[k].far->frames_held());
-        wires_[k].far.reset();
-      });
-    }
-    runtime_.reset();
-  }
-
-  // On shard k: what reached the far end since the last call.
-  void drain(unsigned k) {
-    stack::PacketQueue q;
-    wires_[k].far->rx_burst(q, 1024);
-    while (!q.empty()) {
-      stack::Packet p = q.pop_front();
-      wires_[k].got.emplace_back(p.data(), p.data() + p.size());
-    }
-  }
-  std::vector<sup::Bytes> take(unsigned k) {
-    return runtime_->run_on(k, [this, k] {
-      drain(k);
-      std::vector<sup::Bytes> out;
-      out.swap(wires_[k].got);
-      return out;
-    });
-  }
   // Frames at shard k's far end until `pred` holds for one (or 2 s passed).
   std::vector<sup::Bytes> wait_for(unsigned k, const std::function<bool(const sup::Bytes&)>& pred) {
     std::vector<sup::Bytes> all;
@@ -128,24 +66,12 @@ class NeighbourSyncTest : public ::testing::Test {
 
   // The device gives this reply to shard 0's queue, whoever asked.
   void reply_on_shard0(wire::MacAddr mac, Ipv4Addr ip) {
-    runtime_->run_on(0, [this, mac, ip] {
-      const sup::Bytes f = sup::arp_frame(kServerMac, sup::arp_fields(sup::kArpReply, mac, ip, kServerMac, kA));
-      MemoryLink& far = *wires_[0].far;
-      stack::Packet p = stack::Packet::allocate(far.pool(), stack::kDefaultHeadroom);
-      std::memcpy(p.put(static_cast<uint16_t>(f.size())), f.data(), f.size());
-      stack::PacketQueue q;
-      q.push_back(std::move(p));
-      EXPECT_EQ(far.tx_burst(q), 1u);
-    });
+    inject(0, sup::arp_frame(kServerMac, sup::arp_fields(sup::kArpReply, mac, ip, kServerMac, kA)));
   }
 
   std::optional<stack::NeighInfo> lookup(unsigned k, Ipv4Addr ip) {
     return runtime_->run_on(k, [this, k, ip] { return stacks_->driver(k).stack().neighbours().lookup(1, ip); });
   }
-
-  std::unique_ptr<rt::Runtime> runtime_;
-  std::array<Wire, 2> wires_;
-  std::unique_ptr<ShardedStacks> stacks_;
 };
 
 bool is_request_for(const sup::Bytes& f, Ipv4Addr ip) {
@@ -216,7 +142,7 @@ TEST(NeighbourSyncOff, DifferentLinksShareNothing) {
       auto [n, fl] = MemoryLink::make_pair(near, f);
       far[shard] = std::move(fl);
       ShardNet net;
-      net.stack = make_server(*n, shard);
+      net.stack = make_server(*n, 100 + shard);
       net.links.push_back(std::move(n));
       return net;
     });

@@ -68,9 +68,7 @@ serves_again || fail "echo does not answer after the re-attach"
 in_x ip link set dev "$DEV_X" down
 sleep 0.3
 in_x ip link set dev "$DEV_X" up
-ok=0
-for _ in $(seq 20); do if ping_ok; then ok=1; break; fi; sleep 0.2; done
-[[ $ok == 1 ]] || fail "echo does not answer after the link came back up"
+serves_again || fail "echo does not answer after the link came back up"
 kill -0 "$echo_pid" || fail "echo exited after a link down/up"
 
 # 3. The MTU changes under xnet (on both ends, as on a real link). Lowered,
@@ -79,14 +77,12 @@ kill -0 "$echo_pid" || fail "echo exited after a link down/up"
 # keeps serving.
 in_k ip link set dev "$DEV_K" mtu 1400
 in_x ip link set dev "$DEV_X" mtu 1400
-for _ in $(seq 30); do grep -q "MTU of $DEV_X changed from 1500 to 1400" "$log" && break; sleep 0.1; done
-grep -q "the MTU of $DEV_X changed from 1500 to 1400; datagrams now leave by 1400" "$log" ||
+wait_line "the MTU of $DEV_X changed from 1500 to 1400; datagrams now leave by 1400" ||
   fail "no word about the MTU change: $(cat "$log")"
 grep -q "received 5  lost 0" <<<"$(in_k "$X" ping --kernel --to 10.88.0.1:7 --count 5 --size 1400 2>/dev/null)" ||
   fail "1400-byte datagrams are not echoed at MTU 1400"
 in_x ip link set dev "$DEV_X" mtu 2000
-for _ in $(seq 30); do grep -q "changed from 1400 to 2000" "$log" && break; sleep 0.1; done
-grep -q "the MTU of $DEV_X changed from 1400 to 2000, more than a UMEM frame holds" "$log" ||
+wait_line "the MTU of $DEV_X changed from 1400 to 2000, more than a UMEM frame holds" ||
   fail "no word about an MTU frames cannot hold: $(cat "$log")"
 ping_ok || fail "echo does not answer after an MTU it cannot follow"
 in_x ip link set dev "$DEV_X" mtu 1500
@@ -101,9 +97,7 @@ import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for _ in range(6000): s.sendto(b'x' * 32, ('10.88.0.1', 7))"
 kill -CONT "$echo_pid"
-ok=0
-for _ in $(seq 20); do if ping_ok; then ok=1; break; fi; sleep 0.2; done
-[[ $ok == 1 ]] || fail "echo does not answer after a stall"
+serves_again || fail "echo does not answer after a stall"
 queue=$(grep "^Queue: 0 " <<<"$(in_x "$X" stats --dev "$DEV_X")") || fail "no queue row after the stall"
 read -r _ _ _ _ _ _ _ _ dropped ring_full fill_empty _ <<<"$queue"
 (( dropped + ring_full + fill_empty > 0 )) || fail "a stall that overflowed the rings left no trace: $queue"
