@@ -32,7 +32,7 @@ void progress(const Measurement& m) {
     return;
   }
   std::string f;
-  for (const char* k : {"p50_us", "p99_us", "pps", "gbps", "lost", "cpu_percent"}) {
+  for (const char* k : {"p50_us", "p99_us", "pps", "gbps", "lost", "cpu_percent", "rx_cpu_ns_per_datagram"}) {
     if (auto v = m.get(k)) f += fmt::format(" {}={:.2f}", k, *v);
   }
   fmt::print(stderr, "  {:<10} {:<12} {:>5}B q{} {}\n", m.scenario, m.impl, m.size, m.queues, f);

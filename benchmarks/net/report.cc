@@ -132,8 +132,8 @@ std::string format_table(const std::vector<Measurement>& rs) {
       out += fmt::format("{:<12} {:>5} {:>11} {:>11} {:>8} {:>6} {:>6} {:>8} {:>7} {:>9}\n", "impl", "size", "target/s",
                          "pps", "lost", "dup", "reord", "corrupt", "leaked", "rss_d_KiB");
     } else {
-      out += fmt::format("{:<12} {:>6} {:>5} {:>12} {:>8} {:>12} {:>10} {:>7}\n", "impl", "queues", "size",
-                         sc == "gso" ? "segments/s" : "pps", "Gbit/s", "sent", "lost", "loss_%");
+      out += fmt::format("{:<12} {:>6} {:>5} {:>12} {:>8} {:>12} {:>10} {:>7} {:>9}\n", "impl", "queues", "size",
+                         sc == "gso" ? "segments/s" : "pps", "Gbit/s", "sent", "lost", "loss_%", "rx_ns/dg");
     }
     std::set<std::string> notes;
     for (const Measurement* m : rows) {
@@ -168,9 +168,10 @@ std::string format_table(const std::vector<Measurement>& rs) {
                            fmt_opt(*m, "frames_leaked", "{:.0f}"), fmt_opt(*m, "rss_growth_kib", "{:.0f}"));
       } else {
         const double sent = m->get("sent").value_or(0), lost = m->get("lost").value_or(0);
-        out += fmt::format("{:<12} {:>6} {:>5} {:>12} {:>8} {:>12} {:>10} {:>7.2f}\n", m->impl, m->queues, m->size,
-                           fmt_opt(*m, "pps", "{:.0f}"), fmt_opt(*m, "gbps", "{:.3f}"), fmt_opt(*m, "sent", "{:.0f}"),
-                           fmt_opt(*m, "lost", "{:.0f}"), sent > 0 ? 100.0 * lost / sent : 0.0);
+        out += fmt::format("{:<12} {:>6} {:>5} {:>12} {:>8} {:>12} {:>10} {:>7.2f} {:>9}\n", m->impl, m->queues,
+                           m->size, fmt_opt(*m, "pps", "{:.0f}"), fmt_opt(*m, "gbps", "{:.3f}"),
+                           fmt_opt(*m, "sent", "{:.0f}"), fmt_opt(*m, "lost", "{:.0f}"),
+                           sent > 0 ? 100.0 * lost / sent : 0.0, fmt_opt(*m, "rx_cpu_ns_per_datagram", "{:.0f}"));
       }
     }
     for (const std::string& n : notes) out += "  · " + n + "\n";

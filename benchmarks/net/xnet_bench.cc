@@ -262,6 +262,7 @@ struct RateRun {
   uint32_t frames_out = 0;
   uint64_t rss_before = 0, rss_after = 0;
   SideDrops rx_drops, tx_drops;
+  double rx_cpu_seconds = 0;  // the receiving shards' threads, whole run
 };
 
 // Every counter that moved on either side goes into the figures (so a loss
@@ -339,6 +340,7 @@ bool xnet_rate_run(Topology& t, const Options& o, uint32_t shards, bool busy, in
   run.tx_drops.dev_rx_dropped = dev_after.a_rx - dev_before.a_rx;
   run.rx_drops.dev_tx_dropped = dev_after.b_tx - dev_before.b_tx;
   run.rx_drops.dev_rx_dropped = dev_after.b_rx - dev_before.b_rx;
+  for (double c : rx_side.shard_cpu()) run.rx_cpu_seconds += c;
   run.frames_idle = rx_side.frames_idle() && tx_side.frames_idle();
   run.frames_out = rx_side.frames_out() + tx_side.frames_out();
   return ok;
@@ -372,6 +374,13 @@ Measurement xnet_throughput(Topology& t, const Options& o, size_t size, double s
   tally.report(m);
   record_drops(m, r);
   m.set("frames_leaked", r.frames_out);
+  // Where the receiving core goes, less noisy than the rate: the receiver
+  // shares its core with the NAPI kthread and sleeps when its ring is empty,
+  // so its thread CPU per datagram is xnet's whole receive path (link,
+  // stack, socket queue, recv_batch, the benchmark's loop).
+  // (The busy sender's CPU per datagram would only be 1 / rate.)
+  const double rx = static_cast<double>(tally.received.load());
+  if (rx > 0) m.set("rx_cpu_ns_per_datagram", r.rx_cpu_seconds * 1e9 / rx);
   return m;
 }
 
