@@ -106,6 +106,26 @@ Result<size_t> take_batch(SocketState& s, std::span<Datagram> out) {
 
 bool may_wait(const SocketState& s, bool dont_wait) { return !dont_wait && !s.nonblocking; }
 
+// A blocking sendmsg that meets a full send buffer waits inside
+// sock_alloc_send_pskb and counts nothing; only giving up (SO_SNDTIMEO) moves
+// Udp SndbufErrors and Ip OutDiscards, once. (Asked the kernel, 6.18: a send
+// that waited until ARP freed the buffer moved neither; each timed-out one
+// moved both by one.) Our try before each wait is the stack's MSG_DONTWAIT
+// path, which counts: a try followed by a wait gives its counts back.
+class SendCounts {
+ public:
+  explicit SendCounts(SocketState& s)
+      : stats_(stack_of(s).stats()), sndbuf_errors_(stats_.udp.SndbufErrors), out_discards_(stats_.ip.OutDiscards) {}
+  void give_back() {
+    stats_.udp.SndbufErrors = sndbuf_errors_;
+    stats_.ip.OutDiscards = out_discards_;
+  }
+
+ private:
+  stack::Stats& stats_;
+  uint64_t sndbuf_errors_, out_discards_;
+};
+
 // One wait of a call under SO_RCVTIMEO / SO_SNDTIMEO: the call's deadline is
 // set at its first wait and shared by the later ones (the kernel takes timeo
 // once per call and its waits use it up). Expiry is timed_out; the caller
@@ -202,11 +222,13 @@ Task<Result<size_t>> send_when_room(StateRef s, bool dont_wait, F try_once) {
   bool expired = false;
   for (;;) {
     if (!usable(s)) co_return closed_error(s);
+    SendCounts counts(*s.get());
     Result<size_t> r = try_once(*s.get());
     if (r || !is_again(r.error()) || !usable(s) || !send_buffer_full(*s->sk) || expired ||
         !may_wait(*s.get(), dont_wait)) {
       co_return r;
     }
+    counts.give_back();
     Result<void> w = co_await call_wait(s->writers, s->send_timeout, deadline);
     if (!w) {
       if (w.error() != std::errc::timed_out) co_return w.error();
@@ -259,6 +281,7 @@ Task<Result<size_t>> UdpSocket::send_batch_impl(StateRef s, std::span<const OutD
   while (sent < msgs.size()) {
     if (!usable(s)) break;
     const OutDatagram& m = msgs[sent];
+    SendCounts counts(*s.get());
     Result<size_t> r = send_now(*s.get(), m.dest, m.payload, m.options);
     if (r) {
       ++sent;
@@ -266,6 +289,7 @@ Task<Result<size_t>> UdpSocket::send_batch_impl(StateRef s, std::span<const OutD
     }
     if (is_again(r.error()) && usable(s) && send_buffer_full(*s->sk) && !expired &&
         may_wait(*s.get(), m.options.dont_wait)) {
+      counts.give_back();
       Result<void> w = co_await call_wait(s->writers, s->send_timeout, deadline);
       if (w) continue;
       if (w.error() == std::errc::timed_out) {

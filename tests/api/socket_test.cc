@@ -312,11 +312,19 @@ TEST_F(ApiTest, SendTimeoutFailsWithEagainLikeSoSndtimeo) {
   while (client.try_send_to(nobody, payload).ok()) ++accepted;
   ASSERT_GE(accepted, 1u);
   const uint32_t used = client.send_buffer_used();
+  const stack::Stats before = sa_->stats();
   const rt::TimePoint t0 = rt::Reactor::now();
   EXPECT_EQ(run(client.send_to(nobody, payload)).error(), std::errc::resource_unavailable_try_again);
   EXPECT_GE(rt::Reactor::now() - t0, 20ms);
+  // Counted once each, at the end, as the kernel counts a blocking send that
+  // gave up (asked Linux 6.18: a send that waited and then went counts
+  // nothing); the tries before the waits count nothing.
+  EXPECT_EQ(sa_->stats().udp.SndbufErrors - before.udp.SndbufErrors, 1u);
+  EXPECT_EQ(sa_->stats().ip.OutDiscards - before.ip.OutDiscards, 1u);
   std::array<OutDatagram, 2> msgs{OutDatagram{nobody, payload}, OutDatagram{nobody, payload}};
   EXPECT_EQ(run(client.send_batch(msgs)).error(), std::errc::resource_unavailable_try_again);
+  EXPECT_EQ(sa_->stats().udp.SndbufErrors - before.udp.SndbufErrors, 2u);
+  EXPECT_EQ(sa_->stats().ip.OutDiscards - before.ip.OutDiscards, 2u);
   EXPECT_EQ(client.send_buffer_used(), used);  // the timed-out sends took nothing
   EXPECT_EQ(reactor_->armed_timers(), 0u);
 }
