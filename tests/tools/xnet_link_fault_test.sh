@@ -42,6 +42,16 @@ ping_ok || fail "echo does not answer before the fault"
 wait_line() { for _ in $(seq 40); do grep -q "$1" "$log" && return 0; sleep 0.1; done; return 1; }
 # The echo answers again within 4 s.
 serves_again() { for _ in $(seq 20); do ping_ok && return 0; sleep 0.2; done; return 1; }
+# The echo stops within $1 s after $2: a non-zero status and the line naming
+# its interface.
+stops_for_lost_interface() {
+  for _ in $(seq $(($1 * 10))); do kill -0 "$echo_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$echo_pid" 2>/dev/null && fail "echo still runs $1 s after $2"
+  local rc=0
+  wait "$echo_pid" || rc=$?
+  [[ $rc -ne 0 ]] || fail "echo exited with status 0 after $2"
+  grep -q "interface $DEV_X is gone" "$log" || fail "no line naming the lost interface: $(cat "$log")"
+}
 
 # 1. The steering program is removed behind xnet's back.
 in_x ip link set dev "$DEV_X" xdp off
@@ -104,12 +114,7 @@ read -r _ _ _ _ _ _ _ _ dropped ring_full fill_empty _ <<<"$queue"
 
 # 5. The interface is deleted (from the peer's side: a veth pair goes as one).
 in_k ip link del "$DEV_K"
-for _ in $(seq 50); do kill -0 "$echo_pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$echo_pid" 2>/dev/null && fail "echo still runs 5 s after its interface was deleted"
-rc=0
-wait "$echo_pid" || rc=$?
-[[ $rc -ne 0 ]] || fail "echo exited with status 0 after losing its interface"
-grep -q "interface $DEV_X is gone" "$log" || fail "no line naming the lost interface: $(cat "$log")"
+stops_for_lost_interface 5 "its interface was deleted"
 
 # 6. The peer's namespace disappears (ip netns del, nothing left in it): the
 # kernel destroys it and its end of the pair, and ours goes with it. xnet
@@ -125,10 +130,5 @@ BG_PIDS+=("$echo_pid")
 wait_reachable 10.88.0.1
 ping_ok || fail "the second echo does not answer before its peer's namespace goes"
 ip netns del "$NS_K"
-for _ in $(seq 100); do kill -0 "$echo_pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$echo_pid" 2>/dev/null && fail "echo still runs 10 s after its peer's namespace was deleted"
-rc=0
-wait "$echo_pid" || rc=$?
-[[ $rc -ne 0 ]] || fail "echo exited with status 0 after its peer's namespace went"
-grep -q "interface $DEV_X is gone" "$log" || fail "no line naming the lost interface: $(cat "$log")"
+stops_for_lost_interface 10 "its peer's namespace was deleted"
 echo "PASS"
