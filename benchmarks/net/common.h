@@ -42,6 +42,7 @@ struct Tuning {
   int napi_cpu = -1;                     // pin NAPI kthreads here (-1: receiver's core)
   uint32_t ring_size = 2048;             // every XSK ring
   uint32_t frames = 4096;                // UMEM frames per link
+  uint32_t frame_size = 2048;            // UMEM frame size (2048 or 4096; not the jumbo layout)
   uint32_t batch = 64;                   // descriptors per ring operation
   bool xsk_busy_poll = false;            // SO_BUSY_POLL on XSKs in busy mode
 };

@@ -263,6 +263,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--soak-frames", o.soak_frames, "UMEM frames per link in the soak")->capture_default_str();
   app.add_option("--frames", o.tuning.frames, "UMEM frames per link")->capture_default_str();
+  app.add_option("--frame-size", o.tuning.frame_size,
+                 "UMEM frame size of xnet's and xdplink-raw's links: 2048 or 4096 (a jumbo MTU chooses its own)")
+      ->check(CLI::IsMember({2048u, 4096u}))
+      ->capture_default_str();
   app.add_option("--batch", o.tuning.batch, "descriptors per ring operation")->capture_default_str();
   app.add_option("--only", o.only, "run only this implementation (xnet, xnet-busy, kernel, kernel-busy, io_uring, "
                  "afxdp-raw, xdplink-raw), e.g. under perf");

@@ -47,6 +47,7 @@ bool open_raw(const std::string& ifname, const std::string& addr, const Tuning& 
   xdp::XdpLinkConfig lc;
   lc.batch = tu.batch;
   lc.umem.frame_count = tu.frames;
+  lc.umem.frame_size = tu.frame_size;
   lc.xsk.rx_size = lc.xsk.tx_size = lc.xsk.fill_size = lc.xsk.comp_size = tu.ring_size;
   auto link = xdp::XdpLink::create(*out.iface, 0, lc);
   if (!link) {

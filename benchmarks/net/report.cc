@@ -288,11 +288,11 @@ bool write_json(const std::string& path, const Options& o, const Machine& mach, 
                    json_escape(mach.cpu_model), mach.cores, json_escape(mach.kernel), num(mach.load_average));
   j += fmt::format("  \"options\": {{\"scenario\": \"{}\", \"seconds\": {}, \"round_trips\": {}, \"cpu_a\": {}, "
                    "\"cpu_b\": {}, \"threaded_napi_latency\": {}, \"threaded_napi_throughput\": {}, \"napi_cpu\": {}, "
-                   "\"ring_size\": {}, \"frames\": {}, \"batch\": {}, \"nice\": {}, \"repeat\": {}, "
+                   "\"ring_size\": {}, \"frames\": {}, \"frame_size\": {}, \"batch\": {}, \"nice\": {}, \"repeat\": {}, "
                    "\"soak_ring_size\": {}, \"soak_frames\": {}, \"threaded_napi_soak\": {}}},\n",
                    o.scenario, o.seconds ? num(*o.seconds) : "null", o.round_trips, o.cpu_a, o.cpu_b,
                    o.tuning.threaded_napi_latency, o.tuning.threaded_napi_throughput, o.tuning.napi_cpu,
-                   o.tuning.ring_size, o.tuning.frames, o.tuning.batch, o.nice, o.repeat, o.soak_ring_size,
+                   o.tuning.ring_size, o.tuning.frames, o.tuning.frame_size, o.tuning.batch, o.nice, o.repeat, o.soak_ring_size,
                    o.soak_frames, o.tuning.threaded_napi_soak);
   j += "  \"measurements\": [\n";
   for (size_t i = 0; i < rs.size(); ++i) {

@@ -131,6 +131,7 @@ void XnetSide::run(const XnetSideConfig& config, PeerSync& sync, const MakeTask&
   const Tuning& tu = config.tuning;
   so.link.batch = tu.batch;
   so.link.umem.frame_count = tu.frames;
+  so.link.umem.frame_size = tu.frame_size;
   so.link.xsk.rx_size = so.link.xsk.tx_size = so.link.xsk.fill_size = so.link.xsk.comp_size = tu.ring_size;
   so.link.xsk.busy_poll = config.busy && tu.xsk_busy_poll;
   so.control = false;
