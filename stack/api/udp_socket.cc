@@ -91,17 +91,11 @@ Result<Datagram> take_datagram(SocketState& s) {
 // Up to out.size() datagrams; the first may report the pending error. Later
 // ones stop at an error so that it is reported by the next call, not lost.
 Result<size_t> take_batch(SocketState& s, std::span<Datagram> out) {
-  size_t n = 0;
-  while (n < out.size()) {
-    if (n > 0 && (s.sk->rxq.empty() || s.sk->sk_err != std::errc{})) break;
-    Result<Datagram> d = take_datagram(s);
-    if (!d) {
-      if (n == 0) return d.error();
-      break;
-    }
-    out[n++] = std::move(*d);
-  }
-  return n;
+  stack::Stack& st = stack_of(s);
+  const uint64_t drops = s.sk->drops;
+  return stack::udp_recv_datagrams(st, *s.sk, out.size(), [&](size_t i, stack::RxDatagram& d) {
+    out[i] = Datagram(std::move(d), st, drops);
+  });
 }
 
 bool may_wait(const SocketState& s, bool dont_wait) { return !dont_wait && !s.nonblocking; }

@@ -38,8 +38,9 @@ struct IcmpErrorInfo {
 
 struct NetProtocol {
   // ip_local_deliver_finish's target: `head` with data() at the transport
-  // header, `rest` the other fragments of a reassembled datagram. Consumes both.
-  void (*handler)(Stack& stack, Packet head, PacketQueue rest, TimePoint now) = nullptr;
+  // header, `rest` the other fragments of a reassembled datagram. Moves out
+  // what it keeps; what it leaves is freed by the caller (ipv4_input.h).
+  void (*handler)(Stack& stack, Packet&& head, PacketQueue&& rest, TimePoint now) = nullptr;
   // An error quoting a datagram of this protocol; false when no socket of
   // ours sent it (icmp_rcv counts that). Null: the protocol keeps no state.
   bool (*err_handler)(Stack& stack, const IcmpErrorInfo& err, TimePoint now) = nullptr;

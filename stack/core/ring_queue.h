@@ -16,7 +16,8 @@ class RingQueue {
   bool empty() const { return count_ == 0; }
   size_t size() const { return count_; }
 
-  void push_back(T v) {
+  // By rvalue reference: a queued datagram is moved once, into its slot.
+  void push_back(T&& v) {
     if (count_ == slots_.size()) grow();
     slots_[(head_ + count_) & (slots_.size() - 1)] = std::move(v);
     ++count_;
@@ -36,6 +37,14 @@ class RingQueue {
     head_ = (head_ + 1) & (slots_.size() - 1);
     --count_;
     return v;
+  }
+  // Removes a front element the caller has already moved from, without a
+  // second move or a reset: what is left of it owns nothing, and the next
+  // push_back into its slot assigns over it.
+  void pop_front_moved() {
+    assert(!empty());
+    head_ = (head_ + 1) & (slots_.size() - 1);
+    --count_;
   }
   // i-th element from the front.
   T& operator[](size_t i) { return slots_[(head_ + i) & (slots_.size() - 1)]; }

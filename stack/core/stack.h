@@ -136,7 +136,7 @@ class Stack {
   UdpTable& udp() { return *udp_; }
   // dev_add_pack(ip_packet_type): where eth_rcv hands IPv4 packets (ip_rcv,
   // set by the constructor), so the link layer does not call up into IPv4.
-  using PacketTypeHandler = void (*)(Stack& stack, Packet pkt, TimePoint now);
+  using PacketTypeHandler = void (*)(Stack& stack, Packet&& pkt, TimePoint now);
   PacketTypeHandler ipv4_packet_type() const { return ipv4_rcv_; }
   void set_ipv4_packet_type(PacketTypeHandler h) { ipv4_rcv_ = h; }
   // inet_protos: UDP and ICMP are registered by the constructor (inet_init).

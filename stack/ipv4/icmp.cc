@@ -164,7 +164,7 @@ void icmp_unreach(Stack& stack, const Packet& head, TimePoint now) {
 
 }  // namespace
 
-void icmp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
+void icmp_rcv(Stack& stack, Packet&& head, PacketQueue&& rest, TimePoint now) {
   Stats& st = stack.stats();
   st.icmp.InMsgs++;
   if (wire::checksum_fold(datagram_checksum_partial(head, rest)) != 0xffff) {

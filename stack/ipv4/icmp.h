@@ -18,7 +18,7 @@ using TimePoint = std::chrono::steady_clock::time_point;
 class IcmpState;  // defined in icmp_state.h: IcmpState(Stack&) — rate limiter buckets
 
 // data() at the ICMP header (network header set); `rest` for a reassembled message.
-void icmp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now);
+void icmp_rcv(Stack& stack, Packet&& head, PacketQueue&& rest, TimePoint now);
 
 // icmp_send / __icmp_send: an error of `type`/`code` about `offending`, whose
 // network header is set (the quote runs from it to the end of the packet's

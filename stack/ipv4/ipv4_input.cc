@@ -136,7 +136,7 @@ bool ip_rcv_options(Stack& stack, Packet& pkt, TimePoint now) {
 
 }  // namespace
 
-void ip_rcv(Stack& stack, Packet pkt, TimePoint now) {
+void ip_rcv(Stack& stack, Packet&& pkt, TimePoint now) {
   stage::mark(stage::Point::kIpRcv);
   auto& st = stack.stats();
   // Frames for another MAC seen in promiscuous mode: dropped before any Ip:
@@ -186,7 +186,7 @@ void ip_rcv(Stack& stack, Packet pkt, TimePoint now) {
   ip_rcv_finish(stack, std::move(pkt), now);
 }
 
-void ip_rcv_finish(Stack& stack, Packet pkt, TimePoint now) {
+void ip_rcv_finish(Stack& stack, Packet&& pkt, TimePoint now) {
   auto& st = stack.stats();
   const wire::ConstIpv4View ip = ip_hdr(std::as_const(pkt));
   const wire::Ipv4Addr saddr = ip.src();
@@ -266,7 +266,7 @@ void ip_rcv_looped(Stack& stack, Packet head, PacketQueue rest, TimePoint now, R
   ip_local_deliver_finish(stack, std::move(head), std::move(rest), now);
 }
 
-void ip_local_deliver(Stack& stack, Packet pkt, TimePoint now) {
+void ip_local_deliver(Stack& stack, Packet&& pkt, TimePoint now) {
   PacketQueue rest;
   if (ip_hdr(std::as_const(pkt)).is_fragment()) {
     std::optional<ReassembledDatagram> d = stack.reassembly().defrag(std::move(pkt), now);
@@ -278,7 +278,7 @@ void ip_local_deliver(Stack& stack, Packet pkt, TimePoint now) {
   ip_local_deliver_finish(stack, std::move(pkt), std::move(rest), now);
 }
 
-void ip_local_deliver_finish(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
+void ip_local_deliver_finish(Stack& stack, Packet&& head, PacketQueue&& rest, TimePoint now) {
   auto& st = stack.stats();
   if (head.data() == head.network_header()) {
     head.pull(static_cast<uint16_t>(ip_hdr(std::as_const(head)).header_len()));

@@ -135,7 +135,7 @@ IcmpErrno icmp_err_convert(uint8_t type, uint8_t code) {
   }
 }
 
-bool udp_queue_rcv(Stack& stack, UdpSock& sk, RxDatagram dgram) {
+bool udp_queue_rcv(Stack& stack, UdpSock& sk, RxDatagram&& dgram) {
   if (dgram.truesize == 0) finish_datagram(dgram);
   // __udp_enqueue_schedule_skb (6.15+): over rcvbuf is a drop unless the queue
   // is empty (one datagram is always accepted).
@@ -143,7 +143,7 @@ bool udp_queue_rcv(Stack& stack, UdpSock& sk, RxDatagram dgram) {
     sk.drops++;
     stack.stats().udp.RcvbufErrors++;  // __udp_queue_rcv_skb: -ENOMEM
     stack.stats().udp.InErrors++;
-    return false;  // dgram's frames are freed here
+    return false;  // dgram's frames go with the caller's RxDatagram
   }
   sk.rmem_alloc += dgram.truesize;
   stage::mark(stage::Point::kUdpQueued);
@@ -154,7 +154,7 @@ bool udp_queue_rcv(Stack& stack, UdpSock& sk, RxDatagram dgram) {
 
 namespace {
 
-void udp_rcv_from(Stack& stack, Packet head, PacketQueue rest, ShardMask tried, TimePoint now) {
+void udp_rcv_from(Stack& stack, Packet&& head, PacketQueue&& rest, ShardMask tried, TimePoint now) {
   UdpStats& us = stack.stats().udp;
   if (head.size() < wire::kUdpHeaderLen) {
     // pskb_may_pull failed: InErrors.
@@ -261,11 +261,11 @@ void udp_rcv_from(Stack& stack, Packet head, PacketQueue rest, ShardMask tried, 
 
 }  // namespace
 
-void udp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now) {
+void udp_rcv(Stack& stack, Packet&& head, PacketQueue&& rest, TimePoint now) {
   udp_rcv_from(stack, std::move(head), std::move(rest), 0, now);
 }
 
-void udp_rcv_handed_over(Stack& stack, Packet head, PacketQueue rest, ShardMask tried, TimePoint now) {
+void udp_rcv_handed_over(Stack& stack, Packet&& head, PacketQueue&& rest, ShardMask tried, TimePoint now) {
   udp_rcv_from(stack, std::move(head), std::move(rest), tried, now);
 }
 

@@ -22,14 +22,15 @@ using TimePoint = std::chrono::steady_clock::time_point;
 // ip_local_deliver_finish → udp_rcv. `head`: data() at the UDP header, the
 // network header set, meta().ifindex / pkt_type / route_type set by the input
 // path. `rest`: the other fragments' frames (data() at their payload) of a
-// reassembled datagram, empty otherwise. Consumes both.
-void udp_rcv(Stack& stack, Packet head, PacketQueue rest, TimePoint now);
+// reassembled datagram, empty otherwise. Moves out what it queues; what it
+// drops is freed by the caller (stack/ipv4/ipv4_input.h).
+void udp_rcv(Stack& stack, Packet&& head, PacketQueue&& rest, TimePoint now);
 
 // udp_rcv for a datagram another shard handed over (udp_handoff.h): the same
 // checks and lookup; on a miss it goes on to a shard not in `tried` (which
 // includes the shards that missed before), and the last one answers NoPorts
 // and a port unreachable.
-void udp_rcv_handed_over(Stack& stack, Packet head, PacketQueue rest, ShardMask tried, TimePoint now);
+void udp_rcv_handed_over(Stack& stack, Packet&& head, PacketQueue&& rest, ShardMask tried, TimePoint now);
 
 // __udp4_lib_err: finds the socket that sent the quoted datagram (lookup with
 // the 4-tuple reversed) and reports the error: sk_err for connected sockets
@@ -54,9 +55,10 @@ void udp_report_local_error(UdpSock& sk, const SockError& err);
 void udp_claim_send_buffer(UdpSock& sk);
 
 // udp_queue_rcv_skb / __udp_enqueue_schedule_skb: queues one datagram on the
-// socket, charged by its truesize against rcvbuf. false (and the datagram
-// freed, RcvbufErrors + InErrors, sk.drops++) when the buffer is full.
-bool udp_queue_rcv(Stack& stack, UdpSock& sk, RxDatagram dgram);
+// socket, charged by its truesize against rcvbuf. false (the datagram left
+// to the caller to free, RcvbufErrors + InErrors, sk.drops++) when the
+// buffer is full.
+bool udp_queue_rcv(Stack& stack, UdpSock& sk, RxDatagram&& dgram);
 
 // rmem_alloc charged for one error-queue entry (released by udp_recv_error).
 uint32_t udp_error_entry_truesize();

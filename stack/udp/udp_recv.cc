@@ -102,6 +102,12 @@ Result<RxDatagram> udp_recv_datagram(Stack& stack, UdpSock& sk) {
   return d;
 }
 
+void udp_recv_datagrams_taken(Stack& stack, UdpSock& sk, size_t n, uint32_t truesize) {
+  stage::mark(stage::Point::kAppReceived);
+  sk.rmem_alloc -= truesize;
+  stack.stats().udp.InDatagrams += n;
+}
+
 Result<SockError> udp_recv_error(UdpSock& sk) {
   if (sk.errq.empty()) return std::errc::resource_unavailable_try_again;
   SockError e = sk.errq.pop_front();

@@ -88,4 +88,29 @@ Result<void> udp_set_rcvbuf(UdpSock& sk, int bytes);  // SO_RCVBUF (doubled, min
 // IP_RECVERR; turning it off purges the error queue (do_ip_setsockopt).
 void udp_set_recverr(UdpSock& sk, bool on);
 
+// udp_recv_datagrams' bookkeeping (the stage mark, the counter, the charge).
+void udp_recv_datagrams_taken(Stack& stack, UdpSock& sk, size_t n, uint32_t truesize);
+
+// udp_recv_datagram for up to `max` (> 0) datagrams at once, recvmmsg's
+// loop without a call per datagram: the same pending error first, else
+// EAGAIN when the queue is empty, else each queued datagram in turn given to
+// `take(i, RxDatagram&)`, which moves it out where the caller keeps it; the
+// receive-buffer charge and Udp InDatagrams are settled once for the batch.
+template <typename Take>
+Result<size_t> udp_recv_datagrams(Stack& stack, UdpSock& sk, size_t max, Take&& take) {
+  if (const std::errc e = udp_sock_error(sk); e != std::errc{}) return e;
+  if (sk.rxq.empty()) return std::errc::resource_unavailable_try_again;
+  size_t n = 0;
+  uint32_t truesize = 0;
+  do {
+    RxDatagram& d = sk.rxq.front();
+    truesize += d.truesize;
+    take(n, d);
+    sk.rxq.pop_front_moved();
+  } while (++n < max && !sk.rxq.empty());
+  udp_recv_datagrams_taken(stack, sk, n, truesize);
+  return n;
+}
+
+
 }  // namespace xnet::stack

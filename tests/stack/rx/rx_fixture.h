@@ -112,7 +112,7 @@ inline std::vector<Delivered>& delivered() {
   return d;
 }
 
-inline void capture_handler(Stack&, Packet head, PacketQueue rest, TimePoint) {
+inline void capture_handler(Stack&, Packet&& head, PacketQueue&& rest, TimePoint) {
   Delivered d;
   const std::byte* ip = head.network_header();
   const size_t ihl = (std::to_integer<size_t>(ip[0]) & 0xf) * 4;
