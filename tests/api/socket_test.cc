@@ -429,6 +429,61 @@ TEST_F(ApiTest, BatchSendAndRecv) {
   EXPECT_EQ(server.try_recv_batch(in).value(), 8u);
 }
 
+// recv_batch takes the queue in one pass (udp_recv_datagrams): in order
+// across calls, Udp InDatagrams once per datagram, the receive-buffer charge
+// given back (a buffer that holds one datagram takes the next one after the
+// batch), and a pending socket error before any datagram, as recvmmsg's first
+// recvmsg reports it.
+TEST_F(ApiTest, RecvBatchTakesTheQueueInOrderCountsEachAndReleasesItsCharge) {
+  UdpSocket server = open_b();
+  ASSERT_TRUE(server.bind({Ipv4Addr(), kPort}).ok());
+  UdpSocket client = open_a();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(client.try_send_to({kB, kPort}, bytes("d" + std::to_string(i))).ok());
+  drain();
+  const uint64_t before = sb_->stats().udp.InDatagrams;
+  std::array<Datagram, 3> in;
+  ASSERT_EQ(server.try_recv_batch(in).value(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(text(in[i].front()), "d" + std::to_string(i));
+  EXPECT_EQ(sb_->stats().udp.InDatagrams, before + 3);
+  EXPECT_EQ(server.queued(), 2u);
+  ASSERT_EQ(server.try_recv_batch(in).value(), 2u);
+  EXPECT_EQ(text(in[0].front()), "d3");
+  EXPECT_EQ(text(in[1].front()), "d4");
+  EXPECT_EQ(sb_->stats().udp.InDatagrams, before + 5);
+  EXPECT_EQ(server.try_recv_batch(in).error(), std::errc::resource_unavailable_try_again);
+  for (Datagram& d : in) d.reset();
+
+  // The smallest buffer holds one queued datagram; the batch gives its charge back.
+  ASSERT_TRUE(server.set_recv_buffer(0).ok());
+  ASSERT_TRUE(client.try_send_to({kB, kPort}, bytes("kept")).ok());
+  ASSERT_TRUE(client.try_send_to({kB, kPort}, bytes("over")).ok());
+  drain();
+  EXPECT_EQ(sb_->stats().udp.RcvbufErrors, 1u);
+  ASSERT_EQ(server.try_recv_batch(in).value(), 1u);
+  EXPECT_EQ(text(in[0].front()), "kept");
+  in[0].reset();
+  ASSERT_TRUE(client.try_send_to({kB, kPort}, bytes("again")).ok());
+  drain();
+  ASSERT_EQ(server.try_recv_batch(in).value(), 1u);
+  EXPECT_EQ(text(in[0].front()), "again");
+  EXPECT_EQ(sb_->stats().udp.RcvbufErrors, 1u);
+  in[0].reset();
+
+  // A pending error comes first, the queued datagram with the next call.
+  UdpSocket peer = open_a();
+  ASSERT_TRUE(peer.connect({kB, 9999}).ok());  // nobody listens there yet
+  ASSERT_TRUE(peer.try_send(bytes("anyone?")).ok());
+  drain();
+  UdpSocket late = open_b();
+  ASSERT_TRUE(late.bind({Ipv4Addr(), 9999}).ok());
+  ASSERT_TRUE(late.try_send_to(peer.local_endpoint().value(), bytes("late")).ok());
+  drain();
+  ASSERT_EQ(peer.queued(), 1u);
+  EXPECT_EQ(peer.try_recv_batch(in).error(), std::errc::connection_refused);
+  ASSERT_EQ(peer.try_recv_batch(in).value(), 1u);
+  EXPECT_EQ(text(in[0].front()), "late");
+}
+
 TEST_F(ApiTest, ConnectedSocketReportsEconnrefusedOnce) {
   UdpSocket client = open_a();
   ASSERT_TRUE(client.connect({kB, 9999}).ok());  // nobody listens there
