@@ -484,6 +484,28 @@ TEST_F(ApiTest, RecvBatchTakesTheQueueInOrderCountsEachAndReleasesItsCharge) {
   EXPECT_EQ(text(in[0].front()), "late");
 }
 
+// sendmsg hands its frames to the device before it returns (the kernel's
+// dev_queue_xmit → driver): a send's frame is on the link when the call
+// returns, not at the reactor's next flush; a batch's frames leave together.
+TEST_F(ApiTest, SendHandsItsFramesToTheLinkBeforeReturning) {
+  UdpSocket server = open_b();
+  ASSERT_TRUE(server.bind({Ipv4Addr(), kPort}).ok());
+  UdpSocket client = open_a();
+  ASSERT_TRUE(client.try_send_to({kB, kPort}, bytes("resolve")).ok());
+  drain();  // ARP answered: the next frames go straight out
+  const uint32_t before = lb_->rx_pending();
+  ASSERT_TRUE(client.try_send_to({kB, kPort}, bytes("one")).ok());
+  EXPECT_EQ(lb_->rx_pending(), before + 1);
+  std::vector<std::vector<std::byte>> payloads{bytes("a"), bytes("b"), bytes("c")};
+  std::vector<OutDatagram> out;
+  for (auto& p : payloads) out.push_back(OutDatagram{Endpoint{kB, kPort}, p, {}});
+  ASSERT_EQ(client.try_send_batch(out).value(), 3u);
+  EXPECT_EQ(lb_->rx_pending(), before + 4);
+  drain();
+  std::array<Datagram, 8> in;
+  EXPECT_EQ(server.try_recv_batch(in).value(), 5u);
+}
+
 TEST_F(ApiTest, ConnectedSocketReportsEconnrefusedOnce) {
   UdpSocket client = open_a();
   ASSERT_TRUE(client.connect({kB, 9999}).ok());  // nobody listens there
