@@ -45,8 +45,9 @@ bool send_buffer_full(const stack::UdpSock& sk) {
 // not at the reactor's flush after the application's turn: a ping-pong side
 // 110-180 ns sooner (stage trace, "→ tx_burst"). A batch or a GSO send still
 // leaves as one burst, at its end.
+// Nothing to push for a socket closed meanwhile (its driver may be gone).
 void xmit_now(SocketState& s) {
-  if (s.driver != nullptr) s.driver->flush();
+  if (s.sk != nullptr && s.driver != nullptr) s.driver->flush();
 }
 
 Result<size_t> send_now(SocketState& s, const std::optional<Endpoint>& dest,
@@ -97,8 +98,8 @@ Result<Datagram> take_datagram(SocketState& s) {
   return Datagram(std::move(*r), stack_of(s), s.sk->drops);
 }
 
-// Up to out.size() datagrams; the first may report the pending error. Later
-// ones stop at an error so that it is reported by the next call, not lost.
+// Up to out.size() datagrams in one pass over the queue; a pending error is
+// reported instead of any (stack::udp_recv_datagrams).
 Result<size_t> take_batch(SocketState& s, std::span<Datagram> out) {
   stack::Stack& st = stack_of(s);
   const uint64_t drops = s.sk->drops;
@@ -229,7 +230,7 @@ Task<Result<size_t>> send_when_room(StateRef s, bool dont_wait, F try_once) {
     Result<size_t> r = try_once(*s.get());
     if (r || !is_again(r.error()) || !usable(s) || !send_buffer_full(*s->sk) || expired ||
         !may_wait(*s.get(), dont_wait)) {
-      if (r && usable(s)) xmit_now(*s.get());
+      if (r) xmit_now(*s.get());
       co_return r;
     }
     counts.give_back();
@@ -273,7 +274,7 @@ Task<Result<size_t>> UdpSocket::send_to(Endpoint dest, const Datagram& datagram,
 Result<size_t> UdpSocket::try_send_to(Endpoint dest, const Datagram& datagram, SendOptions opts) {
   if (!usable(s_)) return closed_error(s_);
   Result<size_t> r = send_gather_now(*s_.get(), dest, datagram, opts);
-  if (r && usable(s_)) xmit_now(*s_.get());
+  if (r) xmit_now(*s_.get());
   return r;
 }
 
@@ -313,7 +314,7 @@ Task<Result<size_t>> UdpSocket::send_batch_impl(StateRef s, std::span<const OutD
     break;
   }
   if (sent == 0 && !msgs.empty()) co_return closed_error(s);
-  if (usable(s)) xmit_now(*s.get());
+  if (s) xmit_now(*s.get());
   co_return sent;
 }
 
@@ -332,7 +333,7 @@ Result<size_t> UdpSocket::try_send_batch(std::span<const OutDatagram> msgs) {
     }
     ++sent;
   }
-  if (sent > 0 && usable(s_)) xmit_now(*s_.get());
+  xmit_now(*s_.get());
   return sent;
 }
 
