@@ -1,5 +1,7 @@
 #include "stack/wire/checksum.h"
 
+#include "stack/wire/checksum_avx2.h"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -17,6 +19,18 @@ uint64_t naive_sum(const std::byte* p, size_t n) {
     const unsigned hi = std::to_integer<unsigned>(p[i]);
     const unsigned lo = i + 1 < n ? std::to_integer<unsigned>(p[i + 1]) : 0u;
     acc += hi * 256u + lo;
+  }
+  return acc;
+}
+
+// The same over native-order (host) 16-bit words, what the wide loop returns
+// before checksum.cc turns the folded sum into network order.
+uint64_t naive_sum_native(const std::byte* p, size_t n) {
+  uint64_t acc = 0;
+  for (size_t i = 0; i + 1 < n; i += 2) {
+    uint16_t w;
+    std::memcpy(&w, p + i, 2);
+    acc += w;
   }
   return acc;
 }
@@ -58,6 +72,48 @@ TEST(Checksum, AllOnesDataDoesNotLoseCarries) {
     EXPECT_EQ(checksum_fold(checksum_partial({buf.data(), len})),
               naive_fold(naive_sum(buf.data(), len)))
         << len;
+  }
+}
+
+// checksum_partial and checksum_copy take the AVX2 loop from 128 bytes on
+// where the CPU has it: both paths are held to the naive sum on their own,
+// over lengths around every block and chunk boundary of the wide loop.
+TEST(Checksum, ScalarAndWidePathsAgreeWithNaive) {
+  std::mt19937 rng(1624);
+  constexpr size_t kMax = (size_t{3} << 20) + 100;  // past three 1 MiB chunks
+  std::vector<std::byte> buf(kMax + 8), dst(kMax + 8);
+  for (auto& b : buf) b = static_cast<std::byte>(rng());
+  std::vector<size_t> lens;
+  for (size_t len = 96; len <= 800; ++len) lens.push_back(len);
+  for (size_t len : {size_t{1} << 20, (size_t{1} << 20) + 31, (size_t{1} << 20) + 64, kMax}) lens.push_back(len);
+  const bool wide = detail::cpu_has_avx2();
+  if (!wide) GTEST_LOG_(INFO) << "no AVX2 on this CPU: the wide loop is not exercised";
+  for (size_t align : {0u, 1u, 3u, 8u}) {
+    for (size_t len : lens) {
+      const std::byte* p = buf.data() + align;
+      const uint16_t want = naive_fold(naive_sum(p, len));
+      ASSERT_EQ(checksum_fold(detail::checksum_partial_scalar(p, len, 0)), want) << len << "@" << align;
+      std::byte* d = dst.data() + (7 - align % 8);
+      ASSERT_EQ(checksum_fold(detail::checksum_copy_scalar(d, p, len)), want) << len << "@" << align;
+      ASSERT_EQ(std::memcmp(d, p, len), 0);
+      if (!wide) continue;
+      const size_t blocks = len & ~size_t{31};
+      ASSERT_EQ(naive_fold(detail::sum_blocks_avx2(p, len)), naive_fold(naive_sum_native(p, blocks))) << len;
+      std::memset(d, 0, len + 1);
+      ASSERT_EQ(naive_fold(detail::copy_sum_blocks_avx2(d, p, len)), naive_fold(naive_sum_native(p, blocks))) << len;
+      ASSERT_EQ(std::memcmp(d, p, blocks), 0) << len;
+      ASSERT_EQ(d[blocks], std::byte{0}) << "wrote past its blocks at " << len;
+    }
+  }
+}
+
+TEST(Checksum, WideLoopKeepsEveryCarryOfAllOnesChunks) {
+  // 0xff everywhere: each 32-bit lane at its largest for a whole 1 MiB chunk.
+  std::vector<std::byte> buf((size_t{3} << 20) + 40, std::byte{0xff});
+  for (size_t len : {size_t{128}, size_t{1} << 20, (size_t{2} << 20) + 33, buf.size()}) {
+    EXPECT_EQ(checksum_fold(checksum_partial({buf.data(), len})), naive_fold(naive_sum(buf.data(), len))) << len;
+    std::vector<std::byte> d(len);
+    EXPECT_EQ(checksum_fold(checksum_copy(d.data(), buf.data(), len)), naive_fold(naive_sum(buf.data(), len))) << len;
   }
 }
 
