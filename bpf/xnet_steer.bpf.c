@@ -150,9 +150,19 @@ static __always_inline int pass(__u32 stat) {
   return XDP_PASS;
 }
 
-static __always_inline int is_owned(const __u8 addr[4]) {
+/* The config's inline list while it is whole, else the map (steer_abi.h). */
+static __always_inline int is_owned(const struct xnet_steer_config* cfg, const __u8 addr[4]) {
   __u32 key;
   __builtin_memcpy(&key, addr, sizeof(key));
+  if (cfg && !cfg->owned_in_map) {
+    const __u32 n = cfg->owned_count;
+#pragma unroll
+    for (int i = 0; i < XNET_OWNED_INLINE; i++) {
+      if (i >= n) break;
+      if (cfg->owned[i] == key) return 1;
+    }
+    return 0;
+  }
   return bpf_map_lookup_elem(&xnet_owned, &key) != NULL;
 }
 
@@ -180,14 +190,12 @@ static __always_inline int steer(struct xdp_md* ctx) {
   return bpf_redirect_map(&xnet_xsks, queue, XDP_PASS);
 }
 
-static __always_inline int arp_is_ours(const struct arp_ipv4* arp) {
+static __always_inline int arp_is_ours(const struct xnet_steer_config* cfg, const struct arp_ipv4* arp) {
   if (arp->htype != bpf_htons(1) || arp->ptype != bpf_htons(XNET_ETH_P_IP) || arp->hlen != 6 ||
       arp->plen != 4)
     return 0;
-  if (is_owned(arp->tpa)) return 1;
+  if (is_owned(cfg, arp->tpa)) return 1;
   if (arp->op != bpf_htons(XNET_ARP_REPLY)) return 0;
-  __u32 zero = 0;
-  const struct xnet_steer_config* cfg = bpf_map_lookup_elem(&xnet_config, &zero);
   if (!cfg || !cfg->mac_valid) return 0;
   /* clang 14 emits a call for __builtin_memcmp on the BPF target: compare by hand. */
   __u8 diff = 0;
@@ -227,11 +235,7 @@ static __always_inline int shared_udp(struct xdp_md* ctx, struct iphdr* ip, void
   return ours ? steer(ctx) : pass(XNET_STAT_PASSED);
 }
 
-static __always_inline int shared_mode(void) {
-  __u32 zero = 0;
-  const struct xnet_steer_config* cfg = bpf_map_lookup_elem(&xnet_config, &zero);
-  return cfg && cfg->shared;
-}
+static __always_inline int shared_mode(const struct xnet_steer_config* cfg) { return cfg && cfg->shared; }
 
 /* Shared mode, UDP to a broadcast or a joined group: by port, like the
  * shared address. Only an unfragmented datagram or a first fragment shows
@@ -269,6 +273,10 @@ int xnet_steer(struct xdp_md* ctx) {
   void* data = (void*)(long)ctx->data;
   void* data_end = (void*)(long)ctx->data_end;
 
+  /* An array's lookup is inlined: one load. */
+  __u32 zero = 0;
+  const struct xnet_steer_config* cfg = bpf_map_lookup_elem(&xnet_config, &zero);
+
   struct ethhdr* eth = data;
   if ((void*)(eth + 1) > data_end) return pass(XNET_STAT_MALFORMED);
   __be16 proto = eth->h_proto;
@@ -286,7 +294,7 @@ int xnet_steer(struct xdp_md* ctx) {
   if (proto == bpf_htons(XNET_ETH_P_ARP)) {
     struct arp_ipv4* arp = cursor;
     if ((void*)(arp + 1) > data_end) return pass(XNET_STAT_MALFORMED);
-    return arp_is_ours(arp) ? steer(ctx) : pass(XNET_STAT_PASSED);
+    return arp_is_ours(cfg, arp) ? steer(ctx) : pass(XNET_STAT_PASSED);
   }
 
   if (proto == bpf_htons(XNET_ETH_P_IP)) {
@@ -296,7 +304,7 @@ int xnet_steer(struct xdp_md* ctx) {
      * counts it (InHdrErrors, InTruncatedPkts) as the kernel's would, where
      * passing it would hide it in the kernel's counters. Anything else that is
      * broken goes to the kernel, which decides. */
-    if (is_owned((const __u8*)&ip->daddr)) return steer(ctx);
+    if (is_owned(cfg, (const __u8*)&ip->daddr)) return steer(ctx);
     if (ip->version != 4 || ip->ihl < 5 || (void*)ip + ip->ihl * 4 > data_end) {
       return pass(XNET_STAT_MALFORMED);
     }
@@ -306,7 +314,7 @@ int xnet_steer(struct xdp_md* ctx) {
       return pass(XNET_STAT_PASSED);
     }
     if (ip->protocol == IPPROTO_UDP && is_udp_dest((const __u8*)&ip->daddr)) {
-      return shared_mode() ? shared_udp_dest(ctx, ip, data_end) : steer(ctx);
+      return shared_mode(cfg) ? shared_udp_dest(ctx, ip, data_end) : steer(ctx);
     }
     return pass(XNET_STAT_PASSED);
   }

@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include <net/if.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -36,14 +37,10 @@ XdpResult<std::unique_ptr<XdpInterface>> XdpInterface::open(const XdpInterfaceCo
     return make_error(std::errc::invalid_argument,
                       "the BPF object lacks one of the xnet maps (stale object file?)");
   }
-  xnet_steer_config cfg{};
-  std::memcpy(cfg.mac, iface->netdev_.mac.bytes().data(), 6);
-  cfg.mac_valid = config.shared ? 0 : 1;
-  cfg.shared = config.shared ? 1 : 0;
-  const uint32_t zero = 0;
-  if (bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY) != 0) {
-    return errno_error(errno, "could not write the steering config map");
-  }
+  iface->steer_config_ = std::make_unique<SteerConfig>(config_fd, iface->owned_fd_);
+  std::array<uint8_t, 6> mac;
+  std::memcpy(mac.data(), iface->netdev_.mac.bytes().data(), mac.size());
+  if (auto r = iface->steer_config_->init(mac, !config.shared, config.shared); !r) return r.take_error();
   // For as long as the program is attached: the limited broadcast has no
   // owner to follow, and a stack delivers it to any wildcard socket.
   if (auto r = iface->put_udp_dest(wire::kIpv4Broadcast.value()); !r) return r.take_error();
@@ -74,13 +71,9 @@ LinkHealth XdpInterface::health() const {
 XdpResult<void> XdpInterface::ref_key(uint32_t addr) {
   int& refs = owned_refs_[addr];
   if (refs++ > 0) return {};
-  const uint32_t key = htonl(addr);
-  const uint8_t one = 1;
-  if (bpf_map_update_elem(owned_fd_, &key, &one, BPF_ANY) != 0) {
-    const int err = errno;
+  if (auto r = steer_config_->add_owned(htonl(addr)); !r) {
     owned_refs_.erase(addr);
-    return errno_error(err, std::string("could not add an owned address: ") + std::strerror(err) +
-                                (err == E2BIG ? " (map full)" : ""));
+    return r;
   }
   return {};
 }
@@ -92,9 +85,7 @@ XdpResult<void> XdpInterface::unref_key(uint32_t addr) {
   }
   if (--it->second > 0) return {};
   owned_refs_.erase(it);
-  const uint32_t key = htonl(addr);
-  bpf_map_delete_elem(owned_fd_, &key);
-  return {};
+  return steer_config_->remove_owned(htonl(addr));
 }
 
 XdpResult<void> XdpInterface::add_address(wire::Ipv4Addr addr) { return ref_key(addr.value()); }

@@ -18,6 +18,7 @@
 #include "stack/wire/addr.h"
 #include "xdp/error.h"
 #include "xdp/netdev.h"
+#include "xdp/steer_config.h"
 #include "xdp/xdp_program.h"
 
 namespace xnet::xdp {
@@ -125,6 +126,7 @@ class XdpInterface {
   int xsks_fd_ = -1;
   int stats_fd_ = -1;
   std::map<uint32_t, int> owned_refs_;  // host order -> references
+  std::unique_ptr<SteerConfig> steer_config_;  // the config entry and the owned addresses
   int udp_dests_fd_ = -1;
   int shared_fd_ = -1;
   int ports_fd_ = -1;

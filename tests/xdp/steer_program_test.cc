@@ -1,5 +1,6 @@
-// The steering program's shared-address rules (bpf/xnet_steer.bpf.c), run
-// with BPF_PROG_TEST_RUN on hand-made frames: which frames xnet would take
+// The steering program's rules (bpf/xnet_steer.bpf.c) for owned addresses,
+// as xdp::SteerConfig writes them, and for shared ones, run with
+// BPF_PROG_TEST_RUN on hand-made frames: which frames xnet would take
 // (counted NoSocket, as no AF_XDP socket is registered here) and which go to
 // the kernel (Passed). Needs root to load the program; no namespace.
 
@@ -12,10 +13,12 @@
 #include <array>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "bpf/steer_abi.h"
 #include "tests/netns/privileged.h"
+#include "xdp/steer_config.h"
 
 namespace {
 
@@ -76,7 +79,8 @@ std::vector<uint8_t> icmp_error(uint8_t type, const uint8_t src[4], uint16_t spo
   return m;
 }
 
-class SharedSteer : public ::testing::Test {
+// The program loaded, with nothing owned or shared yet.
+class SteerProgram : public ::testing::Test {
  protected:
   void SetUp() override {
     XNET_REQUIRE_PRIVILEGED();
@@ -85,27 +89,15 @@ class SharedSteer : public ::testing::Test {
     ASSERT_EQ(bpf_object__load(obj_.get()), 0) << "the verifier refused the program";
     prog_fd_ = bpf_program__fd(bpf_object__find_program_by_name(obj_.get(), XNET_STEER_PROG_NAME));
     stats_fd_ = bpf_object__find_map_fd_by_name(obj_.get(), XNET_MAP_STATS);
-    const uint8_t one = 1;
-    uint32_t addr;
-    std::memcpy(&addr, kShared, 4);
-    ASSERT_EQ(bpf_map_update_elem(bpf_object__find_map_fd_by_name(obj_.get(), XNET_MAP_SHARED), &addr, &one, 0), 0);
-    const uint16_t port = htons(kXnetPort);
-    ASSERT_EQ(bpf_map_update_elem(bpf_object__find_map_fd_by_name(obj_.get(), XNET_MAP_PORTS), &port, &one, 0), 0);
-    // As XdpInterface sets them up in shared mode: broadcasts are UDP
-    // destinations, steered by port.
-    const int dests = bpf_object__find_map_fd_by_name(obj_.get(), XNET_MAP_UDP_DESTS);
-    for (const uint8_t* b : {kSubnetBroadcast, kLimitedBroadcast}) {
-      std::memcpy(&addr, b, 4);
-      ASSERT_EQ(bpf_map_update_elem(dests, &addr, &one, 0), 0);
-    }
-    set_shared(true);
   }
+
+  int map_fd(const char* name) { return bpf_object__find_map_fd_by_name(obj_.get(), name); }
 
   void set_shared(bool on) {
     xnet_steer_config cfg{};
     cfg.shared = on ? 1 : 0;
     const uint32_t zero = 0;
-    ASSERT_EQ(bpf_map_update_elem(bpf_object__find_map_fd_by_name(obj_.get(), XNET_MAP_CONFIG), &zero, &cfg, 0), 0);
+    ASSERT_EQ(bpf_map_update_elem(map_fd(XNET_MAP_CONFIG), &zero, &cfg, 0), 0);
   }
 
   uint64_t stat(uint32_t key) {
@@ -132,6 +124,120 @@ class SharedSteer : public ::testing::Test {
   int prog_fd_ = -1;
   int stats_fd_ = -1;
 };
+
+class SharedSteer : public SteerProgram {
+ protected:
+  void SetUp() override {
+    SteerProgram::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    const uint8_t one = 1;
+    uint32_t addr;
+    std::memcpy(&addr, kShared, 4);
+    ASSERT_EQ(bpf_map_update_elem(map_fd(XNET_MAP_SHARED), &addr, &one, 0), 0);
+    const uint16_t port = htons(kXnetPort);
+    ASSERT_EQ(bpf_map_update_elem(map_fd(XNET_MAP_PORTS), &port, &one, 0), 0);
+    // As XdpInterface sets them up in shared mode: broadcasts are UDP
+    // destinations, steered by port.
+    const int dests = map_fd(XNET_MAP_UDP_DESTS);
+    for (const uint8_t* b : {kSubnetBroadcast, kLimitedBroadcast}) {
+      std::memcpy(&addr, b, 4);
+      ASSERT_EQ(bpf_map_update_elem(dests, &addr, &one, 0), 0);
+    }
+    set_shared(true);
+  }
+};
+
+// Owned addresses as XdpInterface publishes them (xdp::SteerConfig): inline
+// in the config entry while XNET_OWNED_INLINE fit, in the hash map beyond.
+class OwnedSteer : public SteerProgram {
+ protected:
+  void SetUp() override {
+    SteerProgram::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    config_.emplace(map_fd(XNET_MAP_CONFIG), map_fd(XNET_MAP_OWNED));
+    ASSERT_TRUE(config_->init({2, 0, 0, 0, 0, 1}, true, false));
+  }
+
+  // The i-th owned address, 10.87.0.i.
+  static std::array<uint8_t, 4> addr(int i) { return {10, 87, 0, static_cast<uint8_t>(i)}; }
+  static uint32_t key(int i) {
+    const auto a = addr(i);
+    uint32_t k;
+    std::memcpy(&k, a.data(), 4);
+    return k;
+  }
+  bool udp_to(const std::array<uint8_t, 4>& a) { return to_xnet(ipv4(17, kPeer, a.data(), 1, 0, udp(5000, 9))); }
+
+  void write_config(const xnet_steer_config& cfg) {
+    const uint32_t zero = 0;
+    ASSERT_EQ(bpf_map_update_elem(map_fd(XNET_MAP_CONFIG), &zero, &cfg, 0), 0);
+  }
+
+  std::optional<xnet::xdp::SteerConfig> config_;
+};
+
+TEST_F(OwnedSteer, NothingOwnedNothingTaken) {
+  EXPECT_FALSE(udp_to(addr(1)));
+  EXPECT_FALSE(udp_to({0, 0, 0, 0})) << "the empty slots of the inline list match nothing";
+}
+
+TEST_F(OwnedSteer, InlineWhileTheyFitThenTheMapAndBackAgain) {
+  const int n = XNET_OWNED_INLINE + 4;
+  for (int i = 1; i <= n; ++i) {
+    ASSERT_TRUE(config_->add_owned(key(i)));
+    EXPECT_EQ(config_->inline_list(), i <= XNET_OWNED_INLINE) << i;
+    for (int j = 1; j <= n + 1; ++j) ASSERT_EQ(udp_to(addr(j)), j <= i) << "owning 1.." << i << ", to " << j;
+  }
+  // And down again: a removed address is the kernel's on either path.
+  for (int i = n; i >= 1; --i) {
+    ASSERT_TRUE(config_->remove_owned(key(i)));
+    EXPECT_EQ(config_->inline_list(), i - 1 <= XNET_OWNED_INLINE) << i;
+    for (int j = 1; j <= n; ++j) ASSERT_EQ(udp_to(addr(j)), j < i) << "owning 1.." << i - 1 << ", to " << j;
+  }
+  EXPECT_FALSE(udp_to({0, 0, 0, 0}));
+}
+
+// The program's side of the contract, written by hand: the inline list alone
+// decides while owned_in_map is 0 (an address only there is taken, one only in
+// the map is not), and the map alone while it is 1.
+TEST_F(OwnedSteer, TheFlagSaysWhichOfListAndMapDecides) {
+  const uint8_t one = 1;
+  const uint32_t in_map = key(2);
+  ASSERT_EQ(bpf_map_update_elem(map_fd(XNET_MAP_OWNED), &in_map, &one, 0), 0);
+  xnet_steer_config cfg{};
+  cfg.owned_count = 1;
+  cfg.owned[0] = key(1);
+  write_config(cfg);
+  EXPECT_TRUE(udp_to(addr(1)));
+  EXPECT_FALSE(udp_to(addr(2)));
+  cfg.owned_in_map = 1;
+  write_config(cfg);
+  EXPECT_FALSE(udp_to(addr(1)));
+  EXPECT_TRUE(udp_to(addr(2)));
+  // Only the first owned_count slots count.
+  cfg = {};
+  cfg.owned_count = 1;
+  cfg.owned[0] = key(1);
+  cfg.owned[1] = key(3);
+  write_config(cfg);
+  EXPECT_FALSE(udp_to(addr(3)));
+}
+
+TEST_F(OwnedSteer, ArpForAnOwnedAddressIsTaken) {
+  ASSERT_TRUE(config_->add_owned(key(1)));
+  auto arp_request = [](const std::array<uint8_t, 4>& target) {
+    std::vector<uint8_t> f(14 + 28, 0);
+    f[12] = 0x08;
+    f[13] = 0x06;
+    const uint8_t head[] = {0, 1, 8, 0, 6, 4, 0, 1};
+    std::memcpy(&f[14], head, sizeof head);
+    std::memcpy(&f[14 + 14], kPeer, 4);
+    std::memcpy(&f[14 + 24], target.data(), 4);
+    return f;
+  };
+  EXPECT_TRUE(to_xnet(arp_request(addr(1))));
+  EXPECT_FALSE(to_xnet(arp_request(addr(2))));
+}
 
 TEST_F(SharedSteer, UdpByPortEverythingElseToTheKernel) {
   EXPECT_TRUE(to_xnet(ipv4(17, kPeer, kShared, 1, 0, udp(5000, kXnetPort))));
