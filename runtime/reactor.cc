@@ -1,6 +1,9 @@
 #include "runtime/reactor.h"
 
 #include <sched.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -119,8 +122,19 @@ void Reactor::run() {
   stop_requested_.store(false, std::memory_order_relaxed);
 }
 
-bool Reactor::run_once(bool may_sleep) {
+void Reactor::refresh_loop_time() {
+#if defined(__x86_64__)
+  // Unsigned: a counter that went backwards (another core's offset after a
+  // migration) reads as a long interval, and the clock is read.
+  const std::uint64_t tsc = __rdtsc();
+  if (tsc - loop_time_tsc_ < kLoopClockTicks) return;
+  loop_time_tsc_ = tsc;
+#endif
   loop_time_ = now();
+}
+
+bool Reactor::run_once(bool may_sleep) {
+  refresh_loop_time();
   bool did = run_posts();
   did |= fire_timers();
   did |= run_ready();

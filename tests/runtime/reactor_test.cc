@@ -114,6 +114,66 @@ class CountingPoller final : public Poller {
   std::optional<TimePoint> deadline_;
 };
 
+// Records, on each poll, the pass's loop_time() beside the clock, and on
+// every other poll works 20 us (a pass that ran an application's turn).
+class LoopTimePoller final : public Poller {
+ public:
+  explicit LoopTimePoller(Reactor& r) : r_(r) {}
+  bool poll() override {
+    const TimePoint now = Reactor::now();
+    seen.push_back({r_.loop_time(), now, worked_});
+    worked_ = seen.size() % 2 == 0;
+    if (worked_) {
+      while (Reactor::now() - now < 20us) {
+      }
+    }
+    if (seen.size() == 400) done.set();
+    return false;
+  }
+  struct Seen {
+    TimePoint loop_time;
+    TimePoint now;
+    bool after_work;  // the pass before this one worked 20 us
+  };
+  std::vector<Seen> seen;
+  Event done;
+
+ private:
+  Reactor& r_;
+  bool worked_ = false;
+};
+
+// loop_time() may keep an earlier reading for passes that follow within a
+// few hundred nanoseconds (the counter check), but never runs ahead of the
+// clock or backwards, and a pass after a 20 us one sees the clock move on.
+TEST(Reactor, LoopTimeNeverRunsAheadAndFollowsTheClock) {
+  Reactor r(ReactorOptions{.mode = PollMode::kBusy});
+  LoopTimePoller p(r);
+  PollerHandle h = r.register_poller(p);
+  EXPECT_TRUE(r.block_on(wait_event(&p.done)));
+  ASSERT_GE(p.seen.size(), 400u);
+  for (size_t i = 1; i < p.seen.size(); ++i) {
+    const auto& s = p.seen[i];
+    ASSERT_LE(s.loop_time, s.now) << i;
+    ASSERT_GE(s.loop_time, p.seen[i - 1].loop_time) << i;
+    if (s.after_work) {
+      ASSERT_GE(s.loop_time - p.seen[i - 1].loop_time, 20us) << i;
+    }
+  }
+}
+
+// A timer never fires before its deadline, however stale the pass's clock.
+TEST(Reactor, TimersNeverFireEarly) {
+  Reactor r(ReactorOptions{.mode = PollMode::kBusy});
+  for (int i = 0; i < 200; ++i) {
+    const TimePoint deadline = Reactor::now() + std::chrono::microseconds(i % 7);
+    r.block_on([](TimePoint d) -> Task<void> {
+      EXPECT_TRUE((co_await sleep_until(d)).ok());
+      EXPECT_GE(Reactor::now(), d);
+    }(deadline));
+  }
+}
+
 TEST(Reactor, IdleModeDoesNotSleepWhilePollersWork) {
   Reactor r;
   CountingPoller p(1000);
