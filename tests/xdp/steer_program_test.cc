@@ -68,6 +68,18 @@ std::vector<uint8_t> udp(uint16_t sport, uint16_t dport, size_t payload = 16) {
   return u;
 }
 
+// Ethernet + an ARP request from `sender` for `target`.
+std::vector<uint8_t> arp_request(const uint8_t sender[4], const uint8_t target[4]) {
+  std::vector<uint8_t> f(14 + 28, 0);
+  f[12] = 0x08;
+  f[13] = 0x06;
+  const uint8_t head[] = {0, 1, 8, 0, 6, 4, 0, 1};  // Ethernet, IPv4, request
+  std::memcpy(&f[14], head, sizeof head);
+  std::memcpy(&f[14 + 14], sender, 4);
+  std::memcpy(&f[14 + 24], target, 4);
+  return f;
+}
+
 // An ICMP error of `type` quoting the IPv4 + UDP header of a datagram
 // src:sport -> dst:dport.
 std::vector<uint8_t> icmp_error(uint8_t type, const uint8_t src[4], uint16_t sport, const uint8_t dst[4],
@@ -225,18 +237,8 @@ TEST_F(OwnedSteer, TheFlagSaysWhichOfListAndMapDecides) {
 
 TEST_F(OwnedSteer, ArpForAnOwnedAddressIsTaken) {
   ASSERT_TRUE(config_->add_owned(key(1)));
-  auto arp_request = [](const std::array<uint8_t, 4>& target) {
-    std::vector<uint8_t> f(14 + 28, 0);
-    f[12] = 0x08;
-    f[13] = 0x06;
-    const uint8_t head[] = {0, 1, 8, 0, 6, 4, 0, 1};
-    std::memcpy(&f[14], head, sizeof head);
-    std::memcpy(&f[14 + 14], kPeer, 4);
-    std::memcpy(&f[14 + 24], target.data(), 4);
-    return f;
-  };
-  EXPECT_TRUE(to_xnet(arp_request(addr(1))));
-  EXPECT_FALSE(to_xnet(arp_request(addr(2))));
+  EXPECT_TRUE(to_xnet(arp_request(kPeer, addr(1).data())));
+  EXPECT_FALSE(to_xnet(arp_request(kPeer, addr(2).data())));
 }
 
 TEST_F(SharedSteer, UdpByPortEverythingElseToTheKernel) {
@@ -245,15 +247,7 @@ TEST_F(SharedSteer, UdpByPortEverythingElseToTheKernel) {
   EXPECT_FALSE(to_xnet(ipv4(17, kPeer, kOther, 3, 0, udp(5000, kXnetPort)))) << "another address";
   EXPECT_FALSE(to_xnet(ipv4(6, kPeer, kShared, 4, 0, udp(5000, kXnetPort)))) << "TCP";
   EXPECT_FALSE(to_xnet(ipv4(1, kPeer, kShared, 5, 0, {8, 0, 0, 0, 0, 1, 0, 1}))) << "ICMP echo";
-  // ARP for the shared address: the kernel's.
-  std::vector<uint8_t> arp(14 + 28, 0);
-  arp[12] = 0x08;
-  arp[13] = 0x06;
-  const uint8_t head[] = {0, 1, 8, 0, 6, 4, 0, 1};
-  std::memcpy(&arp[14], head, sizeof head);
-  std::memcpy(&arp[14 + 14], kPeer, 4);
-  std::memcpy(&arp[14 + 24], kShared, 4);
-  EXPECT_FALSE(to_xnet(arp));
+  EXPECT_FALSE(to_xnet(arp_request(kPeer, kShared))) << "ARP for the shared address is the kernel's";
 }
 
 TEST_F(SharedSteer, BroadcastsByPortInSharedModeOnly) {
