@@ -22,6 +22,15 @@ class RingQueue {
     slots_[(head_ + count_) & (slots_.size() - 1)] = std::move(v);
     ++count_;
   }
+  // Appends the slot itself for the caller to assign member by member: a
+  // whole-object move copies through vector registers, and reading a just
+  // built object that way stalls on the narrow stores that built it.
+  T& push_back_slot() {
+    if (count_ == slots_.size()) grow();
+    T& slot = slots_[(head_ + count_) & (slots_.size() - 1)];
+    ++count_;
+    return slot;
+  }
   T& front() {
     assert(!empty());
     return slots_[head_];

@@ -5,8 +5,8 @@
 namespace xnet::stack {
 
 void eth_write_header(std::byte* h, const wire::MacAddr& dst, const wire::MacAddr& src, uint16_t ethertype) {
-  std::memcpy(h, dst.bytes().data(), 6);
-  std::memcpy(h + 6, src.bytes().data(), 6);
+  dst.write(h);
+  src.write(h + 6);
   h[12] = static_cast<std::byte>(ethertype >> 8);
   h[13] = static_cast<std::byte>(ethertype);
 }

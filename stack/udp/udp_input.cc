@@ -82,10 +82,9 @@ RxDatagram clone_datagram(const Packet& head, PacketQueue& rest) {
   return d;
 }
 
-void finish_datagram(RxDatagram& d) {
-  d.truesize = frame_truesize(d.head);
-  d.rest.for_each([&](const PacketMeta&, const std::byte*) { d.truesize += frame_truesize(d.head); });
-  d.size = static_cast<uint32_t>(d.head.size() + d.rest.bytes());
+// The receive-buffer charge of a datagram whose frames are all from one pool.
+uint32_t datagram_truesize(const RxDatagram& d) {
+  return frame_truesize(d.head) * static_cast<uint32_t>(1 + d.rest.size());
 }
 
 // udp_queue_rcv_skb → udp_rcv_segment: a UDP_SEGMENT datagram that crossed
@@ -136,18 +135,22 @@ IcmpErrno icmp_err_convert(uint8_t type, uint8_t code) {
 }
 
 bool udp_queue_rcv(Stack& stack, UdpSock& sk, RxDatagram&& dgram) {
-  if (dgram.truesize == 0) finish_datagram(dgram);
+  const uint32_t truesize = datagram_truesize(dgram);
   // __udp_enqueue_schedule_skb (6.15+): over rcvbuf is a drop unless the queue
   // is empty (one datagram is always accepted).
-  if (sk.rmem_alloc + dgram.truesize > sk.rcvbuf && sk.rmem_alloc != 0) {
+  if (sk.rmem_alloc + truesize > sk.rcvbuf && sk.rmem_alloc != 0) {
     sk.drops++;
     stack.stats().udp.RcvbufErrors++;  // __udp_queue_rcv_skb: -ENOMEM
     stack.stats().udp.InErrors++;
     return false;  // dgram's frames go with the caller's RxDatagram
   }
-  sk.rmem_alloc += dgram.truesize;
+  sk.rmem_alloc += truesize;
   stage::mark(stage::Point::kUdpQueued);
-  sk.rxq.push_back(std::move(dgram));
+  RxDatagram& q = sk.rxq.push_back_slot();
+  q.size = static_cast<uint32_t>(dgram.head.size() + dgram.rest.bytes());
+  q.truesize = truesize;
+  q.head = std::move(dgram.head);
+  q.rest = std::move(dgram.rest);
   if (sk.waker.readable != nullptr) sk.waker.readable(sk.waker.ctx);
   return true;
 }

@@ -70,9 +70,9 @@ std::optional<MacAddr> MacAddr::parse(std::string_view text) {
 }
 
 std::string MacAddr::to_string() const {
+  const auto b = bytes();
   char buf[18];
-  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", b_[0], b_[1], b_[2], b_[3], b_[4],
-                b_[5]);
+  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
   return buf;
 }
 

@@ -77,14 +77,8 @@ class BasicArpView {
  private:
   explicit BasicArpView(std::span<B> b) : b_(b) {}
   B* p(size_t off) const { return b_.data() + off; }
-  MacAddr mac_at(size_t off) const {
-    std::array<uint8_t, 6> m;
-    std::memcpy(m.data(), p(off), 6);
-    return MacAddr(m);
-  }
-  void set_mac_at(size_t off, MacAddr m) const requires kMutable {
-    std::memcpy(p(off), m.bytes().data(), 6);
-  }
+  MacAddr mac_at(size_t off) const { return MacAddr::read(p(off)); }
+  void set_mac_at(size_t off, MacAddr m) const requires kMutable { m.write(p(off)); }
 
   std::span<B> b_;
 };
