@@ -201,7 +201,7 @@ Result<size_t> udp_sendmsg(Stack& stack, UdpSock& sk, std::span<const std::byte>
   // The socket's prebuilt headers for the destination it last sent to, while
   // the path they were built for holds (udp_header_cache.h); anything else
   // goes through the stages.
-  if (auto r = udp_sendmsg_cached(stack, sk, payload, dest, opts, now)) return *r;
+  if (udp_sendmsg_cached(stack, sk, payload, dest, opts, now)) return payload.size();
 
   const bool corkreq = tx.cork || opts.more;
   auto finish = [&](Result<void> r) -> Result<size_t> {
