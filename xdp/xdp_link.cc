@@ -367,14 +367,19 @@ uint32_t XdpLink::reclaim_completions() {
     }
     xsk_ring_cons__release(&xsk_->comp(), n);
     tx_outstanding_ -= total - before;
+    completed_total_ += total - before;
   }
   return total;
 }
 
 void XdpLink::kick_tx_until_drained() {
   xsk_ring_prod& tx = xsk_->tx();
-  // Backing off after a device drop (below): the clock is read only then.
-  if (kick_backoff_.count() != 0 && std::chrono::steady_clock::now() < kick_not_before_) return;
+  // Backing off after a device drop (below) until enough of our frames have
+  // left the device's queue, or the pause has passed.
+  if (kick_backoff_.count() != 0 && !(kick_resume_at_ != 0 && completed_total_ >= kick_resume_at_) &&
+      std::chrono::steady_clock::now() < kick_not_before_) {
+    return;
+  }
   // Copy mode transmits inside sendto, at most 32 descriptors per call, and
   // stalls while the completion ring is full: kick, reclaim, repeat, bounded.
   const uint32_t limit = tx.size / 32 + 2;
@@ -392,6 +397,13 @@ void XdpLink::kick_tx_until_drained() {
       ++stats_.tx_dropped;
       kick_backoff_ = std::clamp(kick_backoff_ * 2, kMinKickBackoff, kMaxKickBackoff);
       kick_not_before_ = std::chrono::steady_clock::now() + kick_backoff_;
+      // Ours in the device's queue (posted, off the TX ring): as they
+      // complete, its queue has room again (counted in frames; a jumbo
+      // frame's pieces only make the estimate low, and the clock still ends
+      // the pause).
+      const uint32_t on_ring = tx.size - xsk_prod_nb_free(&tx, tx.size);
+      const uint32_t in_device = tx_outstanding_ > on_ring ? tx_outstanding_ - on_ring : 0;
+      kick_resume_at_ = in_device >= kResumeCompletions ? completed_total_ + kResumeCompletions : 0;
       break;
     }
     if (err != 0) break;
@@ -402,6 +414,11 @@ void XdpLink::kick_tx_until_drained() {
     // skbs; the next poll kicks again instead of a burst of futile syscalls.
     if (tx.size - xsk_prod_nb_free(&tx, tx.size) == queued) break;
   }
+}
+
+uint32_t XdpLink::tx_ring_pending() const {
+  xsk_ring_prod& tx = xsk_->tx();
+  return tx.size - xsk_prod_nb_free(&tx, tx.size);
 }
 
 bool XdpLink::needs_wakeup() const {

@@ -111,6 +111,8 @@ class XdpLink final : public stack::Link {
   void kick();
   // Descriptors posted for transmit and not yet completed.
   uint32_t tx_in_flight() const { return tx_outstanding_; }
+  // Of those, the ones still on the TX ring: not yet taken by the kernel.
+  uint32_t tx_ring_pending() const;
   // Reclaims completed transmit frames into the pool; returns how many.
   uint32_t reclaim_completions();
 
@@ -119,6 +121,15 @@ class XdpLink final : public stack::Link {
   BindMode bind_mode() const { return xsk_->bind_mode(); }
   TxChecksumMode tx_checksum_mode() const { return xsk_->tx_checksum_mode(); }
   XdpResult<xdp_statistics> xsk_statistics() const { return xsk_->statistics(); }
+
+  // No kick for a while after the device dropped a frame
+  // (kick_tx_until_drained); the pause doubles with each drop in a row, from
+  // about the time veth's NAPI needs to drain its ring to a few of them, and
+  // ends early when enough of our frames have left the device's queue.
+  static constexpr std::chrono::nanoseconds kMinKickBackoff = std::chrono::microseconds(20);
+  static constexpr std::chrono::nanoseconds kMaxKickBackoff = std::chrono::milliseconds(2);
+  // Completions after the drop that end the pause: one copy-mode kick's worth.
+  static constexpr uint32_t kResumeCompletions = 32;
 
  private:
   XdpLink() = default;
@@ -152,13 +163,14 @@ class XdpLink final : public stack::Link {
   uint32_t chunk_ = 0;             // registered chunk size
   uint32_t max_pieces_ = 1;        // descriptors one frame can need
   RxChain rx_chain_;
-  // No kick before kick_not_before_ after the device dropped a frame
-  // (kick_tx_until_drained); the pause doubles with each drop in a row, from
-  // about the time veth's NAPI needs to drain its ring to a few of them.
-  static constexpr std::chrono::nanoseconds kMinKickBackoff = std::chrono::microseconds(20);
-  static constexpr std::chrono::nanoseconds kMaxKickBackoff = std::chrono::milliseconds(2);
   std::chrono::nanoseconds kick_backoff_{};
   std::chrono::steady_clock::time_point kick_not_before_{};
+  // Completions are the device's own word that its queue has room again
+  // (veth completes a frame when the peer's NAPI takes it off its ring): the
+  // pause ends early once completed_total_ reaches kick_resume_at_ (0: too
+  // few of our frames were in the device's queue, only the clock ends it).
+  uint64_t completed_total_ = 0;
+  uint64_t kick_resume_at_ = 0;
   std::vector<uint8_t> tx_pieces_;  // per frame: descriptors not yet completed
   stack::LinkStats stats_;
 };

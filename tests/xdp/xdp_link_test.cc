@@ -904,5 +904,84 @@ TEST(XdpLink, DeviceDropsAreCountedAndKicksBackOff) {
   EXPECT_EQ(veth_tx_dropped() - veth_before, after.tx_dropped) << "a drop the link did not count";
 }
 
+// The pause after a drop ends as soon as the peer's NAPI has taken enough of
+// our frames off its ring (their completions say so), not only when its time
+// is up: a sender at line rate would otherwise idle up to kMaxKickBackoff
+// after a drop while the peer's ring is already empty again.
+TEST(XdpLink, KickBackOffEndsWhenTheDeviceQueueDrains) {
+  XNET_REQUIRE_PRIVILEGED();
+  auto t = make_topology();
+  ASSERT_TRUE(t);
+  HeldOffPeer peer(*t, 0);
+  ASSERT_TRUE(peer.ok());
+  ASSERT_TRUE(t->xnet_ns().exec("sysctl -qw net.ipv6.conf." + t->xnet_if() + ".disable_ipv6=1").ok());
+
+  constexpr size_t kFrames = 500;  // 256 fill the peer's ring, the rest wait on the TX ring
+  // The pause doubles from kMinKickBackoff with each drop in a row: after
+  // these many it is kMaxKickBackoff.
+  constexpr uint64_t kDropsToLongestPause = 8;
+  uint64_t drops = 0;
+  uint32_t pending_before = 0, pending_after = 0;
+  std::chrono::nanoseconds waited{};
+  stack::LinkStats after{};
+  peer.run_on_its_core([&] {
+    auto iface = open_iface(*t);
+    auto link = iface ? open_link(*iface, 0) : nullptr;
+    if (!link) return;
+    const int sndbuf = 16 << 20;  // the XSK's send buffer must not refuse first
+    EXPECT_EQ(setsockopt(link->fd(), SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf), 0);
+    stack::PacketQueue q;
+    for (size_t i = 0; i < kFrames; ++i) {
+      q.push_back(udp_packet(*link, *t, "paused " + std::to_string(i), testing::UdpChecksum::kComplete));
+    }
+    EXPECT_EQ(link->tx_burst(q), kFrames);
+    // Polls while the peer's NAPI cannot run, stopping right after the drop
+    // that made the pause its longest: by the clock alone, no kick comes for
+    // kMaxKickBackoff from here.
+    stack::PacketQueue rx;
+    const auto stall_limit = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (link->stats().tx_dropped < kDropsToLongestPause && std::chrono::steady_clock::now() < stall_limit) {
+      link->rx_burst(rx, 64);
+      rx.clear();
+    }
+    const auto dropped_at = std::chrono::steady_clock::now();
+    drops = link->stats().tx_dropped;
+    pending_before = link->tx_ring_pending();
+    // Short sleeps let the NAPI drain its ring; the poll that reclaims the
+    // kResumeCompletions-th completion must kick the frames waiting on the
+    // TX ring.
+    const uint32_t in_flight = link->tx_in_flight();
+    while (in_flight - link->tx_in_flight() < XdpLink::kResumeCompletions &&
+           std::chrono::steady_clock::now() < dropped_at + std::chrono::seconds(1)) {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      link->rx_burst(rx, 64);
+      rx.clear();
+    }
+    waited = std::chrono::steady_clock::now() - dropped_at;
+    pending_after = link->tx_ring_pending();
+    // The rest goes out (bounded), nothing is left behind.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (link->tx_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      link->rx_burst(rx, 64);
+      rx.clear();
+    }
+    EXPECT_EQ(link->tx_in_flight(), 0u);
+    after = link->stats();
+    expect_idle(*link);
+  });
+  ASSERT_GE(drops, kDropsToLongestPause) << "the peer's ring never filled: nothing tested";
+  ASSERT_GT(pending_before, 0u) << "no frame waited on the TX ring: nothing tested";
+  // Completions later than the pause would leave the clock as the only cause
+  // of a kick: the machine was too slow to tell (the NAPI did not run for
+  // milliseconds while this thread slept).
+  if (waited >= XdpLink::kMaxKickBackoff - std::chrono::microseconds(200)) {
+    GTEST_SKIP() << "the peer's NAPI ran only after " << waited.count() << " ns: cannot tell";
+  }
+  EXPECT_LT(pending_after, pending_before) << "completions arrived " << waited.count()
+                                           << " ns into the pause and nothing was kicked";
+  EXPECT_EQ(after.tx_packets, kFrames);
+}
+
 }  // namespace
 }  // namespace xnet::xdp
