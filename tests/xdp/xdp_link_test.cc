@@ -842,6 +842,30 @@ TEST(XdpLink, KicksRefusedTransmitsAgainFromReceivePolls) {
 // and the link stops kicking for a while after a drop, so the frames behind
 // wait on the TX ring instead of being dropped one per kick (the 600 s soak
 // lost 605 frames this way in one host stall, every one a kick).
+// Posts n UDP frames on the link's TX ring, the XSK's send buffer raised so
+// that it never refuses before the peer's ring is full (EAGAIN).
+void post_frames(XdpLink& link, VethTopology& t, const std::string& tag, size_t n) {
+  const int sndbuf = 16 << 20;
+  EXPECT_EQ(setsockopt(link.fd(), SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf), 0);
+  stack::PacketQueue q;
+  for (size_t i = 0; i < n; ++i) {
+    q.push_back(udp_packet(link, t, tag + " " + std::to_string(i), testing::UdpChecksum::kComplete));
+  }
+  EXPECT_EQ(link.tx_burst(q), n);
+}
+
+// Polls with pauses in which the peer's NAPI runs until every frame has
+// completed (bounded).
+void drain_tx(XdpLink& link) {
+  stack::PacketQueue rx;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (link.tx_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    link.rx_burst(rx, 64);
+    rx.clear();
+  }
+}
+
 TEST(XdpLink, DeviceDropsAreCountedAndKicksBackOff) {
   XNET_REQUIRE_PRIVILEGED();
   auto t = make_topology();
@@ -865,15 +889,7 @@ TEST(XdpLink, DeviceDropsAreCountedAndKicksBackOff) {
     auto iface = open_iface(*t);
     auto link = iface ? open_link(*iface, 0) : nullptr;
     if (link) {
-      // The XSK's send buffer must not be the limit (it would refuse with
-      // EAGAIN before the peer's ring is full).
-      const int sndbuf = 16 << 20;
-      EXPECT_EQ(setsockopt(link->fd(), SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf), 0);
-      stack::PacketQueue q;
-      for (size_t i = 0; i < kFrames; ++i) {
-        q.push_back(udp_packet(*link, *t, "stalled " + std::to_string(i), testing::UdpChecksum::kComplete));
-      }
-      EXPECT_EQ(link->tx_burst(q), kFrames);
+      post_frames(*link, *t, "stalled", kFrames);
       // 20 ms of polls (each one a kick opportunity) while the peer's NAPI
       // cannot run: without the back-off every remaining frame is dropped.
       stack::PacketQueue rx;
@@ -883,13 +899,7 @@ TEST(XdpLink, DeviceDropsAreCountedAndKicksBackOff) {
         rx.clear();
       }
       dropped_while_stalled = link->stats().tx_dropped;
-      // Now with pauses in which the peer's NAPI runs: the rest goes out.
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-      while (link->tx_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        link->rx_burst(rx, 64);
-        rx.clear();
-      }
+      drain_tx(*link);  // the rest goes out
       EXPECT_EQ(link->tx_in_flight(), 0u) << "frames left on the TX ring after the stall";
       after = link->stats();
       expect_idle(*link);
@@ -928,13 +938,7 @@ TEST(XdpLink, KickBackOffEndsWhenTheDeviceQueueDrains) {
     auto iface = open_iface(*t);
     auto link = iface ? open_link(*iface, 0) : nullptr;
     if (!link) return;
-    const int sndbuf = 16 << 20;  // the XSK's send buffer must not refuse first
-    EXPECT_EQ(setsockopt(link->fd(), SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf), 0);
-    stack::PacketQueue q;
-    for (size_t i = 0; i < kFrames; ++i) {
-      q.push_back(udp_packet(*link, *t, "paused " + std::to_string(i), testing::UdpChecksum::kComplete));
-    }
-    EXPECT_EQ(link->tx_burst(q), kFrames);
+    post_frames(*link, *t, "paused", kFrames);
     // Polls while the peer's NAPI cannot run, stopping right after the drop
     // that made the pause its longest: by the clock alone, no kick comes for
     // kMaxKickBackoff from here.
@@ -959,13 +963,7 @@ TEST(XdpLink, KickBackOffEndsWhenTheDeviceQueueDrains) {
     }
     waited = std::chrono::steady_clock::now() - dropped_at;
     pending_after = link->tx_ring_pending();
-    // The rest goes out (bounded), nothing is left behind.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-    while (link->tx_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      link->rx_burst(rx, 64);
-      rx.clear();
-    }
+    drain_tx(*link);  // the rest goes out, nothing is left behind
     EXPECT_EQ(link->tx_in_flight(), 0u);
     after = link->stats();
     expect_idle(*link);
