@@ -3,6 +3,8 @@
 #include <cassert>
 #include <cstdlib>
 #include <new>
+#include <stdexcept>
+#include <string>
 
 namespace xnet::stack {
 namespace {
@@ -16,11 +18,21 @@ std::byte* alloc_aligned(size_t bytes) {
   return static_cast<std::byte*>(p);
 }
 
+uint32_t checked_frame_size(uint32_t frame_size, uint64_t region_bytes) {
+  if (frame_size == 0) throw std::invalid_argument("FramePool: frame size 0");
+  if (region_bytes > FrameDivider(frame_size).limit()) {
+    throw std::invalid_argument("FramePool: a region of " + std::to_string(region_bytes) + " bytes in " +
+                                std::to_string(frame_size) + "-byte frames is beyond FrameDivider's range");
+  }
+  return frame_size;
+}
+
 }  // namespace
 
 FramePool::FramePool(uint32_t frame_size, uint32_t frame_count)
-    : frame_size_(frame_size),
+    : frame_size_(checked_frame_size(frame_size, uint64_t{frame_size} * frame_count)),
       frame_count_(frame_count),
+      divide_(frame_size_),
       base_(alloc_aligned(size_t{frame_size} * frame_count)),
       owned_(base_, &free_aligned),
       meta_(frame_count) {
@@ -32,8 +44,9 @@ FramePool::FramePool(uint32_t frame_size, uint32_t frame_count)
 }
 
 FramePool::FramePool(std::span<std::byte> region, uint32_t frame_size)
-    : frame_size_(frame_size),
+    : frame_size_(checked_frame_size(frame_size, region.size())),
       frame_count_(static_cast<uint32_t>(region.size() / frame_size)),
+      divide_(frame_size_),
       base_(region.data()),
       owned_(nullptr, &no_free),
       meta_(frame_count_) {

@@ -266,9 +266,12 @@ UdpSock* UdpTable::lookup(wire::Ipv4Addr saddr, uint16_t sport, wire::Ipv4Addr d
     }
     if (result == nullptr) continue;
     // reuseport_select_sock: an unconnected member of a group answers for the
-    // group, chosen by the flow hash so a flow always reaches the same socket.
+    // group, chosen by the flow hash so a flow always reaches the same socket;
+    // scaled onto the group as the kernel's reciprocal_scale does (a multiply,
+    // not a divide).
     if (result->reuse_port && !result->connected && scratch_.size() > 1) {
-      result = scratch_[tuple_hash(saddr, sport, daddr, dport) % scratch_.size()];
+      const uint64_t h = tuple_hash(saddr, sport, daddr, dport);
+      result = scratch_[(h * scratch_.size()) >> 32];
     }
     return result;
   }
