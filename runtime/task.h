@@ -23,6 +23,7 @@
 
 #include <cassert>
 #include <concepts>
+#include <cstddef>
 #include <coroutine>
 #include <exception>
 #include <optional>
@@ -30,6 +31,7 @@
 #include <utility>
 
 #include "runtime/cancellation.h"
+#include "runtime/frame_cache.h"
 
 namespace xnet::rt {
 
@@ -71,6 +73,10 @@ namespace detail {
 
 class PromiseBase {
  public:
+  // Frames come from the per-thread cache (frame_cache.h), not malloc.
+  static void* operator new(std::size_t bytes) { return alloc_frame(bytes); }
+  static void operator delete(void* p, std::size_t bytes) noexcept { free_frame(p, bytes); }
+
   std::suspend_always initial_suspend() const noexcept { return {}; }
 
   struct FinalAwaiter {
