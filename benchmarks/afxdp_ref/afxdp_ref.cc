@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <thread>
 
 #include "benchmarks/afxdp_ref/redirect_object.h"
 
@@ -105,8 +106,21 @@ Socket::Socket(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Socket::~Socket() = default;
 
 std::unique_ptr<Socket> Socket::open(const Config& config, std::string* error) {
-  auto fail = [error](const std::string& what, int err) -> std::unique_ptr<Socket> {
-    *error = what + ": " + std::strerror(err < 0 ? -err : err);
+  // Seen in an all-run: the reference's receiver opened its queue right after
+  // the previous implementation closed its socket there, and failed EBUSY.
+  constexpr int kAttempts = 50;
+  for (int attempt = 1;; ++attempt) {
+    int err = 0;
+    auto s = open_once(config, error, &err);
+    if (s || err != EBUSY || attempt == kAttempts) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+std::unique_ptr<Socket> Socket::open_once(const Config& config, std::string* error, int* errno_out) {
+  auto fail = [error, errno_out](const std::string& what, int err) -> std::unique_ptr<Socket> {
+    *errno_out = err < 0 ? -err : err;
+    *error = what + ": " + std::strerror(*errno_out);
     return nullptr;
   };
   auto im = std::make_unique<Impl>();

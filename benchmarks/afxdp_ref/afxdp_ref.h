@@ -29,7 +29,9 @@ class Socket {
  public:
   // Loads and attaches the redirect program (native mode), creates the UMEM
   // and the XSK (copy mode, need_wakeup) and fills the fill ring. nullptr and
-  // *error on failure. The destructor detaches the program.
+  // *error on failure. The destructor detaches the program. A queue whose
+  // previous socket the kernel has not released yet (EBUSY until an RCU
+  // grace period has passed) is retried for up to half a second.
   static std::unique_ptr<Socket> open(const Config& config, std::string* error);
   ~Socket();
   Socket(const Socket&) = delete;
@@ -39,6 +41,7 @@ class Socket {
   Impl& impl() { return *impl_; }
 
  private:
+  static std::unique_ptr<Socket> open_once(const Config& config, std::string* error, int* err);
   explicit Socket(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
