@@ -22,8 +22,8 @@ struct FreeFrame {
   FreeFrame* next;
 };
 
-// Constant-initialised, so a thread's first use costs no guard; the
-// destructor returns what the thread still holds when it exits.
+// Zero-initialised; its destructor (registered at the thread's first use)
+// returns what the thread still holds when it exits.
 struct FrameLists {
   FreeFrame* head[kClasses] = {};
   std::size_t count[kClasses] = {};
