@@ -33,7 +33,7 @@ struct FrameLists {
     for (std::size_t c = 0; c < kClasses; ++c) {
       while (FreeFrame* f = head[c]) {
         head[c] = f->next;
-        ::operator delete(f, (c + 1) * kFrameClassBytes);
+        ::operator delete(f);
       }
       count[c] = 0;
     }
@@ -42,7 +42,9 @@ struct FrameLists {
 
 thread_local FrameLists tl_lists;
 
-// Class c holds frames of (c + 1) * 64 bytes.
+// Class c holds frames of (c + 1) * 64 bytes. Frames go back through the
+// unsized ::operator delete: clang 14 declares the sized one only with
+// -fsized-deallocation.
 constexpr std::size_t class_of(std::size_t bytes) { return (bytes - 1) / kFrameClassBytes; }
 
 }  // namespace
@@ -70,10 +72,10 @@ void free_frame(void* p, std::size_t bytes) noexcept {
       ++l.count[c];
       return;
     }
-    ::operator delete(p, (c + 1) * kFrameClassBytes);
+    ::operator delete(p);
     return;
   }
-  ::operator delete(p, bytes);
+  ::operator delete(p);
 }
 
 std::size_t cached_frames() noexcept {
