@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The raw AF_XDP reference on a veth pair: pinger against the in-place
-# reflector (every round trip answered), txonly into rxdrop (received, never
-# more than sent), txonly into the kernel (its frames pass the kernel's
-# checksum checks), and one-line errors.
+# reflector (every round trip answered), a busy queue retried then refused,
+# txonly into rxdrop (received, never more than sent), txonly into the kernel
+# (its frames pass the kernel's checksum checks), and one-line errors.
 source netns/veth_pair.sh
 R=benchmarks/afxdp_ref/afxdp_ref
 
@@ -31,7 +31,21 @@ sleep 1
 out=$(in_x "$R" pinger --if "$DEV_X" "${FLOW[@]}" --count 2000 --warmup 100 2>&1) || fail "pinger: $out"
 echo "$out"
 grep -q "round_trips 2000 lost 0 " <<<"$out" || fail "pinger lost round trips: $out"
+
+# A queue another socket holds: opening it is retried (EBUSY is also what a
+# socket the kernel is still releasing gives) for about half a second, then
+# one clear error.
+t0=$(date +%s%N)
+out=$(in_k "$R" reflector --if "$DEV_K" --seconds 1 2>&1) && fail "a busy queue was accepted: $out"
+ms=$((($(date +%s%N) - t0) / 1000000))
+grep -q "xsk_socket__create: Device or resource busy" <<<"$out" || fail "unclear error: $out"
+((ms >= 400)) || fail "gave up on a busy queue after $ms ms, without retrying"
+# ... and a queue freed while it is being retried is taken.
+bg_in_k "$R" reflector --if "$DEV_K" --seconds 1
+second=$BG_PID
+sleep 0.2
 stop_bg "$refl"
+wait "$second" || fail "the queue freed during the retries was not taken"
 
 # txonly → rxdrop: received, and never more than was sent (IPv6 is off on
 # the sending end, so its kernel adds no frames of its own).
