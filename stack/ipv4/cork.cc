@@ -256,10 +256,9 @@ PacketQueue ip_make_datagram(Cork& cork, IpIdentGenerator& idents) {
   m.next_hop = p.next_hop;
   m.route_type = p.route_type;
   m.pkt_type = PacketType::kOutgoing;
-  if (cork.partial) {
-    m.csum_state = ChecksumState::kPartial;
-    m.csum_start = m.transport_off;
-  }
+  // The offsets are udp4_hwcsum's to write: until then the head's csum may
+  // still hold the sum taken during the copy (they share bytes).
+  if (cork.partial) m.csum_state = ChecksumState::kPartial;
   out.push_back(std::move(head));
   out.splice_back(cork.frames);
   cork.length = 0;
