@@ -141,6 +141,8 @@ class XdpLink final : public stack::Link {
   // open, or dropped: LinkStats::rx_dropped).
   stack::Packet take_rx(const xdp_desc& d);
   void kick_tx_until_drained();
+  // Whether the completion ring could be short of room for a batch.
+  bool completion_ring_may_fill() const;
   // Frames whose transmission completed, still in the completion ring.
   uint32_t completed_frames();
 
@@ -151,6 +153,7 @@ class XdpLink final : public stack::Link {
   uint32_t mtu_ = 0;
   wire::MacAddr mac_;
   uint32_t batch_ = 64;
+  uint32_t comp_size_ = 0;  // completion ring entries
   uint32_t fill_target_ = 0;
   uint32_t refill_batch_ = 1;  // rx_burst refills when this many are missing
   uint32_t max_frame_ = 0;
