@@ -38,6 +38,11 @@ struct UmemConfig {
   // frame_size only for the jumbo layout (4096, the largest chunk aligned
   // mode accepts without huge pages).
   uint32_t chunk_size = 0;
+  // Ask for transparent huge pages (madvise; the host's THP setting decides
+  // whether they come: huge_page_bytes() says what did). On 4 KiB pages every
+  // received frame of a large UMEM is its own TLB miss for the stack's first
+  // touch — a nested page walk under a hypervisor.
+  bool huge_pages = true;
 };
 
 class Umem {
@@ -54,11 +59,16 @@ class Umem {
   // What XDP_UMEM_REG registers; == frame_size() unless jumbo.
   uint32_t chunk_size() const { return chunk_size_; }
   uint32_t frame_count() const { return pool_->capacity(); }
+  // Bytes of the region backed by huge pages right now (the kernel's
+  // AnonHugePages for the mapping; 0 when none came or none were asked for).
+  size_t huge_page_bytes() const;
 
  private:
   Umem() = default;
   std::byte* base_ = nullptr;
   size_t size_ = 0;
+  void* map_base_ = nullptr;  // the whole mapping: size_ rounded up to a huge page
+  size_t map_size_ = 0;
   uint32_t chunk_size_ = 0;
   std::unique_ptr<stack::FramePool> pool_;
 };
