@@ -92,8 +92,7 @@ XdpResult<std::unique_ptr<Umem>> Umem::create(const UmemConfig& config) {
   if (!mapped) return mapped.take_error();
   u->map_base_ = mapped->base;
   u->map_size_ = mapped->size;
-  void* p = mapped->base;
-  u->base_ = static_cast<std::byte*>(p);
+  u->base_ = static_cast<std::byte*>(mapped->base);
   u->pool_ = std::make_unique<stack::FramePool>(u->region(), config.frame_size);
   return u;
 }

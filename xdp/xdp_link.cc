@@ -93,7 +93,6 @@ XdpResult<std::unique_ptr<XdpLink>> XdpLink::create(XdpInterface& iface, uint32_
   link->iface_ = &iface;
   link->umem_ = std::move(umem.value());
   link->xsk_ = std::move(xsk.value());
-  link->comp_size_ = link->xsk_->comp().size;
   link->ifname_ = iface.name();
   link->mtu_ = mtu;
   link->mac_ = iface.netdev().mac;
@@ -380,7 +379,7 @@ uint32_t XdpLink::reclaim_completions() {
 
 bool XdpLink::completion_ring_may_fill() const {
   // Every descriptor posted and not yet reclaimed can be an entry there.
-  return uint64_t{tx_outstanding_} * max_pieces_ + kMaxBatch > comp_size_;
+  return uint64_t{tx_outstanding_} * max_pieces_ + kMaxBatch > xsk_->comp().size;
 }
 
 void XdpLink::kick_tx_until_drained() {

@@ -153,7 +153,6 @@ class XdpLink final : public stack::Link {
   uint32_t mtu_ = 0;
   wire::MacAddr mac_;
   uint32_t batch_ = 64;
-  uint32_t comp_size_ = 0;  // completion ring entries
   uint32_t fill_target_ = 0;
   uint32_t refill_batch_ = 1;  // rx_burst refills when this many are missing
   uint32_t max_frame_ = 0;
