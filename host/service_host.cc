@@ -109,6 +109,7 @@ std::unique_ptr<ServiceHost> ServiceHost::open(const ServiceOptions& options, st
   ro.mode = options.busy_poll ? rt::PollMode::kBusy : rt::PollMode::kIdle;
   ro.yield_when_idle = options.yield_when_idle;
   ro.idle_spin = options.idle_spin;
+  ro.sched_batch = options.sched_batch;
   ro.cpus = options.cpus;
   h->runtime_ = std::make_unique<rt::Runtime>(ro);
   for (size_t i = 0; i < h->host_->shard_count(); ++i) h->links_.push_back(h->host_->shard(i).link.get());

@@ -64,6 +64,11 @@ struct ServiceOptions {
   // yielding one gets only CFS's share and the ring runs dry (measured:
   // netbench throughput, README "Tuning").
   std::chrono::microseconds idle_spin{50};
+  // Shard threads under SCHED_BATCH (rt::RuntimeOptions::sched_batch): woken
+  // by the NAPI kthread on their core they do not preempt it, and take more
+  // frames a wake-up. For throughput receivers; needs rings that hold a
+  // scheduler slice of traffic (README "Tuning").
+  bool sched_batch = false;
   // Shard i on cpus[i]; empty: the first free cores (rt::RuntimeOptions::cpus).
   std::vector<int> cpus{};
   // Rings, UMEM, batch, busy-poll socket options of every queue's link.

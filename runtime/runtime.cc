@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <string>
 
@@ -174,6 +175,13 @@ void Runtime::shard_main(unsigned index) {
     CPU_ZERO(&set);
     CPU_SET(me.cpu, &set);
     pthread_setaffinity_np(pthread_self(), sizeof set, &set);  // best effort
+  }
+  if (options_.sched_batch) {
+    const sched_param param{};
+    if (sched_setscheduler(0, SCHED_BATCH, &param) != 0) {
+      std::fprintf(stderr, "xnet::rt: shard %u: SCHED_BATCH refused (%s): it keeps its scheduling policy\n", index,
+                   std::strerror(errno));
+    }
   }
   me.reactor = std::make_unique<Reactor>(ReactorOptions{.mode = options_.mode, .idle_spin = options_.idle_spin, .yield_when_idle = options_.yield_when_idle});
   ShardPoller poller(this, index);

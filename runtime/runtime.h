@@ -53,6 +53,15 @@ struct RuntimeOptions {
   std::size_t ring_capacity = 1024;  // per ordered pair of shards, power of two
   Duration idle_spin = std::chrono::microseconds(50);  // see ReactorOptions
   bool yield_when_idle = false;                         // see ReactorOptions
+  // Shard threads under SCHED_BATCH: a shard the kernel wakes (frames from a
+  // NAPI kthread on the same core) does not preempt the running thread; it
+  // runs when that thread's slice ends or it sleeps, and then finds more work
+  // for one wake-up. For a throughput receiver sharing its core with the NAPI
+  // kthread (netbench, 64 B: ~150 -> ~100 ns a datagram); the price is that a
+  // wake-up, timer or reply can wait a scheduler slice (milliseconds), so the
+  // rings must hold what arrives meanwhile. Needs no privilege. Failure is
+  // reported on stderr and the shard keeps its policy, as with pinning.
+  bool sched_batch = false;
 };
 
 // The shard of the calling thread, or kNoShard outside the runtime.

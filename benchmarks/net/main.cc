@@ -122,12 +122,18 @@ int run(Options& o) {
   const double tsec = o.run_seconds(10);
   if (wants(o, "throughput")) {
     fmt::print(stderr, "throughput: {:.0f} s per run\n", tsec);
+    // Every AF_XDP implementation with the same (throughput) rings and UMEM.
+    const Options to = throughput_options(o);
+    auto rings = [&](Measurement m) {
+      m.note += fmt::format("; XSK rings {}, UMEM frames {}", to.tuning.ring_size, to.tuning.frames);
+      return m;
+    };
     for (int r = 0; r < o.repeat && !stopping(); ++r) {
       for (size_t s : sizes) {
         if (stopping()) break;
-        if (on("afxdp-raw")) add(raw_throughput(t, o, s, tsec));
-        if (on("xdplink-raw")) add(xdplink_throughput(t, o, s, tsec));
-        if (on("xnet-busy")) add(xnet_throughput(t, o, s, tsec));
+        if (on("afxdp-raw")) add(rings(raw_throughput(t, to, s, tsec)));
+        if (on("xdplink-raw")) add(rings(xdplink_throughput(t, to, s, tsec)));
+        if (on("xnet-busy")) add(rings(xnet_throughput(t, to, s, tsec)));
         if (on("kernel")) add(kernel_throughput(t, o, s, tsec));
       }
     }
@@ -262,6 +268,16 @@ int main(int argc, char** argv) {
   app.add_option("--soak-ring-size", o.soak_ring_size, "XSK ring sizes in the soak (buffering for host hiccups)")
       ->capture_default_str();
   app.add_option("--soak-frames", o.soak_frames, "UMEM frames per link in the soak")->capture_default_str();
+  app.add_option("--throughput-ring-size", o.throughput_ring_size,
+                 "XSK ring sizes in the throughput rows of every AF_XDP implementation (a few ms at ~1 M/s: the "
+                 "NAPI kthread may hold the receiver's core that long)")
+      ->capture_default_str();
+  app.add_option("--throughput-frames", o.throughput_frames, "UMEM frames per link in the throughput rows")
+      ->capture_default_str();
+  app.add_option("--sched-batch-receiver", o.tuning.sched_batch_receiver,
+                 "throughput: xnet's receiver shard under SCHED_BATCH (does not preempt the NAPI kthread on its "
+                 "core at each wake-up)")
+      ->capture_default_str();
   app.add_option("--frames", o.tuning.frames, "UMEM frames per link")->capture_default_str();
   app.add_option("--frame-size", o.tuning.frame_size,
                  "UMEM frame size of xnet's and xdplink-raw's links: 2048 or 4096 (a jumbo MTU chooses its own)")

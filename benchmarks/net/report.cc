@@ -294,11 +294,13 @@ bool write_json(const std::string& path, const Options& o, const Machine& mach, 
   j += fmt::format("  \"options\": {{\"scenario\": \"{}\", \"seconds\": {}, \"round_trips\": {}, \"cpu_a\": {}, "
                    "\"cpu_b\": {}, \"threaded_napi_latency\": {}, \"threaded_napi_throughput\": {}, \"napi_cpu\": {}, "
                    "\"ring_size\": {}, \"frames\": {}, \"frame_size\": {}, \"batch\": {}, \"nice\": {}, \"repeat\": {}, "
-                   "\"soak_ring_size\": {}, \"soak_frames\": {}, \"threaded_napi_soak\": {}}},\n",
+                   "\"soak_ring_size\": {}, \"soak_frames\": {}, \"threaded_napi_soak\": {}, "
+                   "\"throughput_ring_size\": {}, \"throughput_frames\": {}, \"sched_batch_receiver\": {}}},\n",
                    o.scenario, o.seconds ? num(*o.seconds) : "null", o.round_trips, o.cpu_a, o.cpu_b,
                    o.tuning.threaded_napi_latency, o.tuning.threaded_napi_throughput, o.tuning.napi_cpu,
                    o.tuning.ring_size, o.tuning.frames, o.tuning.frame_size, o.tuning.batch, o.nice, o.repeat, o.soak_ring_size,
-                   o.soak_frames, o.tuning.threaded_napi_soak);
+                   o.soak_frames, o.tuning.threaded_napi_soak, o.throughput_ring_size, o.throughput_frames,
+                   o.tuning.sched_batch_receiver);
   j += "  \"measurements\": [\n";
   for (size_t i = 0; i < rs.size(); ++i) {
     const Measurement& m = rs[i];

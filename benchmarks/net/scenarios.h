@@ -93,6 +93,9 @@ Measurement xnet_gso(Topology& t, const Options& o, double seconds);
 Measurement xnet_soak(Topology& t, const Options& o, double rate, double seconds);
 // The options a soak runs with: its rings and UMEM, its NAPI mode.
 Options soak_options(const Options& o);
+// The options the throughput rows of the AF_XDP implementations run with:
+// their rings and UMEM.
+Options throughput_options(const Options& o);
 
 // --- fragflood: a kernel client's round trips with an xnet echo, quiet and
 // then under a flood of never-completed fragment trains (two rows) ---

@@ -304,6 +304,7 @@ bool xnet_rate_run(Topology& t, const Options& o, uint32_t shards, bool busy, in
     XnetSideConfig c = side_config(o, t.if_b(), t.xnet_b(), busy && !rx_sleeps, rx_cpus);
     c.queues = shards;
     if (rx_sleeps) c.idle_spin = std::chrono::microseconds(0);
+    c.sched_batch = rx_sleeps && o.tuning.sched_batch_receiver;
     c.after_open = napi_hook(t, o, napi, napi_cpu);
     rx_side.run(c, sync, [&](unsigned, StackDriver& d) { return receiver_task(d, port, check, shards, tally, sync); });
   };
@@ -358,7 +359,10 @@ Measurement xnet_throughput(Topology& t, const Options& o, size_t size, double s
                   "reactors {}, NAPI {}",
                   shards, shards == 1 ? std::to_string(o.cpu_a) : "0,1", shards,
                   shards == 1 ? std::to_string(o.cpu_b) : "1,0",
-                  rx_sleeps ? "busy-poll sender, receiver sleeping whenever its ring is empty (idle, no spin)"
+                  rx_sleeps && o.tuning.sched_batch_receiver
+                      ? "busy-poll sender, receiver sleeping whenever its ring is empty (idle, no spin) under "
+                        "SCHED_BATCH"
+                  : rx_sleeps ? "busy-poll sender, receiver sleeping whenever its ring is empty (idle, no spin)"
                   : busy    ? "busy-poll"
                             : "idle",
                   !napi       ? std::string("softirq")
@@ -488,6 +492,13 @@ Options soak_options(const Options& opts) {
   o.tuning.ring_size = opts.soak_ring_size;
   o.tuning.frames = opts.soak_frames;
   o.tuning.threaded_napi_throughput = opts.tuning.threaded_napi_soak;
+  return o;
+}
+
+Options throughput_options(const Options& opts) {
+  Options o = opts;
+  o.tuning.ring_size = opts.throughput_ring_size;
+  o.tuning.frames = opts.throughput_frames;
   return o;
 }
 

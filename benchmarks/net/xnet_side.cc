@@ -127,6 +127,7 @@ void XnetSide::run(const XnetSideConfig& config, PeerSync& sync, const MakeTask&
   so.queues = config.queues;
   so.busy_poll = config.busy;
   so.idle_spin = config.idle_spin;
+  so.sched_batch = config.sched_batch;
   so.cpus = config.cpus;
   const Tuning& tu = config.tuning;
   so.link.batch = tu.batch;

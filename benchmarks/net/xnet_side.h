@@ -34,6 +34,7 @@ struct XnetSideConfig {
   // Idle reactors: spin this long before sleeping (ServiceOptions::idle_spin;
   // 0 for a receiver sharing its core with the NAPI kthread).
   std::chrono::microseconds idle_spin{50};
+  bool sched_batch = false;  // ServiceOptions::sched_batch
   std::vector<int> cpus;  // per shard; empty = the calling thread's pinning
   Tuning tuning;
   // Runs after the host is open (XDP attached), before the shards start:

@@ -44,6 +44,20 @@ TEST(Runtime, BusyPollShards) {
   EXPECT_EQ(rt.run_on(1, [] { return ping_pong(1000); }), 1000L * 999 / 2);
 }
 
+// The policy is the shard threads' own: the thread that built the runtime
+// keeps its policy, and shards without the option stay SCHED_OTHER.
+TEST(Runtime, SchedBatchAppliesToEveryShardThreadOnly) {
+  const int before = sched_getscheduler(0);
+  {
+    Runtime rt(RuntimeOptions{.shards = 2, .pin_threads = false, .sched_batch = true});
+    EXPECT_EQ(rt.run_on(0, [] { return sched_getscheduler(0); }), SCHED_BATCH);
+    EXPECT_EQ(rt.run_on(1, [] { return sched_getscheduler(0); }), SCHED_BATCH);
+  }
+  EXPECT_EQ(sched_getscheduler(0), before);
+  Runtime plain(RuntimeOptions{.shards = 1, .pin_threads = false});
+  EXPECT_EQ(plain.run_on(0, [] { return sched_getscheduler(0); }), SCHED_OTHER);
+}
+
 TEST(Runtime, SubmitTaskReturningFunctionAndExceptions) {
   Runtime rt(RuntimeOptions{.shards = 2});
   int v = rt.run_on(0, []() -> Task<int> {
