@@ -141,7 +141,16 @@ Measurement raw_throughput(Topology& t, const Options& o, size_t size, double se
   };
   steps.active =
       ref_sender(t, o, {t.mac_a(), t.mac_b(), t.xnet_a(), t.xnet_b(), 40001, kBasePort + 21, size}, seconds, napi, tally);
+  const Topology::DevDrops before = t.dev_drops();
   if (run_peers(t, o, steps, m)) tally.report(m);
+  // Where the lost ones went, as the xnet rows say it: the sender's veth
+  // (the peer's NAPI ring full) or the receiver's (the redirect into the XSK
+  // failed: fill ring empty or RX ring full).
+  const Topology::DevDrops after = t.dev_drops();
+  m.set("tx_dev_tx_dropped", static_cast<double>(after.a_tx - before.a_tx));
+  m.set("rx_dev_rx_dropped", static_cast<double>(after.b_rx - before.b_rx));
+  m.note += fmt::format("; drops at the sender's veth {}, at the receiver's (XDP redirect failed) {}",
+                        after.a_tx - before.a_tx, after.b_rx - before.b_rx);
   return m;
 }
 
