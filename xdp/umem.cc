@@ -1,6 +1,7 @@
 #include "xdp/umem.h"
 
 #include <sys/mman.h>
+#include <sys/prctl.h>
 
 #include <fmt/format.h>
 
@@ -68,6 +69,22 @@ XdpResult<Region> map_region(size_t size, bool huge) {
 }
 
 }  // namespace
+
+std::string bracketed_mode(std::string_view line) {
+  const size_t open = line.find('[');
+  const size_t close = line.find(']', open);
+  if (open == std::string_view::npos || close == std::string_view::npos) return {};
+  return std::string(line.substr(open + 1, close - open - 1));
+}
+
+std::string transparent_huge_pages_mode() {
+  // The process's own switch overrides the host's mode.
+  if (prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) > 0) return "disabled for this process (PR_SET_THP_DISABLE)";
+  std::ifstream f("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string line;
+  std::getline(f, line);
+  return bracketed_mode(line);
+}
 
 XdpResult<std::unique_ptr<Umem>> Umem::create(const UmemConfig& config) {
   const uint32_t chunk = config.chunk_size == 0 ? config.frame_size : config.chunk_size;

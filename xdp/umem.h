@@ -22,6 +22,8 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "stack/core/frame_pool.h"
 #include "xdp/error.h"
@@ -30,6 +32,15 @@ namespace xnet::xdp {
 
 // The largest jumbo frame: a multiple of 4096 whose offsets fit PacketMeta's 16 bits.
 inline constexpr uint32_t kMaxJumboFrame = 61440;
+
+// The transparent-huge-page mode this process runs under: the bracketed word
+// of /sys/kernel/mm/transparent_hugepage/enabled ("always", "madvise" or
+// "never"; "" when it cannot be read), or "disabled for this process ..."
+// when prctl(PR_SET_THP_DISABLE) is in force. A UMEM gets huge pages under
+// "always" and "madvise".
+std::string transparent_huge_pages_mode();
+// The bracketed word of such a line ("always [madvise] never" -> "madvise").
+std::string bracketed_mode(std::string_view sysfs_line);
 
 struct UmemConfig {
   uint32_t frame_size = 2048;  // 2048 or 4096 (aligned chunk mode); jumbo: a multiple of chunk_size

@@ -77,6 +77,7 @@ class XdpLink final : public stack::Link {
   size_t rx_burst(stack::PacketQueue& out, size_t max) override;
   size_t tx_burst(stack::PacketQueue& q) override;
   stack::FramePool& pool() override { return umem_->pool(); }
+  const Umem& umem() const { return *umem_; }
   uint32_t mtu() const override { return mtu_; }
   // The interface's MTU changed: follow it when a frame holds it (false, and
   // nothing changed, when it needs more than a UMEM frame after headroom).

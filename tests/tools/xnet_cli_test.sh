@@ -83,4 +83,17 @@ out=$(in_x "$X" stats --dev "$DEV_X" --count 2 2>&1) && fail "--count without --
 [[ $(wc -l <<<"$out") -eq 1 ]] || fail "error is not one line: $out"
 
 stop_bg "$echo_pid"
+
+# The UMEM's pages: no advice while THP gives it huge pages; the advice,
+# naming why, when this process may not have them (PR_SET_THP_DISABLE = 41).
+mode=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || true)
+if [[ $mode == always || $mode == madvise ]]; then
+  out=$(in_x "$X" echo --dev "$DEV_X" --addr 10.88.0.1/24 --duration 1 2>&1) || fail "echo: $out"
+  grep -q "4 KiB pages" <<<"$out" && fail "huge-page advice although THP is $mode: $out"
+fi
+no_thp='import ctypes, os, sys; ctypes.CDLL(None).prctl(41, 1, 0, 0, 0); os.execv(sys.argv[1], sys.argv[1:])'
+out=$(in_x python3 -c "$no_thp" "$X" echo --dev "$DEV_X" --addr 10.88.0.1/24 --duration 1 2>&1) \
+  || fail "echo without THP: $out"
+grep -q "on 4 KiB pages (transparent huge pages: disabled for this process" <<<"$out" \
+  || fail "no huge-page advice without THP: $out"
 echo PASS

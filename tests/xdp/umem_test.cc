@@ -23,16 +23,22 @@ constexpr size_t kHugePage = size_t{2} << 20;
 // Whether the host hands out transparent huge pages to a region that asks
 // (the bracketed mode of the sysfs knob is "always" or "madvise").
 bool thp_available() {
-  std::ifstream f("/sys/kernel/mm/transparent_hugepage/enabled");
-  std::string modes;
-  std::getline(f, modes);
-  return modes.find("[always]") != std::string::npos || modes.find("[madvise]") != std::string::npos;
+  const std::string mode = transparent_huge_pages_mode();
+  return mode == "always" || mode == "madvise";
 }
 
 std::unique_ptr<Umem> make(UmemConfig c) {
   auto u = Umem::create(c);
   EXPECT_TRUE(u) << u.message();
   return u ? std::move(u.value()) : nullptr;
+}
+
+TEST(Umem, ReadsTheBracketedThpMode) {
+  EXPECT_EQ(bracketed_mode("always [madvise] never"), "madvise");
+  EXPECT_EQ(bracketed_mode("[always] madvise never"), "always");
+  EXPECT_EQ(bracketed_mode("always madvise [never]"), "never");
+  EXPECT_EQ(bracketed_mode(""), "");
+  EXPECT_EQ(bracketed_mode("always madvise never"), "");
 }
 
 TEST(Umem, RefusesWhatTheKernelWould) {
