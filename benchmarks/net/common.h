@@ -71,9 +71,10 @@ struct Options {
   uint32_t soak_frames = 16384;
   // Throughput rows of every AF_XDP implementation (afxdp-raw, xdplink-raw,
   // xnet): rings that hold a few milliseconds at ~1 M/s, the time the NAPI
-  // kthread may keep the receiver's core. With 2048 xnet lost 5-12% at an
-  // empty fill ring (the reference, whose receiver returns descriptors only,
-  // lost none there and moves the same with either size).
+  // kthread may keep the receiver's core. With 2048 xnet lost 2.6-9% at an
+  // empty fill ring; the reference, whose receiver returns descriptors only,
+  // ran dry a few thousand times a second at most and received the same
+  // with either size.
   uint32_t throughput_ring_size = 8192;
   uint32_t throughput_frames = 16384;
   int repeat = 1;              // alternating rounds per scenario

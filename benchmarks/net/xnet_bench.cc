@@ -359,12 +359,11 @@ Measurement xnet_throughput(Topology& t, const Options& o, size_t size, double s
                   "reactors {}, NAPI {}",
                   shards, shards == 1 ? std::to_string(o.cpu_a) : "0,1", shards,
                   shards == 1 ? std::to_string(o.cpu_b) : "1,0",
-                  rx_sleeps && o.tuning.sched_batch_receiver
-                      ? "busy-poll sender, receiver sleeping whenever its ring is empty (idle, no spin) under "
-                        "SCHED_BATCH"
-                  : rx_sleeps ? "busy-poll sender, receiver sleeping whenever its ring is empty (idle, no spin)"
-                  : busy    ? "busy-poll"
-                            : "idle",
+                  rx_sleeps ? fmt::format("busy-poll sender, receiver sleeping whenever its ring is empty (idle, no "
+                                          "spin){}",
+                                          o.tuning.sched_batch_receiver ? " under SCHED_BATCH" : "")
+                  : busy    ? std::string("busy-poll")
+                            : std::string("idle"),
                   !napi       ? std::string("softirq")
                   : rx_sleeps ? fmt::format("threaded on cpu {} (the receiver's core)", o.cpu_b)
                               : std::string("threaded")));
